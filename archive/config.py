@@ -1,0 +1,56 @@
+"""Settings: read once from the environment (ARCHIVE_*), then passed down as a value."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DATE_ORDERS = ("DMY", "MDY")
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    # How to read a numeric date whose day and month could be swapped (11/6/23).
+    date_order: str = "DMY"
+    max_upload_bytes: int = 50 * 1024 * 1024
+    # Unindexed catalog rows go to Whoosh in one commit per batch.
+    index_batch_size: int = 500
+    writer_timeout: float = 60.0
+    # Whoosh writer memory (MB) and processes; one process keeps the single-writer design.
+    index_memory_mb: int = 256
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.root / "uploads"
+
+    @property
+    def originals_dir(self) -> Path:
+        return self.uploads_dir / "originals"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.uploads_dir / "catalog.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, root: str | os.PathLike[str] | None = None) -> Settings:
+        """Settings from ARCHIVE_* variables; an explicit root wins over ARCHIVE_ROOT."""
+        env = os.environ
+        chosen = root if root is not None else env.get("ARCHIVE_ROOT", ".")
+        order = env.get("ARCHIVE_DATE_ORDER", "DMY").upper()
+        if order not in DATE_ORDERS:
+            raise ValueError(f"ARCHIVE_DATE_ORDER must be one of {', '.join(DATE_ORDERS)}")
+        kwargs: dict[str, object] = {"root": Path(chosen).resolve(), "date_order": order}
+        if "ARCHIVE_MAX_UPLOAD_BYTES" in env:
+            kwargs["max_upload_bytes"] = int(env["ARCHIVE_MAX_UPLOAD_BYTES"])
+        if "ARCHIVE_INDEX_BATCH_SIZE" in env:
+            kwargs["index_batch_size"] = int(env["ARCHIVE_INDEX_BATCH_SIZE"])
+        return cls(**kwargs)  # type: ignore[arg-type]

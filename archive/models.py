@@ -1,0 +1,184 @@
+"""The values that flow between modules: plain dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BLOCK_KINDS = ("heading", "paragraph", "caption")
+FACETS = ("authors", "publication", "language", "tags", "year")
+SORTS = ("relevance", "newest", "oldest", "title")
+PER_PAGE_CHOICES = (10, 20, 50)
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of a document's text, in reading order: the document view and anchors use them."""
+
+    kind: str  # one of BLOCK_KINDS
+    text: str
+    level: int = 0  # 1..6 for headings, 0 otherwise
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What a file says about itself (HTML meta, a Markdown header, a JSONL record's fields).
+
+    `given` names the hints that are the uploader's own metadata (a JSONL record's fields), which
+    win over suggestions like the archivist's overrides do.
+    """
+
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    publication: str | None = None
+    date: str | None = None  # raw, as found; metadata.py parses it
+    language: str | None = None
+    tags: tuple[str, ...] = ()
+    url: str | None = None
+    source_id: str | None = None
+    given: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Extracted:
+    format: str  # "txt" | "md" | "html" | "json"
+    blocks: tuple[Block, ...]
+    hints: Hints = field(default_factory=Hints)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    authors: tuple[str, ...] = ()
+    publication: str = ""
+    date: str | None = None  # ISO: YYYY-MM-DD, YYYY-MM or YYYY
+    date_ambiguous: bool = False
+    # Both ISO readings of an ambiguous numeric date, the chosen one first.
+    date_readings: tuple[str, ...] = ()
+    language: str = ""  # ISO 639-1, "" when unknown
+    tags: tuple[str, ...] = ()
+    url: str = ""
+
+    @property
+    def year(self) -> int | None:
+        return int(self.date[:4]) if self.date else None
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Metadata an archivist gave; a field left None keeps the suggestion."""
+
+    title: str | None = None
+    authors: tuple[str, ...] | None = None
+    publication: str | None = None
+    date: str | None = None
+    language: str | None = None
+    tags: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    sha256: str
+    filename: str
+    format: str
+    size: int
+    metadata: Metadata
+    blocks: tuple[Block, ...]
+    added_at: str  # ISO timestamp, UTC
+    source_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    # facet name (one of FACETS) -> selected values; OR within a facet, AND across facets
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    date_from: str | None = None  # ISO, inclusive
+    date_to: str | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    title: str
+    authors: tuple[str, ...]
+    publication: str
+    date: str | None
+    date_ambiguous: bool
+    language: str
+    tags: tuple[str, ...]
+    score: float
+    snippets: tuple[str, ...]  # safe HTML: escaped text with <mark> around matches
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    query: SearchQuery
+    total: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, tuple[FacetValue, ...]]
+    suggestion: str | None = None
+
+    @property
+    def page(self) -> int:
+        return self.query.page
+
+    @property
+    def per_page(self) -> int:
+        return self.query.per_page
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A block of the document view that matches the query."""
+
+    block: int  # index into the document's blocks; its anchor is #p-<block>
+    heading: str  # the nearest heading above it, "" when none
+    snippet: str  # safe HTML
+
+
+@dataclass(frozen=True)
+class RenderedBlock:
+    kind: str
+    level: int
+    html: str  # safe HTML: the escaped block text with every match in <mark>
+    hits: int  # how many matches the block holds
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    document: Document
+    query: str
+    blocks: tuple[RenderedBlock, ...]
+    passages: tuple[Passage, ...]
+    outline: tuple[tuple[int, int, str], ...]  # (block index, level, heading text)
+
+
+@dataclass
+class IngestReport:
+    added: list[int] = field(default_factory=list)
+    duplicates: list[tuple[str, int]] = field(default_factory=list)  # (name, existing id)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
