@@ -1,0 +1,359 @@
+"""The SQLite catalog: documents, their metadata and blocks, and whether the index has them.
+
+Threading: one connection per thread (``threading.local``), and one in-process lock around every
+write transaction. Per-thread connections let WAL do its job: web threads read concurrently, and
+never wait behind the ingest thread's 500-row transaction, which a single shared connection behind
+a lock would force. Writes are serialised by the lock and begin with ``BEGIN IMMEDIATE``, so they
+take SQLite's write lock up front (waiting up to ``busy_timeout`` for another process, such as a
+CLI ingest next to the server) instead of failing on a read-to-write upgrade mid-transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archive.errors import ArchiveError, Duplicate, NotFound
+from archive.models import Block, Document, Metadata
+
+BUSY_TIMEOUT_MS = 30_000
+
+# Each entry migrates the schema from version i to i + 1; append, never edit. Later issues add
+# users, tokens, the audit log, trash and collections here.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        # AUTOINCREMENT: an id is never reused after a delete, so a stale index entry, link or
+        # audit record can never point at a different document.
+        """CREATE TABLE documents (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            sha256 TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64),
+            filename TEXT NOT NULL,
+            format TEXT NOT NULL,
+            size INTEGER NOT NULL CHECK (size >= 0),
+            title TEXT NOT NULL,
+            authors TEXT NOT NULL,
+            publication TEXT NOT NULL,
+            date TEXT,
+            date_ambiguous INTEGER NOT NULL DEFAULT 0,
+            date_readings TEXT NOT NULL,
+            language TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            url TEXT NOT NULL,
+            source_id TEXT,
+            blocks TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            -- bumped by every metadata change, so a stale indexer batch cannot mark it indexed
+            revision INTEGER NOT NULL DEFAULT 1,
+            indexed INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX documents_unindexed ON documents (id) WHERE indexed = 0",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_COLUMNS = (
+    "id, sha256, filename, format, size, title, authors, publication, date, date_ambiguous,"
+    " date_readings, language, tags, url, source_id, blocks, added_at, revision"
+)
+_SELECT = f"SELECT {_COLUMNS} FROM documents"
+_INSERT = (
+    "INSERT INTO documents (sha256, filename, format, size, title, authors, publication, date,"
+    " date_ambiguous, date_readings, language, tags, url, source_id, blocks, added_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (sha256) DO NOTHING RETURNING id"
+)
+
+
+@dataclass(frozen=True)
+class NewRow:
+    """One document for ``Catalog.add_many``: the arguments of ``Catalog.add``."""
+
+    sha256: str
+    filename: str
+    format: str
+    size: int
+    metadata: Metadata
+    blocks: Sequence[Block]
+    source_id: str | None = None
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _metadata_params(m: Metadata) -> tuple[object, ...]:
+    return (
+        m.title,
+        _dumps(list(m.authors)),
+        m.publication,
+        m.date,
+        int(m.date_ambiguous),
+        _dumps(list(m.date_readings)),
+        m.language,
+        _dumps(list(m.tags)),
+        m.url,
+    )
+
+
+def _row_params(row: NewRow, added_at: str) -> tuple[object, ...]:
+    blocks = _dumps([[b.kind, b.level, b.text] for b in row.blocks])
+    return (
+        row.sha256,
+        row.filename,
+        row.format,
+        row.size,
+        *_metadata_params(row.metadata),
+        row.source_id,
+        blocks,
+        added_at,
+    )
+
+
+def _document(r: tuple[Any, ...]) -> Document:
+    metadata = Metadata(
+        title=r[5],
+        authors=tuple(json.loads(r[6])),
+        publication=r[7],
+        date=r[8],
+        date_ambiguous=bool(r[9]),
+        date_readings=tuple(json.loads(r[10])),
+        language=r[11],
+        tags=tuple(json.loads(r[12])),
+        url=r[13],
+    )
+    blocks = tuple(Block(kind, text, level) for kind, level, text in json.loads(r[15]))
+    return Document(r[0], r[1], r[2], r[3], r[4], metadata, blocks, r[16], r[14])
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        # (thread, connection) for every connection opened, so close() can close them all and
+        # connections of finished threads (the web threadpool retires idle threads) are reclaimed.
+        self._connections: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
+        self._state_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._closed = False
+        # revision seen by unindexed(), per id: mark_indexed() only marks that revision.
+        self._pending: dict[int, int] = {}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    # --- connections and transactions --------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise ArchiveError("the catalog is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves; check_same_thread=False only so
+        # close() and the reaper can close a connection from another thread; each is used by one.
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA synchronous = FULL")  # a committed row survives a power cut
+        conn.execute("PRAGMA foreign_keys = ON")
+        self._local.conn = conn
+        with self._state_lock:
+            alive = []
+            for ref, other in self._connections:
+                thread = ref()
+                if thread is not None and thread.is_alive():
+                    alive.append((ref, other))
+                else:
+                    other.close()
+            alive.append((weakref.ref(threading.current_thread()), conn))
+            self._connections = alive
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: serialised in-process, committed or rolled back as a whole."""
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # a failed COMMIT may leave it open
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _migrate(self) -> None:
+        conn = self._conn()
+        # WAL is a property of the database file: set once here, every connection then uses it.
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise ArchiveError(f"cannot put the catalog {self.path} in WAL mode (got {mode})")
+        with self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS catalog_meta (key TEXT PRIMARY KEY, value TEXT)"
+            )
+            version = self.get_meta("schema_version")
+            current = int(version) if version else 0
+            if current > SCHEMA_VERSION:
+                raise ArchiveError(
+                    f"the catalog {self.path} has schema version {current}, newer than this"
+                    f" program's {SCHEMA_VERSION}: upgrade the program"
+                )
+            for statements in _MIGRATIONS[current:]:
+                for statement in statements:
+                    conn.execute(statement)
+            if current < SCHEMA_VERSION:
+                conn.execute(
+                    "INSERT OR REPLACE INTO catalog_meta VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+
+    def close(self) -> None:
+        with self._state_lock:
+            self._closed = True
+            for _, conn in self._connections:
+                conn.close()
+            self._connections = []
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM catalog_meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO catalog_meta VALUES (?, ?)", (key, value))
+
+    # --- adding ------------------------------------------------------------------------------
+    def add(
+        self,
+        sha256: str,
+        filename: str,
+        format: str,
+        size: int,
+        metadata: Metadata,
+        blocks: Sequence[Block],
+        source_id: str | None = None,
+    ) -> int:
+        """Insert one document and return its id; raises Duplicate when the sha is present."""
+        row = NewRow(sha256, filename, format, size, metadata, blocks, source_id)
+        [(doc_id, duplicate)] = self.add_many([row])
+        if duplicate:
+            raise Duplicate(f"the same file is already in the archive as document {doc_id}", doc_id)
+        return doc_id
+
+    def add_many(self, rows: Sequence[NewRow]) -> list[tuple[int, bool]]:
+        """Insert a batch in one transaction; per row (id, is_duplicate).
+
+        A duplicate (already stored, or earlier in the batch) yields the existing id and True and
+        does not abort the batch. ON CONFLICT rather than a pre-check keeps this right when another
+        process inserts the same sha concurrently.
+        """
+        added_at = _now()
+        results: list[tuple[int, bool]] = []
+        with self._write() as conn:
+            for row in rows:
+                inserted = conn.execute(_INSERT, _row_params(row, added_at)).fetchall()
+                if inserted:
+                    results.append((inserted[0][0], False))
+                else:
+                    existing = conn.execute(
+                        "SELECT id FROM documents WHERE sha256 = ?", (row.sha256,)
+                    ).fetchone()
+                    results.append((existing[0], True))
+        return results
+
+    # --- reading -----------------------------------------------------------------------------
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        # fetchall: a half-read cursor would keep a read transaction (and its WAL snapshot) open
+        return self._conn().execute(sql, params).fetchall()
+
+    def get(self, doc_id: int) -> Document:
+        """The document; raises NotFound."""
+        rows = self._read(f"{_SELECT} WHERE id = ?", (doc_id,))
+        if not rows:
+            raise NotFound(f"there is no document {doc_id}")
+        return _document(rows[0])
+
+    def get_many(self, ids: Sequence[int]) -> dict[int, Document]:
+        """The documents that exist among ids, by id, in one query (any number of ids)."""
+        ids_json = _dumps([int(i) for i in ids])
+        rows = self._read(f"{_SELECT} WHERE id IN (SELECT value FROM json_each(?))", (ids_json,))
+        return {row[0]: _document(row) for row in rows}
+
+    def find_sha(self, sha: str) -> int | None:
+        rows = self._read("SELECT id FROM documents WHERE sha256 = ?", (sha,))
+        return rows[0][0] if rows else None
+
+    def count(self) -> int:
+        return self._read("SELECT count(*) FROM documents")[0][0]
+
+    def all_ids(self) -> set[int]:
+        return {row[0] for row in self._read("SELECT id FROM documents")}
+
+    def iter_documents(self, batch_size: int = 500) -> Iterator[Document]:
+        """Every document by id; each batch is one query, so no read stays open across yields."""
+        last = 0
+        while rows := self._read(f"{_SELECT} WHERE id > ? ORDER BY id LIMIT ?", (last, batch_size)):
+            last = rows[-1][0]
+            yield from (_document(row) for row in rows)
+
+    # --- indexing state ----------------------------------------------------------------------
+    def unindexed(self, limit: int) -> list[Document]:
+        """Up to limit documents the index lacks, oldest first."""
+        rows = self._read(f"{_SELECT} WHERE indexed = 0 ORDER BY id LIMIT ?", (limit,))
+        with self._state_lock:
+            self._pending.update((row[0], row[17]) for row in rows)
+        return [_document(row) for row in rows]
+
+    def mark_indexed(self, ids: Sequence[int]) -> None:
+        """Mark documents as in the index, except those changed since ``unindexed`` read them."""
+        with self._state_lock:
+            params = [(i, self._pending.pop(i, None)) for i in ids]
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE documents SET indexed = 1"
+                " WHERE id = ? AND revision = coalesce(?, revision)",
+                params,
+            )
+
+    def mark_all_unindexed(self) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE documents SET indexed = 0 WHERE indexed != 0")
+
+    def count_unindexed(self) -> int:
+        return self._read("SELECT count(*) FROM documents WHERE indexed = 0")[0][0]
+
+    # --- changing ----------------------------------------------------------------------------
+    def update_metadata(self, doc_id: int, metadata: Metadata) -> None:
+        """Replace a document's metadata and queue it for reindexing; raises NotFound."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE documents SET title = ?, authors = ?, publication = ?, date = ?,"
+                " date_ambiguous = ?, date_readings = ?, language = ?, tags = ?, url = ?,"
+                " indexed = 0, revision = revision + 1 WHERE id = ?",
+                (*_metadata_params(metadata), doc_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"there is no document {doc_id}")
+
+    def delete(self, doc_id: int) -> None:
+        """Remove a document's row (the index and the original are the caller's); NotFound."""
+        with self._write() as conn:
+            if conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount == 0:
+                raise NotFound(f"there is no document {doc_id}")

@@ -1,0 +1,188 @@
+"""The originals on disk: the source of truth, one file per distinct content, named by its SHA-256.
+
+Layout: ``originals/ab/abcdef….ext``. A file is written to a ``.tmp-`` file in its final folder,
+fsync'd, renamed over the final name and the folder fsync'd, so after a crash a name either holds
+the whole file or does not exist; leftover temp files are removed by ``clean_partials``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from archive.errors import NotFound
+
+# Format -> file extension. Any other [a-z0-9]{1,8} extension is accepted too, so later formats
+# (pdf, docx) need no change here.
+EXTENSIONS = {"txt": "txt", "md": "md", "html": "html", "json": "json"}
+
+TEMP_PREFIX = ".tmp-"
+_SHA = re.compile(r"[0-9a-f]{64}")
+_EXT = re.compile(r"[a-z0-9]{1,8}")
+_SHARD = re.compile(r"[0-9a-f]{2}")
+_NAME = re.compile(r"([0-9a-f]{64})\.([a-z0-9]{1,8})")
+
+
+def extension_for(format: str) -> str:
+    """The extension originals of this format are stored under."""
+    ext = EXTENSIONS.get(format, format)
+    _check_ext(ext)
+    return ext
+
+
+def _check_sha(sha: str) -> None:
+    # fullmatch, not match with $: "$" would accept a trailing newline.
+    if not isinstance(sha, str) or not _SHA.fullmatch(sha):
+        raise ValueError(f"not a SHA-256 hex digest: {sha!r}")
+
+
+def _check_ext(ext: str) -> None:
+    if not isinstance(ext, str) or not _EXT.fullmatch(ext):
+        raise ValueError(f"not a valid file extension: {ext!r}")
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the folder's entries (a rename, a new file or subfolder) durable."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Store:
+    def __init__(self, originals_dir: Path) -> None:
+        self.root = Path(originals_dir)
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(self.root.parent)
+
+    # --- writing ----------------------------------------------------------------------------
+    def put(self, data: bytes, ext: str) -> str:
+        """Store the bytes durably and return their SHA-256 hex digest.
+
+        A file already present with the same name and size is trusted (same bytes, same name) and
+        not rewritten; to replace a damaged original, ``remove`` it first.
+        """
+        sha = hashlib.sha256(data).hexdigest()
+        dirty: set[Path] = set()
+        self._write(sha, ext, data, dirty)
+        for folder in sorted(dirty):
+            _fsync_dir(folder)
+        return sha
+
+    def put_many(self, items: Sequence[tuple[bytes, str]]) -> list[str]:
+        """Like ``put`` for a batch, fsyncing each touched folder once at the end.
+
+        Nothing is durable until this returns: acknowledge the batch only afterwards.
+        """
+        dirty: set[Path] = set()
+        shas: list[str] = []
+        for data, ext in items:
+            sha = hashlib.sha256(data).hexdigest()
+            self._write(sha, ext, data, dirty)
+            shas.append(sha)
+        for folder in sorted(dirty):
+            _fsync_dir(folder)
+        return shas
+
+    def _write(self, sha: str, ext: str, data: bytes, dirty: set[Path]) -> None:
+        """Write one file (fsync'd) and add the folders whose entries changed to ``dirty``."""
+        final = self.path(sha, ext)
+        try:
+            if final.stat().st_size == len(data):
+                return
+        except FileNotFoundError:
+            pass
+        folder = final.parent
+        try:
+            folder.mkdir()
+            dirty.add(self.root)  # the new shard folder's own entry must be durable too
+        except FileExistsError:
+            pass
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; originals are ordinary readable files
+            os.replace(tmp, final)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dirty.add(folder)
+
+    def remove(self, sha: str, ext: str) -> bool:
+        """Delete an original; returns False when it was not there."""
+        target = self.path(sha, ext)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_dir(target.parent)
+        return True
+
+    def clean_partials(self, min_age_seconds: float = 0.0) -> int:
+        """Delete ``.tmp-`` files left by a crash; returns how many.
+
+        With the default age of 0 this also removes the temp file of a ``put`` in progress, so call
+        it at start-up, or pass an age (say 3600) when writers may be running.
+        """
+        cutoff = time.time() - min_age_seconds
+        removed = 0
+        for folder in [self.root, *self._shards()]:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if not entry.name.startswith(TEMP_PREFIX) or not entry.is_file():
+                        continue
+                    if min_age_seconds and entry.stat().st_mtime > cutoff:
+                        continue
+                    Path(entry.path).unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    # --- reading ----------------------------------------------------------------------------
+    def path(self, sha: str, ext: str) -> Path:
+        """Where an original lives; ValueError for anything but a hex digest and a plain ext."""
+        _check_sha(sha)
+        _check_ext(ext)
+        return self.root / sha[:2] / f"{sha}.{ext}"
+
+    def exists(self, sha: str, ext: str) -> bool:
+        return self.path(sha, ext).is_file()
+
+    def read(self, sha: str, ext: str) -> bytes:
+        """The original's bytes; raises NotFound when the file is missing."""
+        try:
+            return self.path(sha, ext).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"original {sha}.{ext} is missing from the store") from None
+
+    def verify(self, sha: str, ext: str) -> bool:
+        """Whether the file exists and its content still hashes to its name (read in chunks)."""
+        try:
+            with open(self.path(sha, ext), "rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+        except FileNotFoundError:
+            return False
+        return digest == sha
+
+    def iter_files(self) -> Iterator[tuple[str, str, Path]]:
+        """(sha, ext, path) of every stored original, by shard; temp and stray files are skipped."""
+        for shard in self._shards():
+            with os.scandir(shard) as entries:
+                names = sorted(e.name for e in entries if e.is_file())
+            for name in names:
+                m = _NAME.fullmatch(name)
+                if m and m.group(1)[:2] == shard.name:
+                    yield m.group(1), m.group(2), shard / name
+
+    def _shards(self) -> list[Path]:
+        with os.scandir(self.root) as entries:
+            return sorted(Path(e.path) for e in entries if e.is_dir() and _SHARD.fullmatch(e.name))
