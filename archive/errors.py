@@ -1,14 +1,14 @@
 """Domain errors. Each leaf carries the HTTP status the web layer maps it to.
 
-    ArchiveError (500)
-    ├── NotFound (404)
-    ├── InvalidUpload (422)          a file that cannot be read
-    │   ├── UnsupportedFormat (415)  a type we do not take, detected by content
-    │   └── TooLarge (413)
-    ├── Duplicate (409)              the same bytes are already stored
-    ├── BadQuery (400)               query syntax, unknown field, bad date, too expensive
-    ├── BadRequest (400)             other invalid parameters
-    └── IndexBusy (503)              the index is being rebuilt
+ArchiveError (500)
+├── NotFound (404)
+├── InvalidUpload (422)          a file that cannot be read
+│   ├── UnsupportedFormat (415)  a type we do not take, detected by content
+│   └── TooLarge (413)
+├── Duplicate (409)              the same bytes are already stored
+├── BadQuery (400)               query syntax, unknown field, bad date, too expensive
+├── BadRequest (400)             other invalid parameters
+└── IndexBusy (503)              the index is being rebuilt
 """
 
 from __future__ import annotations

@@ -1,0 +1,135 @@
+"""Text analysis shared by indexing, querying and highlighting: one definition of a 'term'.
+
+A word in a document of language L becomes the term "L:stem", where stem is the word lowercased,
+stemmed by L's stemmer and folded (accents removed). Stop words of L are dropped. A query word
+becomes one term per language, so a query matches documents in every language while each
+document is stemmed by its own language's rules, and a stop word only vanishes for the languages
+where it is one ("war" is a stop word in German, not in English).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import cache
+
+from whoosh.lang import stemmer_for_language, stopwords_for_language
+
+LANGUAGES = ("en", "es", "ru", "uk", "de", "fr", "pt", "it")
+# Documents whose language is unknown are analysed without stemming or stop words.
+UNKNOWN = "xx"
+TERM_LANGUAGES = (*LANGUAGES, UNKNOWN)
+
+# Words: letters and digits, with inner apostrophes and hyphens kept out (they split words).
+WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+_UK_STOP = frozenset(
+    """
+    і й та або але а в у на з із зі до від по за для про під над при як що це цей ця ці той те ті
+    не ні так же ж би б чи бо якщо коли де там тут вже ще також тільки є був була було були буде
+    будуть його її їх їм він вона воно вони ми ви я ти нас вас нам вам мене тебе себе свій своя
+    своє свої який яка яке які
+    """.split()
+)
+
+_UK_SUFFIXES = tuple(
+    sorted(
+        set(
+            """
+            ами ями ові еві ому ого ими іми ій ий ая яя ою ею ом ем ам ям ах ях ів їв ей ої ти
+            ться ись лася лося лися ла ло ли ння нні нню ням нях ість ості остю а я о е у ю і ї и ь
+            """.split()
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def _uk_stem(word: str) -> str:
+    """A light Ukrainian stemmer: strip the longest common ending, keep at least 3 letters."""
+    for suffix in _UK_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+@cache
+def _stemmer(lang: str):  # noqa: ANN202 - a plain str -> str callable
+    if lang == "uk":
+        return _uk_stem
+    if lang == UNKNOWN:
+        return None
+    return stemmer_for_language(lang)
+
+
+@cache
+def stop_words(lang: str) -> frozenset[str]:
+    if lang == "uk":
+        return _UK_STOP
+    if lang == UNKNOWN:
+        return frozenset()
+    return frozenset(stopwords_for_language(lang))
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents (é -> e, ё -> е), keeping Cyrillic й and ї distinct letters."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            # U+0306 (breve) makes й, U+0308 on і makes ї: letters, not accents, in uk/ru.
+            if ch in "\u0306\u0308" and kept and kept[-1] in "иі":
+                kept.append(ch)
+            continue
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+_stem_caches: dict[str, dict[str, str]] = {lang: {} for lang in TERM_LANGUAGES}
+
+
+def stem(word: str, lang: str) -> str:
+    """The folded stem of an already lowercased word, cached (stemmers are pure Python)."""
+    cache = _stem_caches[lang]
+    hit = cache.get(word)
+    if hit is not None:
+        return hit
+    stemmer = _stemmer(lang)
+    result = fold(stemmer(word) if stemmer else word)
+    if len(cache) < 500_000:
+        cache[word] = result
+    return result
+
+
+def term_language(lang: str) -> str:
+    return lang if lang in LANGUAGES else UNKNOWN
+
+
+def document_terms(text: str, lang: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, term) for each indexed word of text, in order; stop words are skipped."""
+    lang = term_language(lang)
+    stops = stop_words(lang)
+    prefix = lang + ":"
+    for m in WORD_RE.finditer(text):
+        word = m.group().lower()
+        if word in stops:
+            continue
+        yield m.start(), m.end(), prefix + stem(word, lang)
+
+
+def query_word_terms(word: str) -> dict[str, str | None]:
+    """For one query word: language -> term, or None where the word is a stop word there."""
+    word = word.lower()
+    out: dict[str, str | None] = {}
+    for lang in TERM_LANGUAGES:
+        out[lang] = None if word in stop_words(lang) else f"{lang}:{stem(word, lang)}"
+    return out
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(text)

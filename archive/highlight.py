@@ -1,0 +1,154 @@
+"""Highlighted snippets and the document view, built from the catalog's blocks.
+
+Matches are found with the same analysis the index uses (archive.analysis), so what is marked is
+what matched. Every piece of text is escaped before our own <mark> tags go around matches.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from archive.analysis import WORD_RE, fold, query_word_terms, stem, stop_words, term_language
+from archive.models import Block, Document, DocumentView, Passage, RenderedBlock
+from archive.query_syntax import Node, Phrase, Word, words_of
+
+SNIPPET_CHARS = 240
+MAX_SNIPPETS = 3
+# Blocks examined for snippets per document, after the cheap substring test.
+MAX_CANDIDATES = 40
+
+Span = tuple[int, int]
+
+
+class Highlighter:
+    """What a query marks in text of a given language."""
+
+    def __init__(self, node: Node | None) -> None:
+        self.words: list[str] = []
+        self.prefixes: list[str] = []
+        for item in words_of(node):
+            if isinstance(item, Word) and item.prefix:
+                self.prefixes.append(fold(item.text))
+            elif isinstance(item, Word):
+                self.words.append(item.text)
+            elif isinstance(item, Phrase):
+                self.words.extend(item.words)
+        self._by_lang: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+
+    @property
+    def empty(self) -> bool:
+        return not self.words and not self.prefixes
+
+    def _terms(self, lang: str) -> tuple[frozenset[str], tuple[str, ...]]:
+        """(terms, roots): the terms that match in lang, and substrings every match contains."""
+        cached = self._by_lang.get(lang)
+        if cached is None:
+            terms = {query_word_terms(w)[lang] for w in self.words} - {None}
+            roots = [t.partition(":")[2] for t in terms]  # type: ignore[union-attr]
+            roots = [r[:-1] if len(r) > 3 else r for r in roots] + self.prefixes
+            cached = (frozenset(terms), tuple(r for r in roots if r))  # type: ignore[misc]
+            self._by_lang[lang] = cached
+        return cached
+
+    def spans(self, text: str, lang: str) -> list[Span]:
+        lang = term_language(lang)
+        terms, roots = self._terms(lang)
+        if not roots:
+            return []
+        folded = fold(text)
+        if not any(r in folded for r in roots):
+            return []
+        stops = stop_words(lang)
+        prefix = lang + ":"
+        out: list[Span] = []
+        for m in WORD_RE.finditer(text):
+            word = m.group().lower()
+            if word in stops and not self.prefixes:
+                continue
+            if (word not in stops and prefix + stem(word, lang) in terms) or (
+                self.prefixes and fold(word).startswith(tuple(self.prefixes))
+            ):
+                out.append((m.start(), m.end()))
+        return out
+
+    def snippets(self, doc: Document, limit: int = MAX_SNIPPETS) -> tuple[str, ...]:
+        """Up to `limit` snippets from the best-matching blocks; the opening text if none match."""
+        lang = doc.metadata.language
+        scored: list[tuple[int, int, int, list[Span]]] = []
+        if not self.empty:
+            examined = 0
+            for i, block in enumerate(doc.blocks):
+                spans = self.spans(block.text, lang)
+                if not spans:
+                    continue
+                distinct = len({fold(block.text[a:b]) for a, b in spans})
+                scored.append((distinct, len(spans), -i, spans))
+                examined += 1
+                if examined >= MAX_CANDIDATES:
+                    break
+        if not scored:
+            first = next((b for b in doc.blocks if b.kind == "paragraph"), None)
+            return (window(first.text, []),) if first else ()
+        scored.sort(reverse=True)
+        return tuple(window(doc.blocks[-s[2]].text, s[3]) for s in scored[:limit])
+
+    def view(self, doc: Document, q: str) -> DocumentView:
+        lang = doc.metadata.language
+        rendered: list[RenderedBlock] = []
+        passages: list[Passage] = []
+        outline: list[tuple[int, int, str]] = []
+        heading = ""
+        counter = 0
+        for i, block in enumerate(doc.blocks):
+            spans = [] if self.empty else self.spans(block.text, lang)
+            html = mark(block.text, spans, first_id=counter)
+            counter += len(spans)
+            rendered.append(RenderedBlock(block.kind, block.level, html, len(spans)))
+            if block.kind == "heading":
+                heading = block.text
+                outline.append((i, block.level or 2, block.text))
+            if spans:
+                passages.append(
+                    Passage(
+                        i, heading if block.kind != "heading" else "", window(block.text, spans)
+                    )
+                )
+        return DocumentView(doc, q, tuple(rendered), tuple(passages), tuple(outline))
+
+
+def mark(text: str, spans: list[Span], first_id: int | None = None) -> str:
+    """Escaped text with <mark> around each span; ids hit-N from first_id when given."""
+    out: list[str] = []
+    last = 0
+    for n, (a, b) in enumerate(spans):
+        out.append(escape(text[last:a]))
+        ident = f' id="hit-{first_id + n}"' if first_id is not None else ""
+        out.append(f"<mark{ident}>{escape(text[a:b])}</mark>")
+        last = b
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def window(text: str, spans: list[Span], width: int = SNIPPET_CHARS) -> str:
+    """The stretch of text around the densest run of spans, escaped and marked, with ellipses."""
+    if len(text) <= width:
+        return mark(text, spans)
+    start = 0
+    if spans:
+        best = max(
+            range(len(spans)),
+            key=lambda i: (sum(1 for a, b in spans[i:] if b <= spans[i][0] + width), -i),
+        )
+        start = max(0, spans[best][0] - width // 4)
+        while start > 0 and not text[start - 1].isspace() and spans[best][0] - start < width // 2:
+            start -= 1
+    end = min(len(text), start + width)
+    while end < len(text) and not text[end].isspace() and end - start < width + 30:
+        end += 1
+    inside = [(a - start, b - start) for a, b in spans if a >= start and b <= end]
+    body = mark(text[start:end], inside)
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+def blocks_text(blocks: tuple[Block, ...]) -> str:
+    return "\n\n".join(b.text for b in blocks)

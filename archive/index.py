@@ -1,0 +1,217 @@
+"""The Whoosh index: schema, analysis, writing and rebuilding. The only module that writes Whoosh.
+
+The index is derived from the catalog alone. A SCHEMA_VERSION file beside the index says which
+schema built it; a different version, or an index that cannot be opened, makes a fresh empty
+index that the caller refills from the catalog.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from whoosh import fields, index
+from whoosh.analysis import Analyzer, Token
+from whoosh.writing import LockError
+
+from archive.analysis import UNKNOWN, document_terms, fold, term_language
+from archive.config import Settings
+from archive.errors import IndexBusy
+from archive.models import Document
+
+SCHEMA_VERSION = "3"
+VERSION_FILE = "SCHEMA_VERSION"
+# Separates the language tag from the text in an analysed field's value, and facet values.
+LANG_SEP = "\x1f"
+VALUE_SEP = "\x1e"
+
+# Query-time boosts per text field (BM25F weights the fields' scores by these).
+TEXT_FIELDS = {"title": 3.0, "headings": 1.5, "body": 1.0, "authors_text": 1.5, "tags_text": 1.5}
+FACET_FIELDS = ("authors", "publication", "language", "tags", "year")
+
+
+class LanguageAnalyzer(Analyzer):
+    """Analyses "lang<US>text" with that language's rules (see archive.analysis)."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        lang, sep, text = value.partition(LANG_SEP)
+        if not sep:
+            lang, text = UNKNOWN, value
+        token = Token(positions=positions, chars=chars, mode=mode, **kwargs)
+        token.stopped = False
+        token.boost = 1.0
+        token.removestops = True
+        for pos, (start, end, term) in enumerate(document_terms(text, lang), start_pos):
+            token.text = term
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+class ValuesAnalyzer(Analyzer):
+    """Splits a facet field's value on VALUE_SEP: each whole value is one term, as written."""
+
+    def __call__(self, value: str, **kwargs: object) -> Iterator[Token]:  # type: ignore[override]
+        token = Token(**kwargs)
+        token.stopped = False
+        token.boost = 1.0
+        for pos, part in enumerate(value.split(VALUE_SEP)):
+            if part:
+                token.text = part
+                token.pos = pos
+                yield token
+
+
+def build_schema() -> fields.Schema:
+    text = LanguageAnalyzer()
+    values = ValuesAnalyzer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=text),
+        headings=fields.TEXT(analyzer=text),
+        body=fields.TEXT(analyzer=text),
+        authors_text=fields.TEXT(analyzer=text),
+        tags_text=fields.TEXT(analyzer=text),
+        authors=fields.KEYWORD(analyzer=values),
+        publication=fields.KEYWORD(analyzer=values),
+        language=fields.KEYWORD(analyzer=values),
+        tags=fields.KEYWORD(analyzer=values),
+        year=fields.KEYWORD(analyzer=values),
+        # the analysis language, so a query word that is a stop word in L matches L's documents
+        lang_key=fields.KEYWORD(analyzer=values),
+        # unstemmed words of titles, headings, names and tags: the "did you mean" vocabulary
+        spell=fields.TEXT(analyzer=text, phrase=False),
+        # yyyymmdd (00 for a missing month or day); undated documents sort last both ways
+        date_desc=fields.NUMERIC(int, bits=32, sortable=True),
+        date_asc=fields.NUMERIC(int, bits=32, sortable=True),
+        title_sort=fields.ID(sortable=True),
+    )
+
+
+def date_key(iso: str | None) -> int:
+    """20230611 for "2023-06-11", 20230600 for "2023-06", 0 for None."""
+    if not iso:
+        return 0
+    parts = iso.split("-") + ["0", "0"]
+    return int(parts[0]) * 10000 + int(parts[1]) * 100 + int(parts[2])
+
+
+def document_fields(doc: Document) -> dict[str, object]:
+    """What one catalog document becomes in the index."""
+    meta = doc.metadata
+    lang = term_language(meta.language)
+    headings = "\n".join(b.text for b in doc.blocks if b.kind == "heading")
+    body = "\n".join(b.text for b in doc.blocks if b.kind != "heading")
+    key = date_key(meta.date)
+    out: dict[str, object] = {
+        "id": str(doc.id),
+        "title": lang + LANG_SEP + meta.title,
+        "headings": lang + LANG_SEP + headings,
+        "body": lang + LANG_SEP + body,
+        "authors_text": UNKNOWN + LANG_SEP + " ; ".join(meta.authors),
+        "tags_text": lang + LANG_SEP + " ; ".join(meta.tags),
+        "lang_key": lang,
+        "spell": UNKNOWN + LANG_SEP + "\n".join((meta.title, headings, *meta.authors, *meta.tags)),
+        "date_desc": key,
+        "date_asc": key or 99999999,
+        "title_sort": fold(meta.title)[:200],
+    }
+    facets = {
+        "authors": meta.authors,
+        "publication": (meta.publication,),
+        "language": (meta.language,),
+        "tags": meta.tags,
+        "year": (str(meta.year),) if meta.year else (),
+    }
+    for name, values in facets.items():
+        joined = VALUE_SEP.join(v for v in values if v)
+        if joined:
+            out[name] = joined
+    return out
+
+
+class Index:
+    """The on-disk index. `fresh` is True when it was (re)created empty and needs refilling."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.path: Path = settings.index_dir
+        self.fresh = False
+        self.ix = self._open()
+
+    def _open(self) -> index.Index:
+        version_file = self.path / VERSION_FILE
+        if self.path.is_dir() and index.exists_in(str(self.path)):
+            current = version_file.read_text().strip() if version_file.exists() else ""
+            if current == SCHEMA_VERSION:
+                try:
+                    ix = index.open_dir(str(self.path))
+                    with ix.searcher() as searcher:
+                        searcher.doc_count()
+                    return ix
+                except Exception:  # noqa: BLE001 - any damage means: rebuild from the catalog
+                    pass
+        return self._create()
+
+    def _create(self) -> index.Index:
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir(parents=True)
+        ix = index.create_in(str(self.path), build_schema())
+        (self.path / VERSION_FILE).write_text(SCHEMA_VERSION + "\n")
+        self.fresh = True
+        return ix
+
+    def clear(self) -> None:
+        """Drop everything: the caller refills the index from the catalog."""
+        self.ix.close()
+        self.ix = self._create()
+
+    def doc_count(self) -> int:
+        return self.ix.doc_count()
+
+    def write(self, docs: Sequence[Document], delete_ids: Sequence[int] = ()) -> None:
+        """Add or replace docs (and delete ids) in one commit."""
+        try:
+            writer = self.ix.writer(
+                timeout=self.settings.writer_timeout, limitmb=self.settings.index_memory_mb
+            )
+        except LockError as exc:
+            raise IndexBusy("The index is locked by another writer; try again shortly.") from exc
+        try:
+            fresh = self.fresh
+            for doc in docs:
+                if fresh:
+                    writer.add_document(**document_fields(doc))
+                else:
+                    writer.update_document(**document_fields(doc))
+            for doc_id in delete_ids:
+                writer.delete_by_term("id", str(doc_id))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def finish_fill(self) -> None:
+        """The fresh index has been refilled: later writes must replace, not just add."""
+        self.fresh = False
+
+    def indexed_ids(self) -> set[int]:
+        with self.ix.searcher() as searcher:
+            return {int(stored["id"]) for _, stored in searcher.reader().iter_docs()}
+
+    def close(self) -> None:
+        self.ix.close()
