@@ -1,0 +1,90 @@
+"""The JSON API for scripts: the search page's parameters in, the same Page out as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from archive.core import Archive
+from archive.models import FACETS, MAX_PER_PAGE, Document, Page
+from archive.query_params import parse_search_params, query_params_of
+
+
+def _archive(request: Request) -> Archive:
+    return request.app.state.archive
+
+
+def page_json(page: Page) -> dict[str, Any]:
+    """The one place a search Page becomes JSON; the shape is the API's contract."""
+    return {
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "hits": [
+            {
+                "id": hit.id,
+                "title": hit.title,
+                "authors": list(hit.authors),
+                "publication": hit.publication,
+                "date": hit.date,
+                "date_ambiguous": hit.date_ambiguous,
+                "language": hit.language,
+                "tags": list(hit.tags),
+                "score": hit.score,
+                "snippets": list(hit.snippets),
+            }
+            for hit in page.hits
+        ],
+        "facets": {
+            facet: [
+                {"value": v.value, "count": v.count, "selected": v.selected}
+                for v in page.facets.get(facet, ())
+            ]
+            for facet in FACETS
+        },
+        "suggestion": page.suggestion,
+    }
+
+
+def document_json(doc: Document) -> dict[str, Any]:
+    meta = doc.metadata
+    return {
+        "id": doc.id,
+        "title": meta.title,
+        "authors": list(meta.authors),
+        "publication": meta.publication,
+        "date": meta.date,
+        "date_ambiguous": meta.date_ambiguous,
+        "date_readings": list(meta.date_readings),
+        "language": meta.language,
+        "tags": list(meta.tags),
+        "url": meta.url,
+        "filename": doc.filename,
+        "format": doc.format,
+        "size": doc.size,
+        "sha256": doc.sha256,
+        "added_at": doc.added_at,
+        "original": f"/documents/{doc.id}/original",
+        "blocks": [{"kind": b.kind, "level": b.level, "text": b.text} for b in doc.blocks],
+    }
+
+
+def search(request: Request) -> Response:
+    # Scripts get a 400 naming unknown parameters: a typo must not silently widen a search.
+    query = parse_search_params(
+        query_params_of(request.query_params), max_per_page=MAX_PER_PAGE, allow_unknown=False
+    )
+    return JSONResponse(page_json(_archive(request).search(query)))
+
+
+def document(request: Request) -> Response:
+    return JSONResponse(document_json(_archive(request).document(request.path_params["id"])))
+
+
+ROUTES = [
+    Route("/api/search", search, methods=["GET"]),
+    Route("/api/documents/{id:int}", document, methods=["GET"]),
+]

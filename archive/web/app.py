@@ -1,0 +1,70 @@
+"""create_app: the Starlette application around one open Archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from archive import query_params
+from archive.core import Archive
+from archive.models import FACETS
+from archive.web import api, display, pages
+from archive.web.errors import EXCEPTION_HANDLERS
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,  # everything a user wrote is escaped unless marked safe on purpose
+        undefined=jinja2.StrictUndefined,  # a typo in a template fails loudly in tests
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        thousands=display.thousands,
+        human_date=display.human_date,
+        language_name=display.language_name,
+        facet_label=display.facet_label,
+    )
+    env.globals.update(
+        FACETS=FACETS,
+        search_url=query_params.search_url,
+        toggle_url=query_params.toggle_url,
+        clear_facet_url=query_params.clear_facet_url,
+        clear_all_url=query_params.clear_all_url,
+        is_filtered=query_params.is_filtered,
+        document_url=query_params.document_url,
+        page_links=query_params.page_links,
+        sort_options=query_params.sort_options,
+        per_page_options=query_params.per_page_options,
+        facet_param=query_params.PARAM_OF_FACET.__getitem__,
+        facet_value_label=display.facet_value_label,
+        split_facet=display.split_facet,
+        ambiguity_note=display.ambiguity_note,
+        hit_readings=display.hit_readings,
+        block_tag=display.block_tag,
+    )
+    return Jinja2Templates(env=env)
+
+
+def create_app(archive: Archive) -> Starlette:
+    """The web app; the caller owns the Archive and closes it after the server stops."""
+    app = Starlette(
+        routes=[
+            *pages.ROUTES,
+            *api.ROUTES,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+    )
+    app.state.archive = archive
+    app.state.templates = make_templates()
+    return app

@@ -1,0 +1,76 @@
+"""HTML pages for readers: parse the request, one Archive call, render a template."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from archive.core import Archive
+from archive.models import PER_PAGE_CHOICES
+from archive.query_params import parse_search_params, query_params_of, text_search_url
+from archive.web.display import number_hits
+
+
+def _archive(request: Request) -> Archive:
+    return request.app.state.archive
+
+
+def _render(request: Request, name: str, context: dict[str, object]) -> Response:
+    return request.app.state.templates.TemplateResponse(request, name, context)
+
+
+def search_page(request: Request) -> Response:
+    # Pages ignore unknown parameters: links pasted from elsewhere often carry extra ones.
+    query = parse_search_params(
+        query_params_of(request.query_params), max_per_page=max(PER_PAGE_CHOICES)
+    )
+    page = _archive(request).search(query)
+    return _render(request, "search.html", {"page": page, "query": query})
+
+
+def document_page(request: Request) -> Response:
+    q = request.query_params.get("q", "").strip()
+    view = _archive(request).document_view(request.path_params["id"], q)
+    marked_blocks, hit_count = number_hits(view.blocks)
+    context = {
+        "view": view,
+        "doc": view.document,
+        "meta": view.document.metadata,
+        "q": q,
+        "header_q": q,
+        "blocks": list(zip(view.blocks, marked_blocks, strict=True)),
+        "hit_count": hit_count,
+        "results_url": text_search_url(q),
+    }
+    return _render(request, "document.html", context)
+
+
+def original(request: Request) -> Response:
+    path, filename = _archive(request).original_path(request.path_params["id"])
+    headers = {
+        "Content-Disposition": content_disposition(filename),
+        # The original is whatever an uploader sent: never let a browser sniff it into HTML.
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    return FileResponse(path, media_type="application/octet-stream", headers=headers)
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header: an ASCII fallback name plus the exact name as RFC 5987 filename*."""
+    fallback = "".join(
+        c if c.isascii() and (c.isalnum() or c in "._- ") else "_" for c in filename
+    ).strip()
+    fallback = fallback or "original"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+ROUTES = [
+    Route("/", search_page, methods=["GET"]),
+    Route("/search", search_page, methods=["GET"]),
+    Route("/documents/{id:int}", document_page, methods=["GET"]),
+    Route("/documents/{id:int}/original", original, methods=["GET"]),
+]

@@ -1,0 +1,182 @@
+"""End to end: a real uvicorn server on 127.0.0.1 and headless Chromium driving the pages.
+
+Screenshots land in the test's tmp_path (run with --basetemp to keep them where you can look).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from archive.core import Archive
+from archive.models import Overrides, SearchQuery
+from archive.web import create_app
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+Browser = playwright_sync.Browser
+Page = playwright_sync.Page
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SAMPLE_NAME = "partisans-winter-offensive.txt"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def serve(archive: Archive) -> Iterator[str]:
+    """Run the app on a free port in a thread; yield its base URL."""
+    config = uvicorn.Config(create_app(archive), host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def hostile_id(sample_archive: Archive) -> int:
+    doc = sample_archive.add(
+        b"Partisans <script>alert(1)</script> and <img src=x onerror=alert(1)> in a body.\n",
+        "hostile.txt",
+        Overrides(
+            title="Partisans <script>alert(1)</script>",
+            authors=("<img src=x onerror=alert(1)>",),
+            tags=("<script>alert(2)</script>",),
+        ),
+    )
+    return doc.id
+
+
+@pytest.fixture
+def base_url(sample_archive: Archive, hostile_id: int) -> Iterator[str]:
+    yield from serve(sample_archive)
+
+
+def sample_id(archive: Archive) -> int:
+    page = archive.search(SearchQuery(text="Bakhmut Prigozhin", per_page=50))
+    return next(h.id for h in page.hits if archive.document(h.id).filename == SAMPLE_NAME)
+
+
+def result_count(page: Page) -> int:
+    text = page.locator(".results-count").inner_text()
+    match = re.match(r"([\d,]+) results?", text.strip())
+    assert match, text
+    return int(match.group(1).replace(",", ""))
+
+
+def in_viewport(page: Page, element_id: str) -> bool:
+    return page.evaluate(
+        """id => {
+            const r = document.getElementById(id).getBoundingClientRect();
+            return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+        }""",
+        element_id,
+    )
+
+
+def test_reader_searches_ticks_a_facet_opens_a_document_and_jumps_to_the_second_hit(
+    browser: Browser, base_url: str, sample_archive: Archive, hostile_id: int, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    page.goto(f"{base_url}/search")
+    page.fill("#q", "partisans")
+    with page.expect_navigation():
+        page.press("#q", "Enter")
+    assert "q=partisans" in page.url
+    before = result_count(page)
+    assert before > 1
+    page.screenshot(path=tmp_path / "search.png")
+
+    # Tick the sample's author: the form submits itself, the URL carries the filter.
+    author = sample_archive.document(sample_id(sample_archive)).metadata.authors[0]
+    box = page.locator(f'input[type="checkbox"][name="author"][value="{author}"]')
+    with page.expect_navigation():
+        box.check()
+    assert "author=" in page.url
+    assert page.locator(f'input[name="author"][value="{author}"]').is_checked()
+    after = result_count(page)
+    assert 0 < after < before
+    page.screenshot(path=tmp_path / "search-filtered.png")
+
+    # Open the sample article from the results.
+    doc_id = sample_id(sample_archive)
+    with page.expect_navigation():
+        page.click(f'.hit-title a[href^="/documents/{doc_id}?"]')
+    assert f"/documents/{doc_id}?q=partisans" in page.url
+
+    page.click(".hit-next")
+    page.click(".hit-next")
+    assert page.url.endswith("#hit-2")
+    assert page.evaluate("document.querySelector(':target').id") == "hit-2"
+    assert in_viewport(page, "hit-2")
+    page.click(".hit-prev")
+    assert page.url.endswith("#hit-1") and in_viewport(page, "hit-1")
+    page.screenshot(path=tmp_path / "document-hit.png")
+
+    second = page.locator(".passages a").nth(1)
+    href = second.get_attribute("href")
+    assert href and href.startswith("#p-")
+    second.click()
+    assert page.url.endswith(href)
+    assert in_viewport(page, href[1:])
+    # The next hit after a passage anchor is the first one inside that passage.
+    next_href = page.get_attribute(".hit-next", "href") or ""
+    assert page.evaluate(
+        "([block, hit]) => document.getElementById(block).contains(document.getElementById(hit))",
+        [href[1:], next_href[1:]],
+    )
+
+    # The hostile document, listed and opened, runs nothing.
+    page.goto(f"{base_url}/search?q=partisans")
+    page.goto(f"{base_url}/documents/{hostile_id}?q=partisans")
+    assert page.locator("h1").inner_text() == "Partisans <script>alert(1)</script>"
+    assert dialogs == []
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/search?q=partisans&per_page=50", "/documents/{id}?q=putin"])
+def test_phone_width_nothing_overflows(
+    browser: Browser, base_url: str, sample_archive: Archive, path: str, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 360, "height": 740}, device_scale_factor=1)
+    page.goto(base_url + path.format(id=sample_id(sample_archive)))
+    page.screenshot(path=tmp_path / "phone.png", full_page=False)
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner
+    page.close()
