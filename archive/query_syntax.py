@@ -114,7 +114,7 @@ def parse(text: str) -> Node | None:
 def _tokenize(text: str) -> list[str]:
     tokens: list[str] = []
     # A range is one token even though it holds spaces.
-    text = re.sub(r"\[\s*(\S+)\s+TO\s+(\S+)\s*\]", r"[\1\x00TO\x00\2]", text)
+    text = re.sub(r"\[\s*(\S+)\s+TO\s+(\S+)\s*\]", "[\\1\x00TO\x00\\2]", text)
     for m in _TOKEN_RE.finditer(text):
         tok = m.group()
         if tok.isspace():
@@ -140,6 +140,8 @@ class _Parser:
         if depth > MAX_DEPTH:
             raise BadQuery(f"The query nests parentheses too deeply (at most {MAX_DEPTH} levels).")
         parts = [self.parse_and(depth)]
+        if parts[0] is None and self.peek() == "OR":
+            raise BadQuery('"OR" needs a word on each side.')
         while self.peek() == "OR":
             self.pos += 1
             if self.peek() in (None, ")", "OR", "AND"):

@@ -1,0 +1,71 @@
+"""Real archives in temporary folders: a real catalog, real originals, a real Whoosh index."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archive import Archive, Settings
+
+# shared/ lies beside the repository, for developers and CI alike
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SAMPLE = SHARED / "samples" / "partisans-winter-offensive.txt"
+CORPORA = SHARED / "corpora" / "political-news"
+DEMO_SAMPLE = (
+    Path(__file__).resolve().parents[1] / "archive" / "demo" / "partisans-winter-offensive.txt"
+)
+
+
+def sample_path() -> Path:
+    """The sample article: from ../shared, else the copy shipped with the demo collection."""
+    return SAMPLE if SAMPLE.exists() else DEMO_SAMPLE
+
+
+def corpus_records(per_file: int = 8) -> list[dict]:
+    """The first records of each corpus file: several languages, authors, dates and tags."""
+    records: list[dict] = []
+    for path in sorted(CORPORA.glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for n, line in enumerate(f):
+                if n >= per_file:
+                    break
+                records.append(json.loads(line))
+    return records
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(root=tmp_path / "archive", index_batch_size=50)
+
+
+@pytest.fixture
+def archive(settings: Settings) -> Iterator[Archive]:
+    with Archive(settings) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def _sample_archive_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sample-archive")
+    jsonl = root.parent / "records.jsonl"
+    records = corpus_records()
+    jsonl.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n")
+    with Archive(Settings(root=root, index_batch_size=50)) as archive:
+        report = archive.ingest_paths([sample_path(), jsonl])
+        assert not report.failed, report.failed
+        assert len(report.added) == len(records) + 1
+    return root
+
+
+@pytest.fixture
+def sample_archive(_sample_archive_template: Path, tmp_path: Path) -> Iterator[Archive]:
+    """The sample article (document 1) plus 8 records of each corpus file, indexed."""
+    root = tmp_path / "sample-archive"
+    shutil.copytree(_sample_archive_template, root)
+    with Archive(Settings(root=root, index_batch_size=50)) as opened:
+        yield opened
