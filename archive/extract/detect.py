@@ -1,0 +1,193 @@
+"""What an upload is, judged by its bytes: the file name only breaks a tie between text kinds."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import PurePath
+
+from archive.errors import InvalidUpload, UnsupportedFormat
+
+ACCEPTED = "accepted types are plain text, Markdown, HTML and JSONL"
+
+# (magic at offset 0, what it is); checked in order, so longer/more specific magics come first.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document (DOC/XLS/PPT)"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"\x7fELF", "an executable (ELF)"),
+    (b"\xca\xfe\xba\xbe", "a compiled program (Java class or Mach-O)"),
+    (b"\xcf\xfa\xed\xfe", "an executable (Mach-O)"),
+    (b"\x00asm", "a WebAssembly module"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\xfd7zXZ\x00", "an XZ archive"),
+    (b"\x28\xb5\x2f\xfd", "a Zstandard archive"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"OggS", "an Ogg audio/video file"),
+    (b"fLaC", "a FLAC audio file"),
+    (b"ID3", "an MP3 audio file"),
+    (b"{\\rtf", "an RTF document"),
+    (b"%!PS", "a PostScript file"),
+)
+_ZIP_KINDS = (
+    (b"word/", "a Word (DOCX) document"),
+    (b"xl/", "an Excel (XLSX) workbook"),
+    (b"ppt/", "a PowerPoint (PPTX) presentation"),
+    (b"application/epub+zip", "an EPUB book"),
+    (b"application/vnd.oasis.opendocument", "an OpenDocument file"),
+)
+_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_HTML_START = re.compile(
+    r"\A(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]"
+    r"|<(?:meta|title|div|p|article|section|h[1-6]|table|ul|main|span|a)[\s>/])",
+    re.IGNORECASE | re.DOTALL,
+)
+_MD_LINE = re.compile(
+    r"^(?:#{1,6}\s+\S|```|~~~|>\s|[-*+]\s+\S|\d+\.\s+\S|(?:=+|-+)\s*$|\|.*\|)", re.MULTILINE
+)
+_MD_INLINE = re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\n]+\*\*|`[^`\n]+`|__[^_\n]+__")
+_MD_NAMES = (".md", ".markdown", ".mdown", ".mkd")
+_LEADING_SPACE = re.compile(rb"\s*")
+
+
+def _refuse(name: str, what: str) -> UnsupportedFormat:
+    return UnsupportedFormat(f"{name or 'upload'}: this is {what}; {ACCEPTED}")
+
+
+def _binary_kind(data: bytes) -> str | None:
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
+        head = data[:2048]
+        return next((what for key, what in _ZIP_KINDS if key in head), "a ZIP archive")
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return what
+    if data[:4] == b"RIFF" and data[8:12] in (b"WEBP", b"WAVE", b"AVI "):
+        return {b"WEBP": "a WebP image", b"WAVE": "a WAV audio file"}.get(
+            data[8:12], "an AVI video"
+        )
+    if data[4:8] == b"ftyp":
+        return "an MP4/QuickTime video"
+    if data[:2] == b"MZ" and b"\x00" in data[:64]:
+        return "a Windows executable"
+    if re.match(rb"BZh[1-9]1AY&SY", data):
+        return "a bzip2 archive"
+    return None
+
+
+def _is_jsonl(data: bytes) -> bool:
+    """Two or more lines, the first two of which look like JSON objects, the first parsing as one.
+
+    Works on offsets so that a 100 MB upload is not copied just to be sniffed.
+    """
+    start = _LEADING_SPACE.match(data).end()  # type: ignore[union-attr]
+    if data.startswith(b"\xef\xbb\xbf", start):
+        start = _LEADING_SPACE.match(data, start + 3).end()  # type: ignore[union-attr]
+    end = data.find(b"\n", start)
+    if not data.startswith(b"{", start) or end < 0:
+        return False
+    first = data[start:end]
+    second = next(
+        (ln.strip() for ln in data[end + 1 : end + 65537].split(b"\n") if ln.strip()), b""
+    )
+    if not second.startswith(b"{"):
+        return False
+    try:
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return first.rstrip().endswith(b"}")  # a bad first record is reported per line later
+
+
+def decode(data: bytes, name: str = "") -> str:
+    """Bytes to text: UTF-8 (BOM optional) or UTF-16/32 with a BOM; anything else is refused.
+
+    No Latin-1/cp1251 fallback: both decode *any* byte string, so a guess would silently
+    store mojibake; asking for UTF-8 is the honest answer.
+    """
+    codec = next((c for bom, c in _BOMS if data.startswith(bom)), "utf-8")
+    if codec == "utf-8" and b"\x00" in data:
+        raise _refuse(name, "binary data (it contains NUL bytes)")
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise _refuse(
+            name,
+            f"not UTF-8 text (undecodable byte at offset {exc.start}; "
+            "re-save it as UTF-8 if it is text in a legacy encoding)",
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if "\x00" in sample or controls > max(2, len(sample) // 100):
+        raise _refuse(name, "binary data (it contains control characters)")
+    return text
+
+
+def _json_kind(text: str) -> str | None:
+    if not text.startswith("{"):
+        return None
+    try:
+        return "json" if isinstance(json.loads(text), dict) else None
+    except ValueError:
+        return None
+
+
+def _markdown_score(text: str) -> int:
+    sample = text[:65536]
+    lines = len(_MD_LINE.findall(sample))
+    inline = len(_MD_INLINE.findall(sample))
+    front = 1 if re.match(r"---\n(?:[\w-]+:.*\n)+---\n", sample) else 0
+    return lines + inline + 3 * front
+
+
+def classify(text: str, name: str = "") -> str:
+    """The kind of decoded text: html, json, md or txt (jsonl is found on the bytes)."""
+    body = text.lstrip()
+    if not body:
+        raise InvalidUpload(f"{name or 'upload'}: the file is empty")
+    head = body[:4096]
+    lowered = head.lower()
+    if lowered.startswith("<?xml"):
+        if "<html" in lowered:
+            return "html"
+        raise _refuse(name, "an XML file")
+    if lowered.startswith("<svg"):
+        raise _refuse(name, "an SVG image")
+    if _HTML_START.match(head):
+        return "html"
+    kind = _json_kind(body.rstrip())
+    if kind:
+        return kind
+    score = _markdown_score(body)
+    named_md = PurePath(name).suffix.lower() in _MD_NAMES
+    # Strong Markdown wins over a name; otherwise the name breaks the tie.
+    if score >= 3:
+        return "md"
+    return "md" if named_md else "txt"
+
+
+def detect_with_text(data: bytes, name: str = "") -> tuple[str, str | None]:
+    """(format, decoded text); the text is None for gzip and jsonl, which are read as streams."""
+    if _LEADING_SPACE.match(data).end() == len(data):  # type: ignore[union-attr]
+        raise InvalidUpload(f"{name or 'upload'}: the file is empty")
+    if data[:2] == b"\x1f\x8b":
+        return "gzip", None
+    what = _binary_kind(data)
+    if what:
+        raise _refuse(name, what)
+    if _is_jsonl(data):
+        return "jsonl", None
+    text = decode(data, name)
+    return classify(text, name), text
