@@ -154,16 +154,15 @@ class Index:
 
     def _open(self) -> index.Index:
         version_file = self.path / VERSION_FILE
-        if self.path.is_dir() and index.exists_in(str(self.path)):
-            current = version_file.read_text().strip() if version_file.exists() else ""
-            if current == SCHEMA_VERSION:
-                try:
-                    ix = index.open_dir(str(self.path))
-                    with ix.searcher() as searcher:
-                        searcher.doc_count()
-                    return ix
-                except Exception:  # noqa: BLE001 - any damage means: rebuild from the catalog
-                    pass
+        current = version_file.read_text().strip() if version_file.exists() else ""
+        if current == SCHEMA_VERSION:
+            try:
+                ix = index.open_dir(str(self.path))
+                with ix.searcher() as searcher:
+                    searcher.doc_count()
+                return ix
+            except Exception:  # noqa: BLE001 - any damage means: rebuild from the catalog
+                pass
         return self._create()
 
     def _create(self) -> index.Index:

@@ -10,7 +10,7 @@ import gzip
 import hashlib
 import io
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from archive import extract, metadata
@@ -84,10 +84,15 @@ def iter_items(
     """Every document in files, folders and JSONL(.gz) files, in a stable order."""
     for path in paths:
         if path.is_dir():
+            # hidden files, and the archive's own data should a folder hold it, are not articles
+            own = (settings.uploads_dir.resolve(), settings.index_dir.resolve())
             files = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.parts)
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and not p.resolve().is_relative_to(own[0])
+                and not p.resolve().is_relative_to(own[1])
             )
         elif path.is_file():
             files = [path]
@@ -114,7 +119,7 @@ def _file_items(file: Path, settings: Settings, overrides: Overrides | None) -> 
         return
     if kind != "jsonl":
         try:
-            yield Item(name, prepare(data, file.name, settings, overrides))
+            yield Item(name, replace(prepare(data, file.name, settings, overrides), name=name))
         except ArchiveError as exc:
             yield Item(name, error=exc.message)
         return
@@ -127,7 +132,7 @@ def _file_items(file: Path, settings: Settings, overrides: Overrides | None) -> 
         except ArchiveError as exc:
             yield Item(record.name, error=exc.message)
             continue
-        yield Item(record.name, prepared)
+        yield Item(record.name, replace(prepared, name=record.name))
 
 
 def _record_filename(name: str) -> str:

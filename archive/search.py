@@ -149,9 +149,13 @@ class SearchEngine:
             compiled, filter=matched, limit=limit, sortedby=SORTS.get(sort), terms=False
         )
         start = (sq.page - 1) * sq.per_page
+        scored = sort == "relevance"
         return [
-            (int(searcher.stored_fields(docnum)["id"]), float(score or 0.0))
-            for docnum, score in list(results.items())[start:limit]
+            (
+                int(searcher.stored_fields(results.docnum(n))["id"]),
+                results.score(n) if scored else 0.0,
+            )
+            for n in range(start, min(limit, results.scored_length()))
         ]
 
     def _suggest(self, searcher: Searcher, text: str, node: Node) -> str | None:
