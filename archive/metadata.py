@@ -239,6 +239,8 @@ def detect_language(text: str) -> str:
         # Letters that only one of the two alphabets has settle it; stop words when they don't.
         if uk + ru >= 3 and max(uk, ru) >= 3 * min(uk, ru):
             return "uk" if uk > ru else "ru"
+        if uk == 0 and cyrillic >= 60:
+            return "ru"  # Ukrainian prose without і/ї/є for this long does not occur; Russian does
         candidates = ("ru", "uk")
     else:
         candidates = ("en", "es", "fr", "it", "pt", "de")
@@ -261,7 +263,7 @@ def title_from_filename(filename: str) -> str | None:
     while PurePath(stem).suffix and len(PurePath(stem).suffix) <= 9:
         stem = PurePath(stem).stem  # report.jsonl.gz -> report
     words = [w for w in re.split(r"[\s_.\-+()\[\]]+", stem) if w]
-    real = [w for w in words if w.isalpha() and len(w) > 1 and w.lower() not in _GENERIC.split()]
+    real = [w for w in words if w.isalpha() and len(w) > 2 and w.lower() not in _GENERIC.split()]
     if len(real) < 2 or len(real) < 0.6 * len(words):
         return None
     text = " ".join(words)

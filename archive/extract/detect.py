@@ -57,6 +57,7 @@ _HTML_START = re.compile(
 _MD_LINE = re.compile(
     r"^(?:#{1,6}\s+\S|```|~~~|>\s|[-*+]\s+\S|\d+\.\s+\S|(?:=+|-+)\s*$|\|.*\|)", re.MULTILINE
 )
+_MD_STRONG = re.compile(r"^(?:#{1,6}\s+\S|```|~~~)", re.MULTILINE)
 _MD_INLINE = re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\n]+\*\*|`[^`\n]+`|__[^_\n]+__")
 _MD_NAMES = (".md", ".markdown", ".mdown", ".mkd")
 _LEADING_SPACE = re.compile(rb"\s*")
@@ -145,8 +146,9 @@ def _json_kind(text: str) -> str | None:
 
 
 def _markdown_score(text: str) -> int:
+    """Markdown syntax seen: an ATX heading or a code fence counts double (prose has neither)."""
     sample = text[:65536]
-    lines = len(_MD_LINE.findall(sample))
+    lines = len(_MD_LINE.findall(sample)) + len(_MD_STRONG.findall(sample))
     inline = len(_MD_INLINE.findall(sample))
     front = 1 if re.match(r"---\n(?:[\w-]+:.*\n)+---\n", sample) else 0
     return lines + inline + 3 * front

@@ -1,0 +1,359 @@
+"""Dates and their ambiguity, bylines, language, suggestions and an archivist's overrides."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from archive.errors import BadRequest
+from archive.extract import extract, iter_jsonl
+from archive.metadata import (
+    apply,
+    detect_language,
+    parse_byline,
+    parse_date,
+    suggest,
+    title_from_filename,
+)
+from archive.models import Block, Extracted, Hints, Metadata, Overrides
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SAMPLE = SHARED / "samples" / "partisans-winter-offensive.txt"
+CORPORA = SHARED / "corpora" / "political-news"
+needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared beside the repo")
+
+
+# -- dates ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("2021-03-03", "2021-03-03"),
+        ("2021-03-01T04:06:16+00:00", "2021-03-01"),
+        ("2022-05-17T23:48:46", "2022-05-17"),
+        ("2018-12-01 00:00:00", "2018-12-01"),
+        ("2021/03/04", "2021-03-04"),
+        ("2021", "2021"),
+        ("2021-03", "2021-03"),
+        ("March 3, 2021", "2021-03-03"),
+        ("3 March 2021", "2021-03-03"),
+        ("Mar 3 2021", "2021-03-03"),
+        ("Wednesday, March 3rd, 2021", "2021-03-03"),
+        ("Sept. 9, 2020", "2020-09-09"),
+        ("March 2021", "2021-03"),
+        ("3 марта 2021", "2021-03-03"),
+        ("3 марта 2021 г.", "2021-03-03"),
+        ("Мар 1, 2021", "2021-03-01"),
+        ("17 травня 2022", "2022-05-17"),
+        ("08 de enero de 2019", "2019-01-08"),
+        ("Martes 17 de marzo de 2020", "2020-03-17"),
+        ("3. März 2021", "2021-03-03"),
+        ("1er décembre 2020", "2020-12-01"),
+        ("5 de março de 2019", "2019-03-05"),
+        ("21 aprile 2018", "2018-04-21"),
+        ("23/12/2020", "2020-12-23"),
+        ("7/23/17", "2017-07-23"),  # only one reading exists: not ambiguous
+        ("5.5.2021", "2021-05-05"),  # both readings agree
+        ("31-12-99", "1999-12-31"),
+    ],
+)
+def test_parse_date_unambiguous(raw: str, iso: str) -> None:
+    assert parse_date(raw) == (iso, False, ())
+
+
+def test_ambiguous_numeric_dates_keep_both_readings() -> None:
+    assert parse_date("11/6/23") == ("2023-06-11", True, ("2023-06-11", "2023-11-06"))
+    assert parse_date("11/6/23", "MDY") == ("2023-11-06", True, ("2023-11-06", "2023-06-11"))
+    assert parse_date("03.04.2021") == ("2021-04-03", True, ("2021-04-03", "2021-03-04"))
+    assert parse_date("7/23/17", "DMY") == ("2017-07-23", False, ())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "31/02/2020",
+        "13/13/2020",
+        "0001-11-30",
+        "2021-02-30",
+        "",
+        "yesterday",
+        "Summit on March 20 2023",
+        "March 32, 2021",
+        "12345",
+        f"{date.today().year + 5}-01-01",
+    ],
+)
+def test_invalid_dates(raw: str) -> None:
+    assert parse_date(raw) == (None, False, ())
+
+
+def test_two_digit_years_are_never_in_the_future() -> None:
+    this_year = date.today().year % 100
+    assert parse_date(f"1/1/{this_year:02d}")[0] == f"{2000 + this_year}-01-01"
+    assert parse_date(f"1/1/{this_year + 1:02d}")[0] == f"{1901 + this_year}-01-01"
+    assert parse_date("1/1/99")[0] == "1999-01-01"
+
+
+# -- bylines -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("By La Marx International 11/6/23", (("La Marx International",), "11/6/23")),
+        ("By Jane Doe and John Roe | March 3, 2021", (("Jane Doe", "John Roe"), "March 3, 2021")),
+        ("By A, B and C", (("A", "B", "C"), None)),
+        ("By Ann Lee, Bo Park and Cy Diaz", (("Ann Lee", "Bo Park", "Cy Diaz"), None)),
+        ("By A & B — 2021-03-03", (("A", "B"), "2021-03-03")),
+        ("By Jane Doe on March 3, 2021", (("Jane Doe",), "March 3, 2021")),
+        ("BY N. R. KLEINFIELD", (("N. R. KLEINFIELD",), None)),
+        ("Por María López y Juan Pérez", (("María López", "Juan Pérez"), None)),
+        (
+            "Por Ana de la Torre | 08 de enero de 2019",
+            (("Ana de la Torre",), "08 de enero de 2019"),
+        ),
+        ("By Ludwig van Beethoven", (("Ludwig van Beethoven",), None)),
+    ],
+)
+def test_parse_byline(line: str, expected: tuple) -> None:
+    assert parse_byline(line) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "By the end of February 2023, it was already clear that the offensive had failed",
+        "By 2025 the economy will have grown",
+        "Byline: nothing",
+        "Jane Doe and John Roe",
+        "By",
+        "By " + "Name " * 50,
+        "Bakhmut: A giant graveyard of Putin mercenaries",
+    ],
+)
+def test_not_a_byline(line: str) -> None:
+    assert parse_byline(line) is None
+
+
+# -- language ------------------------------------------------------------------------------------
+
+OWN_PARAGRAPHS = {
+    "de": [
+        "Die Bundesregierung hat am Mittwoch neue Maßnahmen beschlossen, die den Wohnungsbau in "
+        "den Städten beschleunigen sollen. Nach Angaben des Ministeriums werden die Mittel für den "
+        "sozialen Wohnungsbau verdoppelt.",
+        "Der Stadtrat diskutierte bis spät in die Nacht über den neuen Haushalt, aber eine "
+        "Einigung wurde nicht erzielt, weil die Opposition mehr Geld für Schulen forderte.",
+    ],
+    "fr": [
+        "Le gouvernement a présenté mercredi un projet de loi qui vise à accélérer la construction "
+        "de logements dans les grandes villes. Selon le ministère, les crédits seront doublés.",
+        "Le conseil municipal a débattu jusque tard dans la nuit du nouveau budget, mais aucun "
+        "accord n'a été trouvé parce que l'opposition demandait plus d'argent pour les écoles.",
+    ],
+    "pt": [
+        "O governo apresentou na quarta-feira um projeto de lei que pretende acelerar a "
+        "construção de habitação nas grandes cidades. Segundo o ministério, os recursos serão "
+        "duplicados.",
+        "A câmara municipal discutiu até tarde o novo orçamento, mas não houve acordo porque a "
+        "oposição pedia mais dinheiro para as escolas e para os transportes.",
+    ],
+    "it": [
+        "Il governo ha presentato mercoledì un disegno di legge che punta ad accelerare la "
+        "costruzione di case nelle grandi città. Secondo il ministero, i fondi raddoppiano.",
+        "Il consiglio comunale ha discusso fino a tarda notte del nuovo bilancio, ma non è stato "
+        "raggiunto un accordo perché l'opposizione chiedeva più soldi per le scuole.",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"), [(lang, text) for lang, texts in OWN_PARAGRAPHS.items() for text in texts]
+)
+def test_detect_language_own_paragraphs(lang: str, text: str) -> None:
+    assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize("text", ["", "Hello", "12 345 678", "東京は日本の首都です。", "OK, fine."])
+def test_detect_language_unsure(text: str) -> None:
+    assert detect_language(text) == ""
+
+
+@needs_shared
+def test_detect_language_on_the_corpora() -> None:
+    """Accuracy per language on up to 200 records per corpus file (their `language` field)."""
+    totals: dict[str, list[int]] = {}
+    for path in sorted(CORPORA.glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in itertools.islice(f, 200):
+                record = json.loads(line)
+                guess = detect_language(record["title"] + "\n\n" + record["body"])
+                right, seen = totals.setdefault(record["language"], [0, 0])
+                totals[record["language"]] = [right + (guess == record["language"]), seen + 1]
+    report = {lang: (right / seen, seen) for lang, (right, seen) in sorted(totals.items())}
+    print("\nlanguage accuracy:", {k: f"{acc:.3f} of {n}" for k, (acc, n) in report.items()})
+    for lang in ("en", "es", "ru", "uk"):
+        accuracy, seen = report[lang]
+        assert seen >= 50 and accuracy >= 0.95, (lang, report)
+
+
+# -- suggestions ---------------------------------------------------------------------------------
+
+
+@needs_shared
+def test_suggest_for_the_sample_article() -> None:
+    meta = suggest(extract(SAMPLE.read_bytes(), SAMPLE.name), SAMPLE.name)
+    assert meta == Metadata(
+        title="Partisans winter offensive",
+        authors=("La Marx International",),
+        date="2023-06-11",
+        date_ambiguous=True,
+        date_readings=("2023-06-11", "2023-11-06"),
+        language="en",
+    )
+    us = suggest(extract(SAMPLE.read_bytes(), SAMPLE.name), SAMPLE.name, date_order="MDY")
+    assert (us.date, us.date_readings) == ("2023-11-06", ("2023-11-06", "2023-06-11"))
+
+
+@needs_shared
+def test_suggest_for_html_and_markdown() -> None:
+    page = CORPORA / "raw" / "zvezdaaltaya_1.html"
+    meta = suggest(extract(page.read_bytes(), page.name), page.name)
+    assert meta.title == "В ГАГУ открылась современная видеостудия"
+    assert (meta.date, meta.date_ambiguous, meta.language) == ("2021-03-01", False, "ru")
+    assert meta.publication == "Звезда Алтая"
+    crs = CORPORA / "raw" / "crs_IF12106v21-iran-and-nuclear-weapons-production.md"
+    meta = suggest(extract(crs.read_bytes(), crs.name), crs.name)
+    assert (meta.title, meta.authors) == ("Iran and Nuclear Weapons Production", ("Kerr, Paul K.",))
+    # 04/09/2026 is US order in the source, yet DMY by default: flagged, both readings kept.
+    assert (meta.date, meta.date_ambiguous) == ("2026-09-04", True)
+    assert meta.date_readings == ("2026-09-04", "2026-04-09")
+    assert meta.tags == ("Defense & Intelligence", "Foreign Affairs")
+    amlo = CORPORA / "raw" / "amlo_2019-01-08.md"
+    meta = suggest(extract(amlo.read_bytes(), amlo.name), amlo.name)
+    assert (meta.date, meta.language) == ("2019-01-08", "es")  # from the dateline
+
+
+@needs_shared
+def test_suggest_keeps_a_records_own_metadata() -> None:
+    path = CORPORA / "resistinua_uk_en.jsonl.gz"
+    item = next(iter_jsonl(path.read_bytes(), path.name))
+    assert item.extracted is not None and item.original is not None
+    record = json.loads(item.original)
+    meta = suggest(item.extracted, "record.json")
+    assert meta.title == record["title"]
+    assert meta.authors == tuple(record["authors"])
+    assert (meta.date, meta.language, meta.url) == (record["date"], "uk", record["url"])
+    assert meta.tags == tuple(record["tags"])
+
+
+def test_suggest_title_fallbacks_and_byline_in_blocks() -> None:
+    blocks = (
+        Block("paragraph", "By Jane Doe | 3 March 2021"),
+        Block("paragraph", "The council met on Tuesday. It argued about the budget for hours."),
+        Block("heading", "What was decided", 2),
+    )
+    meta = suggest(Extracted("txt", blocks), "scan_0042.txt")
+    assert meta.title == "What was decided"  # the name is not descriptive; the first heading
+    assert (meta.authors, meta.date, meta.date_ambiguous) == (("Jane Doe",), "2021-03-03", False)
+    meta = suggest(Extracted("txt", blocks[1:2]), "")
+    assert meta.title == "The council met on Tuesday."
+    heading_first = (Block("heading", "Budget night", 1), *blocks[1:])
+    assert suggest(Extracted("md", heading_first), "council-notes.md").title == "Budget night"
+    hinted = Extracted("html", blocks, Hints(title="  The  title ", language="en-GB"))
+    assert (suggest(hinted, "x.html").title, suggest(hinted, "x.html").language) == (
+        "The title",
+        "en",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("partisans-winter-offensive.txt", "Partisans winter offensive"),
+        ("Budget_Report_2021.md", "Budget Report 2021"),
+        ("allsides_en.jsonl.gz", None),
+        ("scan_0042.pdf", None),
+        ("document (3).txt", None),
+        ("zvezdaaltaya_17.html", None),
+        ("", None),
+    ],
+)
+def test_title_from_filename(name: str, title: str | None) -> None:
+    assert title_from_filename(name) == title
+
+
+# -- overrides -----------------------------------------------------------------------------------
+
+SUGGESTED = Metadata(
+    title="Suggested",
+    authors=("A",),
+    publication="P",
+    date="2023-06-11",
+    date_ambiguous=True,
+    date_readings=("2023-06-11", "2023-11-06"),
+    language="en",
+    tags=("t",),
+    url="https://example.org/a",
+)
+
+
+def test_apply_nothing_changes_nothing() -> None:
+    assert apply(SUGGESTED, Overrides()) == SUGGESTED
+
+
+def test_apply_archivist_wins() -> None:
+    meta = apply(
+        SUGGESTED,
+        Overrides(
+            title="  Their   title ",
+            authors=(" Jane Doe ", "", "Jane Doe", "John Roe"),
+            publication=" The Daily ",
+            date="2023-11-06",
+            language="UK",
+            tags=("war", " war ", "peace"),
+        ),
+    )
+    assert meta == Metadata(
+        title="Their title",
+        authors=("Jane Doe", "John Roe"),
+        publication="The Daily",
+        date="2023-11-06",
+        language="uk",
+        tags=("war", "peace"),
+        url="https://example.org/a",
+    )
+
+
+def test_apply_empty_values() -> None:
+    meta = apply(SUGGESTED, Overrides(title="  ", publication="", date="", language="", tags=()))
+    assert meta.title == "Suggested"  # never empty
+    assert (meta.publication, meta.date, meta.date_ambiguous, meta.date_readings) == (
+        "",
+        None,
+        False,
+        (),
+    )
+    assert (meta.language, meta.tags) == ("", ())
+
+
+def test_apply_dates_are_parsed() -> None:
+    meta = apply(SUGGESTED, Overrides(date="3 марта 2021"))
+    assert (meta.date, meta.date_ambiguous, meta.date_readings) == ("2021-03-03", False, ())
+    meta = apply(SUGGESTED, Overrides(date="1/2/2020"), date_order="MDY")
+    assert (meta.date, meta.date_ambiguous) == ("2020-01-02", True)
+    with pytest.raises(BadRequest, match="'next tuesday'.*YYYY-MM-DD") as caught:
+        apply(SUGGESTED, Overrides(date="next tuesday"))
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize("code", ["eng", "english", "e", "en-US", "12"])
+def test_apply_rejects_bad_language(code: str) -> None:
+    with pytest.raises(BadRequest, match="two-letter"):
+        apply(SUGGESTED, Overrides(language=code))
