@@ -371,6 +371,16 @@ def test_html_malformed_and_deeply_nested() -> None:
     ]
 
 
+def test_bylines_leave_md_and_html_bodies_like_txt() -> None:
+    md = extract(b"# Title\n\nBy Jane Doe, 2021-03-03\n\n**Note:** body text.\n", "a.md")
+    assert md.blocks == (Block("heading", "Title", 1), Block("paragraph", "Note: body text."))
+    assert (md.hints.authors, md.hints.date) == (("Jane Doe",), "2021-03-03")
+    page = b"<body><p>By Ann Lee | March 3, 2021</p>Line one<br>still one<br> <br>Line two</body>"
+    html = extract(page, "a.html")
+    assert [b.text for b in html.blocks] == ["Line one still one", "Line two"]
+    assert (html.hints.authors, html.hints.date) == (("Ann Lee",), "March 3, 2021")
+
+
 # -- JSON records and JSONL ----------------------------------------------------------------------
 
 

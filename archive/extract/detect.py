@@ -61,6 +61,7 @@ _MD_STRONG = re.compile(r"^(?:#{1,6}\s+\S|```|~~~)", re.MULTILINE)
 _MD_INLINE = re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\n]+\*\*|`[^`\n]+`|__[^_\n]+__")
 _MD_NAMES = (".md", ".markdown", ".mdown", ".mkd")
 _LEADING_SPACE = re.compile(rb"\s*")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
 def _refuse(name: str, what: str) -> UnsupportedFormat:
@@ -130,7 +131,7 @@ def decode(data: bytes, name: str = "") -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
     sample = text[:65536]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    controls = len(_CONTROL.findall(sample))
     if "\x00" in sample or controls > max(2, len(sample) // 100):
         raise _refuse(name, "binary data (it contains control characters)")
     return text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from archive.extract.txt import take_byline
 from archive.models import Block, Extracted, Hints
 
 _SKIP = frozenset(
@@ -23,7 +24,7 @@ _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 # Tags whose start or end separates blocks; anything else (a, span, em, …) is inline.
 _BLOCKS = frozenset(
     "p div li ul ol dl dt dd blockquote pre table tr thead tbody tfoot section article main "
-    "header figure figcaption address details summary caption hr br body center".split()
+    "header figure figcaption address details summary caption hr body center".split()
 ) | frozenset(_HEADINGS)
 _CELLS = frozenset(("td", "th"))
 _CHROME = re.compile(
@@ -96,8 +97,11 @@ class _Parser(HTMLParser):
             self._flush()
         elif tag in _CELLS:
             self.buffer.append(" ")
-        if tag == "br":
-            self.buffer.append("\n")
+        if tag == "br":  # <br><br> is how old pages separate paragraphs
+            if self.buffer and self.buffer[-1] == "\n":
+                self._flush()
+            else:
+                self.buffer.append("\n")
         if tag in _VOID:
             return
         self._push(tag)
@@ -149,6 +153,8 @@ class _Parser(HTMLParser):
         if self.counts.get("title") and not self.counts.get("svg"):
             self.title.append(data)
         if self.skip_at is None and not self.counts.get("title"):
+            if self.buffer and self.buffer[-1] == "\n" and not data.strip():
+                return  # keep a <br> last, so that a second one is seen
             self.buffer.append(data)
 
     def _flush(self) -> None:
@@ -231,4 +237,5 @@ def extract(text: str) -> Extracted:
     parser = _Parser()
     parser.feed(text)
     parser.close()
-    return Extracted("html", tuple(_chosen(parser.blocks)), _hints(parser))
+    blocks, hints = take_byline(_chosen(parser.blocks), _hints(parser))
+    return Extracted("html", tuple(blocks), hints)

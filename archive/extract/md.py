@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from archive.extract.txt import INFERRED_LEVEL, heading_like
+from archive.extract.txt import INFERRED_LEVEL, heading_like, take_byline
 from archive.models import Block, Extracted, Hints
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
@@ -230,7 +230,8 @@ def extract(text: str) -> Extracted:
             reader.start("paragraph", stripped, after_blank=i == 0 or not lines[i - 1].strip())
         i += 1
     reader.flush(before_blank=True)
-    return Extracted("md", tuple(reader.blocks), _hints(reader))
+    blocks, hints = take_byline(reader.blocks, _hints(reader))
+    return Extracted("md", tuple(blocks), hints)
 
 
 def _setext_ok(reader: _Reader) -> bool:

@@ -4,13 +4,15 @@ The conventions come from articles pasted out of web pages (see the sample artic
 - a short line without closing punctuation that stands alone between blank lines is a heading;
 - such a line glued by a single newline to the text below it is an image caption (the picture
   sat between them);
-- a byline among the first lines ("By Jane Doe 11/6/23") becomes hints and leaves the body.
+- a byline among the first lines ("By Jane Doe 11/6/23") becomes hints and leaves the body
+  (Markdown and HTML do the same with take_byline).
 Hard-wrapped text (every line under ~100 characters) instead joins its lines into paragraphs.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from archive.metadata import parse_byline, parse_date
 from archive.models import Block, Extracted, Hints
@@ -31,7 +33,7 @@ def heading_like(line: str) -> bool:
     line = line.strip()
     if not line or len(line) > HEADING_MAX_CHARS or len(line.split()) > HEADING_MAX_WORDS:
         return False
-    if _LIST_MARK.match(line) or _URL.match(line) or _ASIDE.match(line):
+    if _LIST_MARK.match(line) or _URL.match(line) or _ASIDE.match(line) or parse_byline(line):
         return False
     if line.rstrip(_CLOSING)[-1:] in ".,;:!?…":  # a question alone is speech, not a title
         return False
@@ -53,7 +55,7 @@ def _units(text: str) -> list[list[str]]:
 def _take_byline(units: list[list[str]]) -> Hints:
     """Remove the first byline found in the first three units and return it as hints."""
     for unit in units[:3]:
-        found = parse_byline(unit[0]) if len(unit[0]) <= 160 else None
+        found = parse_byline(unit[0]) if len(unit[0]) <= 200 else None
         if found:
             authors, date = found
             del unit[0]
@@ -61,6 +63,18 @@ def _take_byline(units: list[list[str]]) -> Hints:
                 units.remove(unit)
             return Hints(authors=authors, date=date)
     return Hints()
+
+
+def take_byline(blocks: list[Block], hints: Hints) -> tuple[list[Block], Hints]:
+    """The same for a document's blocks (md, html): a byline paragraph among the first three
+    moves into the hints, filling authors and date only where the file's metadata left a gap."""
+    for i, block in enumerate(blocks[:3]):
+        found = parse_byline(block.text) if block.kind == "paragraph" else None
+        if found:
+            authors, date = found
+            hints = replace(hints, authors=hints.authors or authors, date=hints.date or date)
+            return blocks[:i] + blocks[i + 1 :], hints
+    return blocks, hints
 
 
 def _hard_wrapped(units: list[list[str]]) -> bool:
