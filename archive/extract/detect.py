@@ -60,7 +60,7 @@ _MD_LINE = re.compile(
 _MD_STRONG = re.compile(r"^(?:#{1,6}\s+\S|```|~~~)", re.MULTILINE)
 _MD_INLINE = re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\n]+\*\*|`[^`\n]+`|__[^_\n]+__")
 _MD_NAMES = (".md", ".markdown", ".mdown", ".mkd")
-_LEADING_SPACE = re.compile(rb"\s*")
+_SPACE = re.compile(rb"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
@@ -88,14 +88,20 @@ def _binary_kind(data: bytes) -> str | None:
     return None
 
 
+def _skip_space(data: bytes, start: int = 0) -> int:
+    """The offset of the first non-whitespace byte at or after `start` (len(data) if none)."""
+    space = _SPACE.match(data, start)
+    return space.end() if space else start
+
+
 def _is_jsonl(data: bytes) -> bool:
     """Two or more lines, the first two of which look like JSON objects, the first parsing as one.
 
     Works on offsets so that a 100 MB upload is not copied just to be sniffed.
     """
-    start = _LEADING_SPACE.match(data).end()  # type: ignore[union-attr]
+    start = _skip_space(data)
     if data.startswith(b"\xef\xbb\xbf", start):
-        start = _LEADING_SPACE.match(data, start + 3).end()  # type: ignore[union-attr]
+        start = _skip_space(data, start + 3)
     end = data.find(b"\n", start)
     if not data.startswith(b"{", start) or end < 0:
         return False
@@ -183,7 +189,7 @@ def classify(text: str, name: str = "") -> str:
 
 def detect_with_text(data: bytes, name: str = "") -> tuple[str, str | None]:
     """(format, decoded text); the text is None for gzip and jsonl, which are read as streams."""
-    if _LEADING_SPACE.match(data).end() == len(data):  # type: ignore[union-attr]
+    if _skip_space(data) == len(data):
         raise InvalidUpload(f"{name or 'upload'}: the file is empty")
     if data[:2] == b"\x1f\x8b":
         return "gzip", None

@@ -95,7 +95,8 @@ def _split_values(field: str, value: str) -> tuple[str, ...]:
 class _Reader:
     def __init__(self) -> None:
         self.blocks: list[Block] = []
-        self.hints: dict[str, object] = {}
+        self.texts: dict[str, str] = {}  # hint field -> value, the first one found
+        self.lists: dict[str, tuple[str, ...]] = {}  # authors, tags
         self.buffer: list[str] = []
         self.kind = "paragraph"  # of the buffer: paragraph | item | quote | table
         self.after_blank = True  # the buffer began after a blank line (or at the top)
@@ -103,9 +104,12 @@ class _Reader:
     def hint(self, key: str, value: str) -> None:
         field = _KEYS.get(key.strip().lower())
         value = inline(value).strip(" \"'")
-        if field and value and field not in self.hints:
-            multi = field in ("authors", "tags")
-            self.hints[field] = _split_values(field, value) if multi else value
+        if not field or not value or field in self.texts or field in self.lists:
+            return
+        if field in ("authors", "tags"):
+            self.lists[field] = _split_values(field, value)
+        else:
+            self.texts[field] = value
 
     def flush(self, before_blank: bool = False) -> None:
         """Emit the buffer; `before_blank` says a blank line ends it (a standalone line)."""
@@ -245,16 +249,16 @@ def _next_is_meta(lines: list[str], i: int) -> bool:
 
 
 def _hints(reader: _Reader) -> Hints:
-    h = reader.hints
-    title = h.get("title")
+    texts, lists = reader.texts, reader.lists
+    title = texts.get("title")
     if not title and reader.blocks and reader.blocks[0].kind == "heading":
         title = reader.blocks[0].text  # a document that opens with its heading names itself
     return Hints(
-        title=title if isinstance(title, str) else None,
-        authors=h.get("authors", ()),  # type: ignore[arg-type]
-        publication=h.get("publication"),  # type: ignore[arg-type]
-        date=h.get("date"),  # type: ignore[arg-type]
-        language=h.get("language"),  # type: ignore[arg-type]
-        tags=h.get("tags", ()),  # type: ignore[arg-type]
-        url=h.get("url"),  # type: ignore[arg-type]
+        title=title,
+        authors=lists.get("authors", ()),
+        publication=texts.get("publication"),
+        date=texts.get("date"),
+        language=texts.get("language"),
+        tags=lists.get("tags", ()),
+        url=texts.get("url"),
     )
