@@ -15,7 +15,7 @@ from datetime import date
 from typing import Protocol
 from urllib.parse import urlencode
 
-from archive.errors import BadRequest
+from archive.errors import BadRequest, NotFound
 from archive.models import FACETS, MAX_PER_PAGE, PER_PAGE_CHOICES, SORTS, Page, SearchQuery
 
 # URL parameter -> facet name (models.FACETS); singular names read better in a query string.
@@ -113,6 +113,13 @@ class MultiDict(Protocol):
 
     def __iter__(self) -> Iterator[str]: ...
     def getlist(self, key: str) -> list[str]: ...
+
+
+def document_id(value: int) -> int:
+    """A document id from a URL path; ids beyond SQLite's 64-bit integers cannot exist."""
+    if not 0 < value < 2**63:
+        raise NotFound(f"there is no document {value}")
+    return value
 
 
 def query_params_of(multi: MultiDict) -> dict[str, list[str]]:

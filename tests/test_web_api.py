@@ -108,6 +108,7 @@ BAD_REQUESTS = [
     ("GET", "/api/search?q=" + "x" * 1001, 400),
     ("GET", "/api/documents/999999", 404),
     ("GET", "/api/documents/abc", 404),
+    ("GET", "/api/documents/99999999999999999999", 404),
     ("GET", "/api/no/such/route", 404),
     ("GET", "/api", 404),
     ("POST", "/api/search", 405),

@@ -129,10 +129,15 @@ def test_reader_searches_ticks_a_facet_opens_a_document_and_jumps_to_the_second_
     with page.expect_navigation():
         box.check()
     assert "author=" in page.url
+    assert "from=" not in page.url and "sort=" not in page.url  # empty fields left out
     assert page.locator(f'input[name="author"][value="{author}"]').is_checked()
     after = result_count(page)
     assert 0 < after < before
     page.screenshot(path=tmp_path / "search-filtered.png")
+
+    with page.expect_navigation():
+        page.select_option("#sort", "title")
+    assert "sort=title" in page.url and "author=" in page.url
 
     # Open the sample article from the results.
     doc_id = sample_id(sample_archive)
@@ -180,3 +185,21 @@ def test_phone_width_nothing_overflows(
     width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= inner
     page.close()
+
+
+def test_without_javascript_the_apply_button_submits_the_filters(
+    browser: Browser, base_url: str, sample_archive: Archive
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base_url}/search?q=partisans")
+    page.locator('input[type="checkbox"][name="language"]').first.check()
+    page.fill("#from", "2020")
+    with page.expect_navigation():
+        page.click("button.apply")
+    assert "language=" in page.url and "from=2020" in page.url
+    assert page.locator('input[type="checkbox"][name="language"]').first.is_checked()
+    # The hit links are plain anchors: next goes to the first hit, previous to the last.
+    page.goto(f"{base_url}/documents/{sample_id(sample_archive)}?q=partisans")
+    assert page.get_attribute(".hit-next", "href") == "#hit-1"
+    context.close()

@@ -134,6 +134,16 @@ def test_page_ignores_unknown_params_but_refuses_bad_values(client: TestClient) 
         assert response.headers["content-type"].startswith("text/html")
         assert 'class="error-message"' in response.text
         assert Tags(response.text).find("a", href="/search")
+    # A refused query stays in the search box to be corrected.
+    response = client.get("/search", params={"q": '"unclosed'})
+    assert response.status_code == 400
+    assert Tags(response.text).find("input", name="q", value='"unclosed')
+
+
+def test_a_page_past_the_end_says_so(client: TestClient) -> None:
+    html = client.get("/search", params={"per_page": "10", "page": "999"}).text
+    assert "past the last page" in html
+    assert re.search(r'href="/search\?per_page=10&amp;page=\d+">Go to the last page', html)
 
 
 # --- document page -------------------------------------------------------------------------
@@ -225,6 +235,8 @@ def test_download_name_is_safe_for_any_filename(archive: Archive) -> None:
         ("GET", "/documents/999999", 404),
         ("GET", "/documents/999999/original", 404),
         ("GET", "/documents/abc", 404),
+        ("GET", "/documents/99999999999999999999", 404),  # beyond SQLite's integers
+        ("GET", "/documents/0/original", 404),
         ("GET", "/no/such/page", 404),
         ("POST", "/search", 405),
     ],

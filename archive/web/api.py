@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from archive.core import Archive
 from archive.models import FACETS, MAX_PER_PAGE, Document, Page
-from archive.query_params import parse_search_params, query_params_of
+from archive.query_params import document_id, parse_search_params, query_params_of
 
 
 def _archive(request: Request) -> Archive:
@@ -81,7 +81,8 @@ def search(request: Request) -> Response:
 
 
 def document(request: Request) -> Response:
-    return JSONResponse(document_json(_archive(request).document(request.path_params["id"])))
+    doc = _archive(request).document(document_id(request.path_params["id"]))
+    return JSONResponse(document_json(doc))
 
 
 ROUTES = [

@@ -42,7 +42,13 @@ def error_response(
         body = {"ok": False, "error": message, "status": status}
         return JSONResponse(body, status_code=status, headers=headers)
     templates = request.app.state.templates
-    context = {"status": status, "title": TITLES.get(status, "Error"), "message": message}
+    context = {
+        "status": status,
+        "title": TITLES.get(status, "Error"),
+        "message": message,
+        # A refused query stays in the search box, ready to be corrected.
+        "header_q": request.query_params.get("q", ""),
+    }
     try:
         return templates.TemplateResponse(
             request, "error.html", context, status_code=status, headers=headers

@@ -10,7 +10,12 @@ from starlette.routing import Route
 
 from archive.core import Archive
 from archive.models import PER_PAGE_CHOICES
-from archive.query_params import parse_search_params, query_params_of, text_search_url
+from archive.query_params import (
+    document_id,
+    parse_search_params,
+    query_params_of,
+    text_search_url,
+)
 from archive.web.display import number_hits
 
 
@@ -33,7 +38,7 @@ def search_page(request: Request) -> Response:
 
 def document_page(request: Request) -> Response:
     q = request.query_params.get("q", "").strip()
-    view = _archive(request).document_view(request.path_params["id"], q)
+    view = _archive(request).document_view(document_id(request.path_params["id"]), q)
     marked_blocks, hit_count = number_hits(view.blocks)
     context = {
         "view": view,
@@ -49,7 +54,7 @@ def document_page(request: Request) -> Response:
 
 
 def original(request: Request) -> Response:
-    path, filename = _archive(request).original_path(request.path_params["id"])
+    path, filename = _archive(request).original_path(document_id(request.path_params["id"]))
     headers = {
         "Content-Disposition": content_disposition(filename),
         # The original is whatever an uploader sent: never let a browser sniff it into HTML.
