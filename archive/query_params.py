@@ -18,16 +18,11 @@ from urllib.parse import urlencode
 from archive.errors import BadRequest, NotFound
 from archive.models import FACETS, MAX_PER_PAGE, PER_PAGE_CHOICES, SORTS, Page, SearchQuery
 
-# URL parameter -> facet name (models.FACETS); singular names read better in a query string.
-FACET_PARAMS: dict[str, str] = {
-    "author": "authors",
-    "publication": "publication",
-    "language": "language",
-    "tag": "tags",
-    "year": "year",
-}
-PARAM_OF_FACET: dict[str, str] = {facet: param for param, facet in FACET_PARAMS.items()}
-assert set(PARAM_OF_FACET) == set(FACETS), "every facet needs a URL parameter"
+# Facet name (models.FACETS) -> URL parameter: singular names read better in a query string
+# (?author=A&author=B). A facet added later gets its own name until it is listed here.
+SINGULAR = {"authors": "author", "tags": "tag"}
+PARAM_OF_FACET: dict[str, str] = {facet: SINGULAR.get(facet, facet) for facet in FACETS}
+FACET_PARAMS: dict[str, str] = {param: facet for facet, param in PARAM_OF_FACET.items()}
 
 SINGLE_PARAMS = ("q", "from", "to", "sort", "page", "per_page")
 KNOWN_PARAMS = frozenset(SINGLE_PARAMS) | frozenset(FACET_PARAMS)

@@ -92,7 +92,7 @@ def language_name(code: str) -> str:
 
 
 def facet_label(facet: str) -> str:
-    return FACET_LABELS.get(facet, facet)
+    return FACET_LABELS.get(facet, facet.capitalize())
 
 
 def facet_value_label(facet: str, value: str) -> str:
