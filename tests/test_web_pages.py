@@ -9,12 +9,14 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from markupsafe import escape
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from archive.core import Archive
 from archive.models import Overrides, SearchQuery
 from archive.web import create_app
+from archive.web.display import FACET_SHOWN
 
 SAMPLE = Path("/work/shared/samples/partisans-winter-offensive.txt")
 SCRIPT = "<script>alert(1)</script>"
@@ -224,6 +226,19 @@ def test_download_name_is_safe_for_any_filename(archive: Archive) -> None:
     assert fallback and fallback.group(1).isascii() and "\n" not in disposition
     encoded = re.search(r"filename\*=UTF-8''(\S+)$", disposition)
     assert encoded and unquote(encoded.group(1)) == archive.original_path(doc.id)[1]
+
+
+def test_long_facets_fold_behind_more_but_keep_selected_values_visible(
+    client: TestClient, sample_archive: Archive
+) -> None:
+    authors = sample_archive.search(SearchQuery(sort="newest")).facets["authors"]
+    assert len(authors) > FACET_SHOWN + 2, "sample_archive should have many authors"
+    last = authors[-1].value
+    tags = Tags(client.get("/search").text)
+    assert len(tags.find("details", class_="facet-more")) >= 1
+    html = client.get("/search", params={"author": last}).text
+    shown = html.split('<details class="facet-more">')[0]
+    assert f'name="author" value="{escape(last)}" checked' in shown
 
 
 # --- errors --------------------------------------------------------------------------------
