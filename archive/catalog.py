@@ -21,53 +21,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archive.catalog_schema import MIGRATIONS
 from archive.errors import ArchiveError, Duplicate, NotFound
 from archive.models import Block, Document, Metadata
 
 BUSY_TIMEOUT_MS = 30_000
 
-# Each entry migrates the schema from version i to i + 1; append, never edit. Later issues add
-# users, tokens, the audit log, trash and collections here.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        # AUTOINCREMENT: an id is never reused after a delete, so a stale index entry, link or
-        # audit record can never point at a different document.
-        """CREATE TABLE documents (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            sha256 TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64),
-            filename TEXT NOT NULL,
-            format TEXT NOT NULL,
-            size INTEGER NOT NULL CHECK (size >= 0),
-            title TEXT NOT NULL,
-            authors TEXT NOT NULL,
-            publication TEXT NOT NULL,
-            date TEXT,
-            date_ambiguous INTEGER NOT NULL DEFAULT 0,
-            date_readings TEXT NOT NULL,
-            language TEXT NOT NULL,
-            tags TEXT NOT NULL,
-            url TEXT NOT NULL,
-            source_id TEXT,
-            blocks TEXT NOT NULL,
-            added_at TEXT NOT NULL,
-            -- bumped by every metadata change, so a stale indexer batch cannot mark it indexed
-            revision INTEGER NOT NULL DEFAULT 1,
-            indexed INTEGER NOT NULL DEFAULT 0
-        )""",
-        "CREATE INDEX documents_unindexed ON documents (id) WHERE indexed = 0",
-    ),
-)
-SCHEMA_VERSION = len(_MIGRATIONS)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
     "id, sha256, filename, format, size, title, authors, publication, date, date_ambiguous,"
-    " date_readings, language, tags, url, source_id, blocks, added_at, revision"
+    " date_readings, language, tags, url, source_id, blocks, added_at, revision, status,"
+    " (SELECT json_group_array(c.name) FROM collection_documents cd"
+    "  JOIN collections c ON c.id = cd.collection_id WHERE cd.doc_id = documents.id)"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM documents"
 _INSERT = (
     "INSERT INTO documents (sha256, filename, format, size, title, authors, publication, date,"
-    " date_ambiguous, date_readings, language, tags, url, source_id, blocks, added_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " date_ambiguous, date_readings, language, tags, url, source_id, blocks, added_at, status)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (sha256) DO NOTHING RETURNING id"
 )
 
@@ -83,6 +55,7 @@ class NewRow:
     metadata: Metadata
     blocks: Sequence[Block]
     source_id: str | None = None
+    status: str = "published"
 
 
 def _dumps(value: object) -> str:
@@ -114,6 +87,7 @@ def _row_params(row: NewRow, added_at: str) -> tuple[object, ...]:
         row.source_id,
         blocks,
         added_at,
+        row.status,
     )
 
 
@@ -130,7 +104,10 @@ def _document(r: tuple[Any, ...]) -> Document:
         url=r[13],
     )
     blocks = tuple(Block(kind, text, level) for kind, level, text in json.loads(r[15]))
-    return Document(r[0], r[1], r[2], r[3], r[4], metadata, blocks, r[16], r[14])
+    collections = tuple(sorted(json.loads(r[19]))) if r[19] else ()
+    return Document(
+        r[0], r[1], r[2], r[3], r[4], metadata, blocks, r[16], r[14], r[18], collections
+    )
 
 
 def _now() -> str:
@@ -185,6 +162,15 @@ class Catalog:
         return conn
 
     @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction for the modules that keep their own tables in the catalog."""
+        with self._write() as conn:
+            yield conn
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self._read(sql, params)
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: serialised in-process, committed or rolled back as a whole."""
         with self._write_lock:
@@ -215,7 +201,7 @@ class Catalog:
                     f"the catalog {self.path} has schema version {current}, newer than this"
                     f" program's {SCHEMA_VERSION}: upgrade the program"
                 )
-            for statements in _MIGRATIONS[current:]:
+            for statements in MIGRATIONS[current:]:
                 for statement in statements:
                     conn.execute(statement)
             if current < SCHEMA_VERSION:
@@ -285,6 +271,8 @@ class Catalog:
 
     def get(self, doc_id: int) -> Document:
         """The document; raises NotFound."""
+        if not 0 < doc_id < 2**63:  # SQLite integers are 64-bit: a larger id cannot exist
+            raise NotFound(f"there is no document {doc_id}")
         rows = self._read(f"{_SELECT} WHERE id = ?", (doc_id,))
         if not rows:
             raise NotFound(f"there is no document {doc_id}")
@@ -292,7 +280,7 @@ class Catalog:
 
     def get_many(self, ids: Sequence[int]) -> dict[int, Document]:
         """The documents that exist among ids, by id, in one query (any number of ids)."""
-        ids_json = _dumps([int(i) for i in ids])
+        ids_json = _dumps([int(i) for i in ids if 0 < int(i) < 2**63])
         rows = self._read(f"{_SELECT} WHERE id IN (SELECT value FROM json_each(?))", (ids_json,))
         return {row[0]: _document(row) for row in rows}
 
@@ -343,14 +331,21 @@ class Catalog:
     def update_metadata(self, doc_id: int, metadata: Metadata) -> None:
         """Replace a document's metadata and queue it for reindexing; raises NotFound."""
         with self._write() as conn:
-            cur = conn.execute(
-                "UPDATE documents SET title = ?, authors = ?, publication = ?, date = ?,"
-                " date_ambiguous = ?, date_readings = ?, language = ?, tags = ?, url = ?,"
-                " indexed = 0, revision = revision + 1 WHERE id = ?",
-                (*_metadata_params(metadata), doc_id),
+            self.write_metadata(conn, doc_id, metadata)
+            conn.execute(
+                "UPDATE documents SET indexed = 0, revision = revision + 1 WHERE id = ?", (doc_id,)
             )
-            if cur.rowcount == 0:
-                raise NotFound(f"there is no document {doc_id}")
+
+    def write_metadata(self, conn: sqlite3.Connection, doc_id: int, metadata: Metadata) -> None:
+        """The metadata columns only, inside the caller's transaction; raises NotFound."""
+        cur = conn.execute(
+            "UPDATE documents SET title = ?, authors = ?, publication = ?, date = ?,"
+            " date_ambiguous = ?, date_readings = ?, language = ?, tags = ?, url = ?"
+            " WHERE id = ?",
+            (*_metadata_params(metadata), doc_id),
+        )
+        if cur.rowcount == 0:
+            raise NotFound(f"there is no document {doc_id}")
 
     def delete(self, doc_id: int) -> None:
         """Remove a document's row (the index and the original are the caller's); NotFound."""

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from archive import ingest
+from archive import curation, ingest, jobs, metadata
 from archive.catalog import Catalog
 from archive.config import Settings
-from archive.errors import Duplicate
+from archive.errors import Duplicate, NotFound
 from archive.highlight import Highlighter
 from archive.index import Index
+from archive.indexer import BackgroundIndexer
 from archive.models import Document, DocumentView, IngestReport, Overrides, Page, SearchQuery
 from archive.query_syntax import parse
 from archive.search import SearchEngine
@@ -21,6 +23,7 @@ from archive.store import Store, extension_for
 Progress = Callable[[int, int | None, str], None]
 # A bulk batch is committed (stored, catalogued, indexed) at this many bytes even if not full.
 BATCH_BYTES = 64 * 1024 * 1024
+SYSTEM = "system"
 
 
 class Archive:
@@ -38,12 +41,15 @@ class Archive:
         self.index = Index(settings)
         self.engine = SearchEngine(self.index, self.catalog.get_many)
         self._write_lock = threading.Lock()
+        self._indexer: BackgroundIndexer | None = None
         if self.index.fresh:
             self.catalog.mark_all_unindexed()
         self.index_pending(progress)
         self.index.finish_fill()
 
     def close(self) -> None:
+        if self._indexer is not None:
+            self._indexer.stop()
         self.engine.close()
         self.index.close()
         self.catalog.close()
@@ -54,14 +60,41 @@ class Archive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def start_background_indexing(self) -> None:
+        """Index in one worker thread from now on: writes return once the catalog has them."""
+        if self._indexer is None:
+            self._indexer = BackgroundIndexer(self.index_pending)
+            self._indexer.start()
+
+    def _changed(self) -> None:
+        if self._indexer is not None:
+            self._indexer.poke()
+        else:
+            self.index_pending()
+
     # --- ingest -------------------------------------------------------------------------------
-    def add(self, data: bytes, filename: str, overrides: Overrides | None = None) -> Document:
-        """Store, catalog and index one file; raises Duplicate, UnsupportedFormat, InvalidUpload."""
+    def add(
+        self,
+        data: bytes,
+        filename: str,
+        overrides: Overrides | None = None,
+        *,
+        actor: str = SYSTEM,
+        publish: bool = True,
+    ) -> Document:
+        """Store and catalog one file, published or as a draft awaiting confirmation.
+
+        Raises Duplicate, TooLarge, UnsupportedFormat, InvalidUpload, BadRequest.
+        """
         prepared = ingest.prepare(data, filename, self.settings, overrides)
+        if not publish:
+            prepared = replace(prepared, row=replace(prepared.row, status="draft"))
         [(doc_id, duplicate)] = ingest.commit([prepared], self.store, self.catalog)
         if duplicate:
             raise Duplicate(f"{filename} is already in the archive as document {doc_id}.", doc_id)
-        self.index_pending()
+        with self.catalog.transaction() as conn:
+            curation.record(conn, actor, "add", doc_id, {"filename": prepared.row.filename})
+        self._changed()
         return self.catalog.get(doc_id)
 
     def ingest_paths(
@@ -69,43 +102,80 @@ class Archive:
         paths: Iterable[Path],
         overrides: Overrides | None = None,
         progress: Progress | None = None,
+        *,
+        actor: str = SYSTEM,
+        resume: bool = True,
+        job: jobs.Job | None = None,
     ) -> IngestReport:
-        """Files, folders and JSONL(.gz) files, committed and indexed in batches."""
+        """Files, folders, zip and JSONL(.gz) files, committed and indexed in batches.
+
+        The run is a job in the catalog; a run over the same paths that was cut short resumes
+        after the last committed batch instead of starting again.
+        """
+        paths = [Path(p) for p in paths]
+        source = "\n".join(str(p.resolve()) for p in paths)
+        previous = jobs.resumable(self.catalog, source) if resume and job is None else None
+        skip = previous.done if previous else 0
+        job = job or previous or jobs.create(self.catalog, "import", source, actor)
         report = IngestReport()
         batch: list[ingest.Prepared] = []
+        failed: list[tuple[str, str]] = []
         size = 0
-        items = ingest.iter_items(list(paths), self.settings, overrides)
-        for seen, item in enumerate(items, 1):
-            if item.prepared is None:
-                report.failed.append((item.name, item.error or "refused"))
-            else:
-                batch.append(item.prepared)
-                size += len(item.prepared.data)
+        seen = 0
+        counts = [job.added if previous else 0, job.duplicates if previous else 0]
+        try:
+            items = ingest.iter_items(paths, self.settings, overrides, skip=skip)
+            for seen, item in enumerate(items, skip + 1):
+                if item.prepared is None:
+                    failed.append((item.name, item.error or "refused"))
+                else:
+                    batch.append(item.prepared)
+                    size += len(item.prepared.data)
                 if len(batch) >= self.settings.index_batch_size or size >= BATCH_BYTES:
-                    self._commit_batch(batch, report)
-                    batch, size = [], 0
-            if progress:
-                progress(seen, None, item.name)
-        self._commit_batch(batch, report)
+                    self._commit_batch(batch, report, counts, actor)
+                    jobs.progress(self.catalog, job.id, seen, *counts, failed)
+                    report.failed.extend(failed)
+                    batch, failed, size = [], [], 0
+                if progress:
+                    progress(seen - skip, None, item.name)
+            self._commit_batch(batch, report, counts, actor)
+            report.failed.extend(failed)
+            jobs.progress(self.catalog, job.id, max(seen, skip), *counts, failed, seen, "done")
+        except BaseException as exc:
+            jobs.interrupt(self.catalog, job.id, f"{type(exc).__name__}: {exc}")
+            raise
+        report.job_id = job.id
+        report.resumed_after = skip
         return report
 
-    def _commit_batch(self, batch: Sequence[ingest.Prepared], report: IngestReport) -> None:
+    def _commit_batch(
+        self, batch: Sequence[ingest.Prepared], report: IngestReport, counts: list[int], actor: str
+    ) -> None:
+        if not batch:
+            return
         for prepared, (doc_id, duplicate) in zip(
             batch, ingest.commit(batch, self.store, self.catalog), strict=True
         ):
             if duplicate:
                 report.duplicates.append((prepared.name, doc_id))
+                counts[1] += 1
             else:
                 report.added.append(doc_id)
-        self.index_pending()
+                counts[0] += 1
+        self._changed()
 
     def index_pending(self, progress: Progress | None = None) -> int:
-        """Index every unindexed catalog row, a batch per Whoosh commit; returns how many."""
+        """Index every unindexed catalog row, a batch per Whoosh commit; returns how many.
+
+        Only published documents are in the index: drafts and trashed ones are taken out.
+        """
         done = 0
         with self._write_lock:
             total = self.catalog.count_unindexed()
             while docs := self.catalog.unindexed(self.settings.index_batch_size):
-                self.index.write(docs)
+                shown = [d for d in docs if d.status == "published"]
+                hidden = [d.id for d in docs if d.status != "published"]
+                self.index.write(shown, delete_ids=hidden)
                 self.catalog.mark_indexed([d.id for d in docs])
                 done += len(docs)
                 if progress:
@@ -118,17 +188,20 @@ class Archive:
     def search(self, query: SearchQuery) -> Page:
         return self.engine.search(query)
 
-    def document(self, doc_id: int) -> Document:
-        """Raises NotFound."""
-        return self.catalog.get(doc_id)
-
-    def document_view(self, doc_id: int, q: str = "") -> DocumentView:
+    def document(self, doc_id: int, *, hidden: bool = False) -> Document:
+        """A published document (or any, with hidden=True); raises NotFound."""
         doc = self.catalog.get(doc_id)
+        if doc.status != "published" and not hidden:
+            raise NotFound(f"there is no document {doc_id}")
+        return doc
+
+    def document_view(self, doc_id: int, q: str = "", *, hidden: bool = False) -> DocumentView:
+        doc = self.document(doc_id, hidden=hidden)
         return Highlighter(parse(q) if q.strip() else None).view(doc, q)
 
-    def original_path(self, doc_id: int) -> tuple[Path, str]:
+    def original_path(self, doc_id: int, *, hidden: bool = False) -> tuple[Path, str]:
         """The stored original and the download filename."""
-        doc = self.catalog.get(doc_id)
+        doc = self.document(doc_id, hidden=hidden)
         return self.store.path(doc.sha256, extension_for(doc.format)), doc.filename
 
     def is_empty(self) -> bool:
@@ -136,6 +209,69 @@ class Archive:
 
     def count(self) -> int:
         return self.catalog.count()
+
+    # --- curation -----------------------------------------------------------------------------
+    def update(self, doc_id: int, overrides: Overrides, *, actor: str) -> Document:
+        """Correct a document's metadata; searchable at once, recorded in the audit log."""
+        doc = self.catalog.get(doc_id)
+        new = metadata.apply(doc.metadata, overrides, self.settings.date_order)
+        curation.update_metadata(self.catalog, doc_id, doc.metadata, new, actor)
+        self._changed()
+        return self.catalog.get(doc_id)
+
+    def publish(self, doc_id: int, overrides: Overrides | None = None, *, actor: str) -> Document:
+        """Confirm a draft (with the archivist's corrections) and make it searchable."""
+        if overrides is not None:
+            doc = self.catalog.get(doc_id)
+            new = metadata.apply(doc.metadata, overrides, self.settings.date_order)
+            curation.update_metadata(self.catalog, doc_id, doc.metadata, new, actor, "confirm")
+        curation.set_status(self.catalog, doc_id, "published", actor, ("draft",))
+        self._changed()
+        return self.catalog.get(doc_id)
+
+    def trash(self, doc_id: int, *, actor: str) -> None:
+        curation.set_status(self.catalog, doc_id, "trashed", actor, ("published", "draft"))
+        self._changed()
+
+    def restore(self, doc_id: int, *, actor: str) -> Document:
+        curation.set_status(self.catalog, doc_id, "published", actor, ("trashed",))
+        self._changed()
+        return self.catalog.get(doc_id)
+
+    def empty_trash(self, *, actor: str) -> int:
+        """Remove trashed documents for good: their rows, then their originals."""
+        removed = 0
+        for doc_id, _, _ in curation.trashed(self.catalog):
+            sha, fmt = curation.remove_trashed(self.catalog, doc_id, actor)
+            self.store.remove(sha, extension_for(fmt))
+            removed += 1
+        return removed
+
+    def trashed(self) -> list[tuple[int, str, str]]:
+        return curation.trashed(self.catalog)
+
+    def drafts(self) -> list[tuple[int, str, str]]:
+        return curation.drafts(self.catalog)
+
+    def collections(self) -> list[curation.Collection]:
+        return curation.collections(self.catalog)
+
+    def collect(self, name: str, doc_ids: list[int], *, actor: str, add: bool = True) -> None:
+        curation.collect(self.catalog, name, doc_ids, actor, add)
+        self._changed()
+
+    def delete_collection(self, name: str, *, actor: str) -> None:
+        curation.delete_collection(self.catalog, name, actor)
+        self._changed()
+
+    def audit_log(self, doc_id: int | None = None, limit: int = 200) -> list[curation.AuditEntry]:
+        return curation.audit_log(self.catalog, doc_id, limit)
+
+    def job(self, job_id: int) -> jobs.Job:
+        return jobs.get(self.catalog, job_id)
+
+    def recent_jobs(self, limit: int = 20) -> list[jobs.Job]:
+        return jobs.recent(self.catalog, limit)
 
     # --- maintenance --------------------------------------------------------------------------
     def reindex(self, progress: Progress | None = None) -> int:
@@ -153,9 +289,12 @@ class Archive:
         """What disagrees between originals, catalog and index; an empty list when all agree."""
         problems: list[str] = []
         known: set[str] = set()
+        published: set[int] = set()
         for doc in self.catalog.iter_documents():
             ext = extension_for(doc.format)
             known.add(doc.sha256)
+            if doc.status == "published":
+                published.add(doc.id)
             if not self.store.exists(doc.sha256, ext):
                 problems.append(f"document {doc.id}: its original {doc.sha256}.{ext} is missing")
             elif not self.store.verify(doc.sha256, ext):
@@ -163,10 +302,9 @@ class Archive:
         for sha, _ext, path in self.store.iter_files():
             if sha not in known:
                 problems.append(f"orphan file {path.name}: no catalog row refers to it")
-        catalog_ids = self.catalog.all_ids()
         indexed = self.index.indexed_ids()
-        for doc_id in sorted(indexed - catalog_ids):
-            problems.append(f"document {doc_id} is in the index but not in the catalog")
-        for doc_id in sorted(catalog_ids - indexed):
+        for doc_id in sorted(indexed - published):
+            problems.append(f"document {doc_id} is in the index but not published in the catalog")
+        for doc_id in sorted(published - indexed):
             problems.append(f"document {doc_id} is in the catalog but not in the index")
         return problems

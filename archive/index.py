@@ -20,7 +20,7 @@ from archive.config import Settings
 from archive.errors import IndexBusy
 from archive.models import Document
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 VERSION_FILE = "SCHEMA_VERSION"
 # Separates the language tag from the text in an analysed field's value, and facet values.
 LANG_SEP = "\x1f"
@@ -28,7 +28,7 @@ VALUE_SEP = "\x1e"
 
 # Query-time boosts per text field (BM25F weights the fields' scores by these).
 TEXT_FIELDS = {"title": 3.0, "headings": 1.5, "body": 1.0, "authors_text": 1.5, "tags_text": 1.5}
-FACET_FIELDS = ("authors", "publication", "language", "tags", "year")
+FACET_FIELDS = ("authors", "publication", "language", "tags", "year", "collections")
 
 
 class LanguageAnalyzer(Analyzer):
@@ -90,6 +90,7 @@ def build_schema() -> fields.Schema:
         language=fields.KEYWORD(analyzer=values),
         tags=fields.KEYWORD(analyzer=values),
         year=fields.KEYWORD(analyzer=values),
+        collections=fields.KEYWORD(analyzer=values),
         # the analysis language, so a query word that is a stop word in L matches L's documents
         lang_key=fields.KEYWORD(analyzer=values),
         # unstemmed words of titles, headings, names and tags: the "did you mean" vocabulary
@@ -135,6 +136,7 @@ def document_fields(doc: Document) -> dict[str, object]:
         "language": (meta.language,),
         "tags": meta.tags,
         "year": (str(meta.year),) if meta.year else (),
+        "collections": doc.collections,
     }
     for name, values in facets.items():
         joined = VALUE_SEP.join(v for v in values if v)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,11 +17,14 @@ from pathlib import Path
 from archive import extract, metadata
 from archive.catalog import Catalog, NewRow
 from archive.config import Settings
-from archive.errors import ArchiveError, InvalidUpload, TooLarge
-from archive.models import Overrides
+from archive.errors import ArchiveError, InvalidUpload, TooLarge, UnsupportedFormat
+from archive.models import Extracted, Overrides
 from archive.store import Store, extension_for
 
 GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_ZIP_MEMBERS = 100_000
+MAX_ZIP_RATIO = 200
 # A gzipped JSONL file may expand far beyond the upload limit; this bounds what we inflate.
 MAX_INFLATED = 2 * 1024**3
 
@@ -35,14 +39,22 @@ class Prepared:
 
 
 def prepare(
-    data: bytes, filename: str, settings: Settings, overrides: Overrides | None = None
+    data: bytes,
+    filename: str,
+    settings: Settings,
+    overrides: Overrides | None = None,
+    extracted: Extracted | None = None,
 ) -> Prepared:
-    """Check, extract and describe one file; raises InvalidUpload and its leaves."""
+    """Check, extract and describe one file; raises InvalidUpload and its leaves.
+
+    `extracted` skips extraction when the caller already has it (a JSONL record).
+    """
     if len(data) > settings.max_upload_bytes:
         raise TooLarge(
             f"{filename}: {len(data):,} bytes is over the limit of {settings.max_upload_bytes:,}."
         )
-    extracted = extract.extract(data, filename)
+    if extracted is None:
+        extracted = extract.extract(data, filename)
     meta = metadata.suggest(extracted, filename, settings.date_order)
     if overrides is not None:
         meta = metadata.apply(meta, overrides, settings.date_order)
@@ -78,10 +90,26 @@ class Item:
     error: str | None = None
 
 
+class _Counter:
+    """Counts the documents met so far, so a resumed run skips the done ones unread."""
+
+    def __init__(self, skip: int) -> None:
+        self.skip = skip
+        self.seen = 0
+
+    def take(self) -> bool:
+        self.seen += 1
+        return self.seen > self.skip
+
+
 def iter_items(
-    paths: Sequence[Path], settings: Settings, overrides: Overrides | None = None
+    paths: Sequence[Path], settings: Settings, overrides: Overrides | None = None, skip: int = 0
 ) -> Iterator[Item]:
-    """Every document in files, folders and JSONL(.gz) files, in a stable order."""
+    """Every document in files, folders, zip and JSONL(.gz) files, in a stable order.
+
+    The first `skip` documents are passed over without being extracted (resuming a run).
+    """
+    counter = _Counter(skip)
     for path in paths:
         if path.is_dir():
             # hidden files, and the archive's own data should a folder hold it, are not articles
@@ -97,42 +125,110 @@ def iter_items(
         elif path.is_file():
             files = [path]
         else:
-            yield Item(str(path), error=f"{path}: no such file or folder")
+            if counter.take():
+                yield Item(str(path), error=f"{path}: no such file or folder")
             continue
         for file in files:
-            yield from _file_items(file, settings, overrides)
+            try:
+                data = file.read_bytes()
+            except OSError as exc:
+                if counter.take():
+                    yield Item(str(file), error=f"{file}: cannot be read ({exc.strerror})")
+                continue
+            yield from _data_items(str(file), file.name, data, settings, overrides, counter)
 
 
-def _file_items(file: Path, settings: Settings, overrides: Overrides | None) -> Iterator[Item]:
-    name = str(file)
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        yield Item(name, error=f"{name}: cannot be read ({exc.strerror})")
-        return
+def _data_items(
+    name: str,
+    filename: str,
+    data: bytes,
+    settings: Settings,
+    overrides: Overrides | None,
+    counter: _Counter,
+) -> Iterator[Item]:
     try:
         if data.startswith(GZIP_MAGIC):
             data = _gunzip(data, name)
-        kind = extract.detect(data, file.name)
+        kind = extract.detect(data, filename)
+    except UnsupportedFormat:
+        if data.startswith(ZIP_MAGIC) and zipfile.is_zipfile(io.BytesIO(data)):
+            yield from _zip_items(name, data, settings, overrides, counter)
+            return
+        kind = None
     except ArchiveError as exc:
-        yield Item(name, error=exc.message)
-        return
-    if kind != "jsonl":
-        try:
-            yield Item(name, replace(prepare(data, file.name, settings, overrides), name=name))
-        except ArchiveError as exc:
+        if counter.take():
             yield Item(name, error=exc.message)
         return
-    for record in extract.iter_jsonl(data, file.name):
+    if kind == "jsonl":
+        yield from _jsonl_items(data, filename, settings, overrides, counter)
+        return
+    if not counter.take():
+        return
+    try:
+        yield Item(name, replace(prepare(data, filename, settings, overrides), name=name))
+    except ArchiveError as exc:
+        yield Item(name, error=exc.message)
+
+
+def _jsonl_items(
+    data: bytes, filename: str, settings: Settings, overrides: Overrides | None, counter: _Counter
+) -> Iterator[Item]:
+    for record in extract.iter_jsonl(data, filename):
+        if not counter.take():
+            continue
         if record.error is not None or record.original is None:
             yield Item(record.name, error=record.error or "unreadable record")
             continue
         try:
-            prepared = prepare(record.original, _record_filename(record.name), settings, overrides)
+            prepared = prepare(
+                record.original, _record_filename(record.name), settings, overrides,
+                extracted=record.extracted,
+            )  # fmt: skip
         except ArchiveError as exc:
             yield Item(record.name, error=exc.message)
             continue
         yield Item(record.name, replace(prepared, name=record.name))
+
+
+def _zip_items(
+    name: str, data: bytes, settings: Settings, overrides: Overrides | None, counter: _Counter
+) -> Iterator[Item]:
+    """The members of a zip of articles, checked against zip bombs before any is inflated."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        _check_zip(name, members, settings)
+    except (zipfile.BadZipFile, ArchiveError) as exc:
+        if counter.take():
+            message = exc.message if isinstance(exc, ArchiveError) else f"{name}: {exc}"
+            yield Item(name, error=message)
+        return
+    for member in sorted(members, key=lambda m: m.filename):
+        member_name = f"{name}:{member.filename}"
+        base = Path(member.filename).name
+        if base.startswith(".") or member.filename.startswith("__MACOSX/"):
+            continue
+        try:
+            inner = archive.read(member)
+        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+            if counter.take():
+                yield Item(member_name, error=f"{member_name}: cannot be read ({exc})")
+            continue
+        yield from _data_items(member_name, base, inner, settings, overrides, counter)
+
+
+def _check_zip(name: str, members: list[zipfile.ZipInfo], settings: Settings) -> None:
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise InvalidUpload(f"{name}: more than {MAX_ZIP_MEMBERS:,} files in one zip")
+    total = 0
+    for m in members:
+        if m.file_size > settings.max_upload_bytes:
+            raise TooLarge(f"{name}: {m.filename} is over the size limit when unpacked")
+        if m.compress_size and m.file_size / m.compress_size > MAX_ZIP_RATIO:
+            raise InvalidUpload(f"{name}: {m.filename} is compressed suspiciously well (zip bomb?)")
+        total += m.file_size
+    if total > MAX_INFLATED:
+        raise InvalidUpload(f"{name}: unpacks to more than {MAX_INFLATED:,} bytes")
 
 
 def _record_filename(name: str) -> str:

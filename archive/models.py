@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 BLOCK_KINDS = ("heading", "paragraph", "caption")
-FACETS = ("authors", "publication", "language", "tags", "year")
+FACETS = ("authors", "publication", "language", "tags", "year", "collections")
+STATUSES = ("draft", "published", "trashed")
 SORTS = ("relevance", "newest", "oldest", "title")
 PER_PAGE_CHOICES = (10, 20, 50)
 MAX_PER_PAGE = 100
@@ -91,6 +92,10 @@ class Document:
     blocks: tuple[Block, ...]
     added_at: str  # ISO timestamp, UTC
     source_id: str | None = None
+    # draft: uploaded, awaiting the archivist's confirmation; trashed: deleted, restorable.
+    # Only published documents are in the index.
+    status: str = "published"
+    collections: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -182,3 +187,5 @@ class IngestReport:
     added: list[int] = field(default_factory=list)
     duplicates: list[tuple[str, int]] = field(default_factory=list)  # (name, existing id)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    job_id: int | None = None
+    resumed_after: int = 0  # items an earlier, interrupted run had already done

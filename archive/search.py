@@ -100,12 +100,14 @@ class SearchEngine:
 
     def _current(self) -> tuple[Searcher, FacetCache]:
         now = time.monotonic()
-        if self._searcher is None or self._searcher.ixreader.is_closed:
+        if self._searcher is None or getattr(self._searcher.ixreader, "is_closed", False):
             self._searcher = self.index.ix.searcher(weighting=BM25F())
             self._cache = None
         elif self._stale or now - self._checked > REFRESH_SECONDS:
             if not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
+                # a new searcher rather than refresh(): refresh() fails on an empty index's reader
+                self._searcher.close()
+                self._searcher = self.index.ix.searcher(weighting=BM25F())
                 self._cache = None
             self._checked = now
         self._stale = False

@@ -19,6 +19,7 @@ def facet_values(doc) -> dict[str, tuple[str, ...]]:
         "language": (m.language,) if m.language else (),
         "tags": m.tags,
         "year": (str(m.year),) if m.year else (),
+        "collections": doc.collections,
     }
 
 

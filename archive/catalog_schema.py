@@ -1,0 +1,109 @@
+"""The catalog's tables, as migrations: entry i takes the schema from version i to i + 1.
+
+Append, never edit: a catalog on disk has run every migration up to its schema_version.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        # AUTOINCREMENT: an id is never reused after a delete, so a stale index entry, link or
+        # audit record can never point at a different document.
+        """CREATE TABLE documents (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            sha256 TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64),
+            filename TEXT NOT NULL,
+            format TEXT NOT NULL,
+            size INTEGER NOT NULL CHECK (size >= 0),
+            title TEXT NOT NULL,
+            authors TEXT NOT NULL,
+            publication TEXT NOT NULL,
+            date TEXT,
+            date_ambiguous INTEGER NOT NULL DEFAULT 0,
+            date_readings TEXT NOT NULL,
+            language TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            url TEXT NOT NULL,
+            source_id TEXT,
+            blocks TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            -- bumped by every metadata change, so a stale indexer batch cannot mark it indexed
+            revision INTEGER NOT NULL DEFAULT 1,
+            indexed INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX documents_unindexed ON documents (id) WHERE indexed = 0",
+    ),
+    (
+        # issue 3: drafts awaiting confirmation, the trash, collections, the audit log, bulk
+        # import jobs, and accounts (users, API tokens, sessions, login throttling)
+        "ALTER TABLE documents ADD COLUMN status TEXT NOT NULL DEFAULT 'published'"
+        " CHECK (status IN ('draft', 'published', 'trashed'))",
+        "ALTER TABLE documents ADD COLUMN trashed_at TEXT",
+        """CREATE TABLE collections (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 200),
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE collection_documents (
+            collection_id INTEGER NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+            doc_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            PRIMARY KEY (collection_id, doc_id)
+        )""",
+        "CREATE INDEX collection_documents_doc ON collection_documents (doc_id)",
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            doc_id INTEGER,
+            details TEXT NOT NULL DEFAULT '{}'
+        )""",
+        "CREATE INDEX audit_doc ON audit (doc_id, id)",
+        """CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'interrupted')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            total INTEGER,
+            done INTEGER NOT NULL DEFAULT 0,
+            added INTEGER NOT NULL DEFAULT 0,
+            duplicates INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            errors TEXT NOT NULL DEFAULT '[]',
+            message TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE users (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('reader', 'archivist', 'admin')),
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE tokens (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+            created_at TEXT NOT NULL,
+            last_used_at TEXT,
+            revoked_at TEXT
+        )""",
+        """CREATE TABLE sessions (
+            id_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE login_failures (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_at REAL NOT NULL
+        )""",
+    ),
+)
