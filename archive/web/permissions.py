@@ -18,9 +18,9 @@ TABLE: dict[tuple[str, str], str] = {
     # reading (issue 2)
     ("GET", "/"): READ,
     ("GET", "/search"): READ,
-    ("GET", "/documents/{doc_id:int}"): READ,
-    ("GET", "/documents/{doc_id:int}/original"): READ,
+    ("GET", "/documents/{id:int}"): READ,
+    ("GET", "/documents/{id:int}/original"): READ,
     ("GET", "/api/search"): READ,
-    ("GET", "/api/documents/{doc_id:int}"): READ,
+    ("GET", "/api/documents/{id:int}"): READ,
     ("GET", "/static"): PUBLIC,
 }
