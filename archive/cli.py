@@ -89,7 +89,8 @@ def serve(ctx: click.Context, host: str, port: int, demo: bool) -> None:
 
     from archive.web import create_app
 
-    archive = _open(ctx)
+    # a damaged or outdated index is rebuilt by the indexing worker while the server answers
+    archive = Archive(ctx.obj, background=True)
     if demo and archive.is_empty():
         from archive.demo import demo_paths
 

@@ -8,9 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from archive import curation, ingest, jobs, metadata
+from archive.accounts import Accounts
 from archive.catalog import Catalog
 from archive.config import Settings
-from archive.errors import Duplicate, NotFound
+from archive.errors import Duplicate, IndexBusy, NotFound
 from archive.highlight import Highlighter
 from archive.index import Index
 from archive.indexer import BackgroundIndexer
@@ -27,25 +28,37 @@ SYSTEM = "system"
 
 
 class Archive:
-    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+    def __init__(
+        self, settings: Settings, progress: Progress | None = None, *, background: bool = False
+    ) -> None:
         """Open store, catalog and index under settings.root, and index what the index lacks.
 
         A crash between a catalog commit and an index commit, a missing or damaged index, or a
-        schema change all end here: the unindexed rows are indexed before the archive serves.
+        schema change all end here: the unindexed rows are indexed before this returns, or, with
+        background=True (a server), by the indexing worker while searches answer IndexBusy
+        until a rebuilt index is complete.
         """
         self.settings = settings
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(settings.originals_dir)
         self.store.clean_partials()
         self.catalog = Catalog(settings.catalog_path)
+        self.accounts = Accounts(self.catalog, settings)
         self.index = Index(settings)
         self.engine = SearchEngine(self.index, self.catalog.get_many)
         self._write_lock = threading.Lock()
         self._indexer: BackgroundIndexer | None = None
         if self.index.fresh:
             self.catalog.mark_all_unindexed()
-        self.index_pending(progress)
-        self.index.finish_fill()
+        self.rebuilding = False
+        if background:
+            self.rebuilding = self.index.fresh and self.catalog.count_unindexed() > 0
+            if not self.rebuilding:
+                self.index.finish_fill()
+            self.start_background_indexing()
+        else:
+            self.index_pending(progress)
+            self.index.finish_fill()
 
     def close(self) -> None:
         if self._indexer is not None:
@@ -63,8 +76,15 @@ class Archive:
     def start_background_indexing(self) -> None:
         """Index in one worker thread from now on: writes return once the catalog has them."""
         if self._indexer is None:
-            self._indexer = BackgroundIndexer(self.index_pending)
+            self._indexer = BackgroundIndexer(self._index_round)
             self._indexer.start()
+
+    def _index_round(self) -> int:
+        done = self.index_pending()
+        if self.rebuilding and self.catalog.count_unindexed() == 0:
+            self.index.finish_fill()
+            self.rebuilding = False
+        return done
 
     def _changed(self) -> None:
         if self._indexer is not None:
@@ -186,6 +206,12 @@ class Archive:
 
     # --- reading ------------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> Page:
+        if self.rebuilding:
+            left = self.catalog.count_unindexed()
+            raise IndexBusy(
+                f"The search index is being rebuilt from the catalog ({left:,} documents to go);"
+                " try again in a moment."
+            )
         return self.engine.search(query)
 
     def document(self, doc_id: int, *, hidden: bool = False) -> Document:

@@ -215,3 +215,26 @@ def test_whoosh_is_the_pinned_fork():
 
     assert whoosh.versionstring() == "2.7.5"
     assert os.path.basename(os.path.dirname(whoosh.__file__)) == "whoosh"
+
+
+def test_a_server_answers_busy_while_it_rebuilds_then_serves(sample_archive):
+    import time
+
+    from archive.errors import IndexBusy
+
+    settings, count = sample_archive.settings, sample_archive.count()
+    sample_archive.close()
+    for path in settings.index_dir.glob("*.toc"):
+        path.write_bytes(b"")  # a truncated table of contents
+    # a few documents per commit: the rebuild takes long enough to be seen
+    with Archive(settings.with_(index_batch_size=4), background=True) as archive:
+        assert archive.rebuilding
+        with pytest.raises(IndexBusy, match="being rebuilt") as busy:
+            archive.search(SearchQuery(text="Bakhmut"))
+        assert busy.value.status == 503
+        deadline = time.monotonic() + 30
+        while archive.rebuilding:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert archive.search(SearchQuery()).total == count
+        assert ids_for(archive, "Bakhmut")
