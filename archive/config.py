@@ -20,6 +20,15 @@ class Settings:
     writer_timeout: float = 60.0
     # Whoosh writer memory (MB) and processes; one process keeps the single-writer design.
     index_memory_mb: int = 256
+    # Reading requires a login (a private archive); by default the archive is public.
+    private: bool = False
+    # The session cookie's Secure flag: None sets it when the request came over https; True
+    # forces it (TLS ended at a proxy that forwards plain http), False never (local testing).
+    secure_cookies: bool | None = None
+    # argon2id cost (argon2-cffi's defaults, RFC 9106's low-memory profile); tests lower it.
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    password_parallelism: int = 4
 
     @property
     def uploads_dir(self) -> Path:
@@ -53,4 +62,9 @@ class Settings:
             kwargs["max_upload_bytes"] = int(env["ARCHIVE_MAX_UPLOAD_BYTES"])
         if "ARCHIVE_INDEX_BATCH_SIZE" in env:
             kwargs["index_batch_size"] = int(env["ARCHIVE_INDEX_BATCH_SIZE"])
+        kwargs["private"] = env.get("ARCHIVE_PRIVATE", "0") not in ("", "0", "false", "no")
+        secure = env.get("ARCHIVE_SECURE_COOKIES", "auto").lower()
+        if secure not in ("auto", "1", "0"):
+            raise ValueError("ARCHIVE_SECURE_COOKIES must be auto, 1 or 0")
+        kwargs["secure_cookies"] = None if secure == "auto" else secure == "1"
         return cls(**kwargs)  # type: ignore[arg-type]

@@ -8,6 +8,9 @@ ArchiveError (500)
 ├── Duplicate (409)              the same bytes are already stored
 ├── BadQuery (400)               query syntax, unknown field, bad date, too expensive
 ├── BadRequest (400)             other invalid parameters
+├── Unauthorized (401)           not signed in, or a wrong password, session or token
+├── Forbidden (403)              signed in but not allowed, or a missing or wrong CSRF token
+├── TooManyRequests (429)        too many failed logins; retry_after says when to try again
 └── IndexBusy (503)              the index is being rebuilt
 """
 
@@ -20,6 +23,11 @@ class ArchiveError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the web layer adds to this error's response."""
+        return {}
 
 
 class NotFound(ArchiveError):
@@ -52,6 +60,26 @@ class BadQuery(ArchiveError):
 
 class BadRequest(ArchiveError):
     status = 400
+
+
+class Unauthorized(ArchiveError):
+    status = 401
+
+
+class Forbidden(ArchiveError):
+    status = 403
+
+
+class TooManyRequests(ArchiveError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class IndexBusy(ArchiveError):

@@ -13,7 +13,7 @@ from starlette.templating import Jinja2Templates
 from archive import query_params
 from archive.core import Archive
 from archive.models import FACETS
-from archive.web import api, display, pages
+from archive.web import api, auth, display, pages
 from archive.web.errors import EXCEPTION_HANDLERS
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -51,6 +51,8 @@ def make_templates() -> Jinja2Templates:
         ambiguity_note=display.ambiguity_note,
         hit_readings=display.hit_readings,
         block_tag=display.block_tag,
+        current_user=auth.current_user,
+        csrf_field=auth.csrf_field,
     )
     return Jinja2Templates(env=env)
 
@@ -67,4 +69,5 @@ def create_app(archive: Archive) -> Starlette:
     )
     app.state.archive = archive
     app.state.templates = make_templates()
+    auth.protect(app)  # after every route is in: permissions.TABLE guards them all
     return app

@@ -19,12 +19,15 @@ log = logging.getLogger(__name__)
 
 TITLES = {
     400: "Bad request",
+    401: "Please sign in",
+    403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
     409: "Already stored",
     413: "Too large",
     415: "Unsupported format",
     422: "Cannot read this file",
+    429: "Too many attempts",
     500: "Something went wrong",
     503: "Busy",
 }
@@ -61,7 +64,7 @@ def error_response(
 
 async def archive_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ArchiveError)
-    return error_response(request, exc.status, exc.message)
+    return error_response(request, exc.status, exc.message, headers=exc.headers or None)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
