@@ -177,9 +177,14 @@ class Accounts:
             conn.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
 
     def _update_user(self, username: str, sql: str, value: object) -> None:
+        active_admins = "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0"
         with self.catalog.transaction() as conn:
+            before = conn.execute(active_admins).fetchone()[0]
             if conn.execute(sql, (value, username)).rowcount == 0:
                 raise NotFound(f"There is no user {username}.")
+            # Rolled back with the change: nobody could manage accounts in the browser after it.
+            if before and not conn.execute(active_admins).fetchone()[0]:
+                raise BadRequest("The archive must keep at least one active admin.")
 
     def verify_password(self, username: str, password: str, address: str | None = None) -> User:
         """The enabled user with this password, else Unauthorized; TooManyRequests when throttled.
