@@ -112,7 +112,7 @@ BAD_REQUESTS = [
     ("GET", "/api/no/such/route", 404),
     ("GET", "/api", 404),
     ("POST", "/api/search", 405),
-    ("DELETE", "/api/documents/1", 405),
+    ("PUT", "/api/documents/1", 405),
     ("GET", "/api/boom", 500),
 ]
 

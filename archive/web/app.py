@@ -13,7 +13,16 @@ from starlette.templating import Jinja2Templates
 from archive import query_params
 from archive.core import Archive
 from archive.models import FACETS
-from archive.web import api, auth, display, pages
+from archive.web import (
+    account_pages,
+    api,
+    api_write,
+    auth,
+    curation,
+    curation_display,
+    display,
+    pages,
+)
 from archive.web.errors import EXCEPTION_HANDLERS
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -54,6 +63,8 @@ def make_templates() -> Jinja2Templates:
         current_user=auth.current_user,
         csrf_field=auth.csrf_field,
     )
+    env.globals.update(curation_display.GLOBALS, can_curate=curation.can_curate)
+    env.filters.update(curation_display.FILTERS)
     return Jinja2Templates(env=env)
 
 
@@ -63,6 +74,9 @@ def create_app(archive: Archive) -> Starlette:
         routes=[
             *pages.ROUTES,
             *api.ROUTES,
+            *account_pages.ROUTES,
+            *curation.ROUTES,
+            *api_write.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

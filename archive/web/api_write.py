@@ -1,0 +1,194 @@
+"""The JSON API's writes: upload, edit, trash and restore documents; start and follow bulk imports.
+
+Bodies are read here, in the event loop, with their limits (uploads.py); the blocking Archive call
+then runs in a worker thread so one slow extraction does not stall every other request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from archive import jobs
+from archive.core import Archive
+from archive.errors import BadRequest, Duplicate, NotFound
+from archive.models import Document, Overrides
+from archive.query_params import document_id
+from archive.web.api import document_json
+from archive.web.auth import actor
+from archive.web.uploads import from_fields, limited_stream, read_upload, save_import
+
+log = logging.getLogger(__name__)
+
+# A bulk file holds many documents, each within the upload limit; ingest reads it into memory,
+# so it is bounded too.
+IMPORT_FACTOR = 20
+# A PATCH body is a handful of metadata fields.
+MAX_PATCH_BYTES = 64 * 1024
+STATUSES_SET_BY_PATCH = ("published", "trashed")
+
+
+def _archive(request: Request) -> Archive:
+    return request.app.state.archive
+
+
+def document_url(doc_id: int) -> str:
+    return f"/documents/{doc_id}"
+
+
+def written_json(doc: Document) -> dict[str, Any]:
+    """A document as GET /api/documents/{id} shows it, plus what only writers see."""
+    return {**document_json(doc), "status": doc.status, "collections": list(doc.collections)}
+
+
+def duplicate_json(exc: Duplicate) -> JSONResponse:
+    """The canonical error shape plus the stored document, so a script can link to it."""
+    body = {
+        "ok": False,
+        "error": exc.message,
+        "status": exc.status,
+        "existing_id": exc.existing_id,
+        "existing_url": document_url(exc.existing_id),
+    }
+    return JSONResponse(body, status_code=exc.status)
+
+
+def job_json(job: jobs.Job) -> dict[str, Any]:
+    first = job.source.splitlines()[0] if job.source else ""
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        # The file's own name, not the server path it was saved under.
+        "name": Path(first).name.split("-", 1)[-1] if job.kind == "import" else Path(first).name,
+        "actor": job.actor,
+        "state": job.state,
+        "finished": job.finished,
+        "total": job.total,
+        "done": job.done,
+        "added": job.added,
+        "duplicates": job.duplicates,
+        "failed": job.failed,
+        "errors": [{"name": name, "reason": reason} for name, reason in job.errors],
+        "message": job.message,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "url": f"/api/jobs/{job.id}",
+    }
+
+
+def edit(
+    archive: Archive, doc_id: int, overrides: Overrides, status: str | None, who: str
+) -> Document:
+    """Corrections, then a status change, in the order that keeps the audit log true.
+
+    A draft that becomes published is confirmed with its corrections in one step.
+    """
+    if status not in (None, *STATUSES_SET_BY_PATCH):
+        raise BadRequest(f"status must be one of {', '.join(STATUSES_SET_BY_PATCH)}.")
+    current = archive.document(doc_id, hidden=True).status
+    if status == "published" and current == "draft":
+        return archive.publish(doc_id, overrides, actor=who)
+    if overrides != Overrides():
+        archive.update(doc_id, overrides, actor=who)
+    if status == "trashed" and current != "trashed":
+        archive.trash(doc_id, actor=who)
+    elif status == "published" and current == "trashed":
+        archive.restore(doc_id, actor=who)
+    return archive.document(doc_id, hidden=True)
+
+
+def start_import(archive: Archive, path: Path, who: str) -> jobs.Job:
+    """Record the job first (its id is the answer), then ingest in a background thread."""
+    job = jobs.create(archive.catalog, "import", str(path.resolve()), who)
+
+    def run() -> None:
+        try:
+            archive.ingest_paths([path], actor=who, resume=False, job=job)
+        except Exception:
+            # The job row already says it was interrupted and why; the log keeps the traceback.
+            log.exception("import job %s stopped", job.id)
+
+    threading.Thread(target=run, name=f"import-{job.id}", daemon=True).start()
+    return job
+
+
+async def save_and_start_import(request: Request) -> jobs.Job:
+    archive = _archive(request)
+    folder = archive.settings.uploads_dir / "imports"
+    path = await save_import(request, folder, archive.settings.max_upload_bytes * IMPORT_FACTOR)
+    return await run_in_threadpool(start_import, archive, path, actor(request))
+
+
+async def create_document(request: Request) -> Response:
+    archive = _archive(request)
+    upload = await read_upload(request, archive.settings.max_upload_bytes)
+    try:
+        doc = await run_in_threadpool(
+            archive.add, upload.data, upload.filename, upload.overrides,
+            actor=actor(request), publish=upload.publish,
+        )  # fmt: skip
+    except Duplicate as exc:
+        return duplicate_json(exc)
+    headers = {"Location": f"/api/documents/{doc.id}"}
+    return JSONResponse(written_json(doc), status_code=201, headers=headers)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    body = b"".join([chunk async for chunk in limited_stream(request, MAX_PATCH_BYTES)])
+    try:
+        record = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(record, dict):
+        raise BadRequest('Send a JSON object such as {"title": "...", "status": "published"}.')
+    return record
+
+
+async def patch_document(request: Request) -> Response:
+    doc_id = document_id(request.path_params["id"])
+    record = await _json_object(request)
+    status = record.pop("status", None)
+    if "publish" in record:
+        raise BadRequest('Publish with {"status": "published"}.')
+    fields = {k: v if isinstance(v, list) else [v] for k, v in record.items()}
+    overrides = from_fields(fields, strict=True).overrides
+    doc = await run_in_threadpool(
+        edit, _archive(request), doc_id, overrides, status, actor(request)
+    )
+    return JSONResponse(written_json(doc))
+
+
+def delete_document(request: Request) -> Response:
+    doc_id = document_id(request.path_params["id"])
+    doc = edit(_archive(request), doc_id, Overrides(), "trashed", actor(request))
+    return JSONResponse(written_json(doc))
+
+
+def job(request: Request) -> Response:
+    job_id = request.path_params["id"]
+    if not 0 < job_id < 2**63:  # beyond SQLite's integers: no such job, not an overflow
+        raise NotFound(f"there is no import job {job_id}")
+    return JSONResponse(job_json(_archive(request).job(job_id)))
+
+
+async def create_import(request: Request) -> Response:
+    started = await save_and_start_import(request)
+    body = {**job_json(started), "page": f"/import?job={started.id}"}
+    return JSONResponse(body, status_code=202, headers={"Location": body["url"]})
+
+
+ROUTES = [
+    Route("/api/documents", create_document, methods=["POST"]),
+    Route("/api/documents/{id:int}", patch_document, methods=["PATCH"]),
+    Route("/api/documents/{id:int}", delete_document, methods=["DELETE"]),
+    Route("/api/jobs/{id:int}", job, methods=["GET"]),
+    Route("/api/imports", create_import, methods=["POST"]),
+]

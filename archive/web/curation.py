@@ -1,0 +1,239 @@
+"""Archivists' pages: upload, confirm and edit, the trash, collections, drafts, bulk imports.
+
+Every page works as plain HTML forms (POST, then a 303 back to a page); static/curation.js only
+adds drag-and-drop, per-file progress and live import progress on top.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from archive.core import Archive
+from archive.errors import BadRequest, Duplicate
+from archive.models import Overrides
+from archive.query_params import document_id
+from archive.web.api_write import edit, job_json, save_and_start_import
+from archive.web.auth import actor, current_user
+from archive.web.uploads import read_upload
+
+CURATOR_ROLES = ("archivist", "admin")
+# A page's url-encoded form: a few metadata fields and a CSRF token.
+MAX_FORM_FIELDS = 50
+MAX_FORM_FIELD_BYTES = 64 * 1024
+# Where a restore may send the archivist back to (never an address from elsewhere).
+RETURN_PAGES = ("/trash", "/drafts")
+
+
+def _archive(request: Request) -> Archive:
+    return request.app.state.archive
+
+
+def _render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request, name, context, status_code=status_code
+    )
+
+
+def _back(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def can_curate(request: Request) -> bool:
+    """Whether to show archivists' links (Edit, the audit log); the gate still checks each route."""
+    user = current_user(request)
+    return user is not None and user.role in CURATOR_ROLES
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form(
+        max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_FIELD_BYTES
+    )
+
+
+def overrides_from_form(form: FormData) -> Overrides:
+    """The edit form: authors one per line, tags separated by commas, and the date either typed
+    or, when ambiguous, one of its readings chosen with a radio button."""
+    date = form.get("date")
+    choice = form.get("date_choice")
+    if choice is not None:
+        date = form.get("date_other", "") if choice == "other" else choice
+
+    def text(name: str) -> str | None:
+        value = form.get(name)
+        return value if isinstance(value, str) else None
+
+    def items(name: str, separator: str | None) -> tuple[str, ...] | None:
+        value = text(name)
+        if value is None:
+            return None
+        parts = value.splitlines() if separator is None else value.split(separator)
+        return tuple(p.strip() for p in parts if p.strip())
+
+    return Overrides(
+        title=text("title"),
+        authors=items("authors", None),
+        publication=text("publication"),
+        date=date if isinstance(date, str) else None,
+        language=text("language"),
+        tags=items("tags", ","),
+    )
+
+
+# --- upload ----------------------------------------------------------------------------------
+def upload_page(request: Request) -> Response:
+    archive = _archive(request)
+    context = {"max_bytes": archive.settings.max_upload_bytes, "drafts": archive.drafts()}
+    return _render(request, "upload.html", context)
+
+
+async def upload_form(request: Request) -> Response:
+    """Without JavaScript: one file, stored as a draft, then its confirm page."""
+    archive = _archive(request)
+    upload = await read_upload(request, archive.settings.max_upload_bytes, strict=False)
+    try:
+        doc = await run_in_threadpool(
+            archive.add, upload.data, upload.filename, upload.overrides,
+            actor=actor(request), publish=False,
+        )  # fmt: skip
+    except Duplicate as exc:
+        context = {
+            "max_bytes": archive.settings.max_upload_bytes,
+            "drafts": archive.drafts(),
+            "duplicate": exc,
+        }
+        return _render(request, "upload.html", context, status_code=409)
+    return _back(f"/documents/{doc.id}/edit")
+
+
+# --- one document ----------------------------------------------------------------------------
+def edit_page(request: Request) -> Response:
+    archive = _archive(request)
+    doc = archive.document(document_id(request.path_params["id"]), hidden=True)
+    context = {
+        "doc": doc,
+        "meta": doc.metadata,
+        "audit": archive.audit_log(doc.id),
+        "collections": archive.collections(),
+        "notice": request.query_params.get("done", ""),
+    }
+    return _render(request, "edit.html", context)
+
+
+async def edit_form(request: Request) -> Response:
+    doc_id = document_id(request.path_params["id"])
+    form = await _form(request)
+    publish = form.get("action") == "publish"
+    await run_in_threadpool(
+        edit, _archive(request), doc_id, overrides_from_form(form),
+        "published" if publish else None, actor(request),
+    )  # fmt: skip
+    return _back(f"/documents/{doc_id}/edit?done={'published' if publish else 'saved'}")
+
+
+def trash_one(request: Request) -> Response:
+    doc_id = document_id(request.path_params["id"])
+    _archive(request).trash(doc_id, actor=actor(request))
+    return _back(f"/documents/{doc_id}/edit?done=trashed")
+
+
+async def restore_one(request: Request) -> Response:
+    doc_id = document_id(request.path_params["id"])
+    form = await _form(request)
+    await run_in_threadpool(_archive(request).restore, doc_id, actor=actor(request))
+    back = form.get("next")
+    return _back(back if back in RETURN_PAGES else f"/documents/{doc_id}/edit?done=restored")
+
+
+async def collect_one(request: Request) -> Response:
+    doc_id = document_id(request.path_params["id"])
+    form = await _form(request)
+    name = str(form.get("new_name") or form.get("name") or "")
+    add = form.get("action") != "remove"
+    await run_in_threadpool(
+        _archive(request).collect, name, [doc_id], actor=actor(request), add=add
+    )
+    return _back(f"/documents/{doc_id}/edit?done={'collected' if add else 'uncollected'}")
+
+
+# --- lists -----------------------------------------------------------------------------------
+def drafts_page(request: Request) -> Response:
+    return _render(request, "drafts.html", {"drafts": _archive(request).drafts()})
+
+
+def trash_page(request: Request) -> Response:
+    context = {
+        "trashed": _archive(request).trashed(),
+        "emptied": request.query_params.get("emptied"),
+    }
+    return _render(request, "trash.html", context)
+
+
+async def empty_trash(request: Request) -> Response:
+    form = await _form(request)
+    if form.get("confirm") != "yes":
+        raise BadRequest("Tick the box to confirm: emptying the trash cannot be undone.")
+    removed = await run_in_threadpool(_archive(request).empty_trash, actor=actor(request))
+    return _back(f"/trash?emptied={removed}")
+
+
+def collections_page(request: Request) -> Response:
+    return _render(request, "collections.html", {"collections": _archive(request).collections()})
+
+
+async def create_collection(request: Request) -> Response:
+    form = await _form(request)
+    name = str(form.get("name") or "")
+    await run_in_threadpool(_archive(request).collect, name, [], actor=actor(request))
+    return _back("/collections")
+
+
+async def delete_collection(request: Request) -> Response:
+    form = await _form(request)
+    name = str(form.get("name") or "")
+    await run_in_threadpool(_archive(request).delete_collection, name, actor=actor(request))
+    return _back("/collections")
+
+
+# --- bulk import -----------------------------------------------------------------------------
+def import_page(request: Request) -> Response:
+    archive = _archive(request)
+    wanted = request.query_params.get("job", "")
+    job = archive.job(int(wanted)) if wanted.isdigit() and 0 < int(wanted) < 2**63 else None
+    context = {
+        "job": job_json(job) if job else None,
+        "jobs": [job_json(j) for j in archive.recent_jobs()],
+        "max_bytes": archive.settings.max_upload_bytes,
+    }
+    return _render(request, "import.html", context)
+
+
+async def import_form(request: Request) -> Response:
+    started = await save_and_start_import(request)
+    return _back(f"/import?job={started.id}")
+
+
+ROUTES = [
+    Route("/upload", upload_page, methods=["GET"]),
+    Route("/upload", upload_form, methods=["POST"]),
+    Route("/documents/{id:int}/edit", edit_page, methods=["GET"]),
+    Route("/documents/{id:int}/edit", edit_form, methods=["POST"]),
+    Route("/documents/{id:int}/trash", trash_one, methods=["POST"]),
+    Route("/documents/{id:int}/restore", restore_one, methods=["POST"]),
+    Route("/documents/{id:int}/collections", collect_one, methods=["POST"]),
+    Route("/drafts", drafts_page, methods=["GET"]),
+    Route("/trash", trash_page, methods=["GET"]),
+    Route("/trash/empty", empty_trash, methods=["POST"]),
+    Route("/collections", collections_page, methods=["GET"]),
+    Route("/collections", create_collection, methods=["POST"]),
+    Route("/collections/delete", delete_collection, methods=["POST"]),
+    Route("/import", import_page, methods=["GET"]),
+    Route("/import", import_form, methods=["POST"]),
+]
