@@ -320,6 +320,13 @@ class Catalog:
                 params,
             )
 
+    def mark_unindexed(self, ids: Sequence[int]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE documents SET indexed = 0, revision = revision + 1 WHERE id = ?",
+                [(i,) for i in ids],
+            )
+
     def mark_all_unindexed(self) -> None:
         with self._write() as conn:
             conn.execute("UPDATE documents SET indexed = 0 WHERE indexed != 0")

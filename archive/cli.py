@@ -1,4 +1,4 @@
-"""The `archive` command: serve, ingest, search, reindex, check."""
+"""The `archive` command: serve, ingest, search, reindex, check, users, tokens."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from archive import cli_accounts
 from archive.config import Settings
 from archive.core import Archive
 from archive.errors import ArchiveError
@@ -199,17 +200,31 @@ def reindex(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option(
+    "--repair", is_flag=True, help="Fix what can be fixed (files are moved, never deleted)."
+)
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="An export or backup folder to restore missing or damaged originals from.",
+)
 @click.pass_context
-def check(ctx: click.Context) -> None:
-    """Compare originals, catalog and index; exit 1 when they disagree."""
+def check(ctx: click.Context, repair: bool, source: Path | None) -> None:
+    """Compare originals, catalog and index; exit 1 when something is (still) wrong."""
     with _open(ctx) as archive:
-        problems = archive.check()
+        problems = archive.check(repair=repair, source=source)
         count = archive.count()
+        left = archive.check() if repair and problems else problems
     for problem in problems:
-        click.echo(problem)
-    click.echo(f"checked {count} documents: {len(problems)} problems")
-    if problems:
+        click.echo(str(problem))
+    click.echo(f"checked {count} documents: {len(problems)} problems", nl=False)
+    click.echo(f", {len(left)} left after repair" if repair and problems else "")
+    if left:
         sys.exit(1)
+
+
+main.add_command(cli_accounts.users)
+main.add_command(cli_accounts.tokens)
 
 
 def run() -> None:

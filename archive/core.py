@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from archive import curation, ingest, jobs, metadata
+from archive import curation, ingest, integrity, jobs, metadata
 from archive.accounts import Accounts
 from archive.catalog import Catalog
 from archive.config import Settings
@@ -15,7 +15,17 @@ from archive.errors import Duplicate, IndexBusy, NotFound
 from archive.highlight import Highlighter
 from archive.index import Index
 from archive.indexer import BackgroundIndexer
-from archive.models import Document, DocumentView, IngestReport, Overrides, Page, SearchQuery
+from archive.models import (
+    Document,
+    DocumentView,
+    FacetPage,
+    IngestReport,
+    Overrides,
+    Page,
+    SearchQuery,
+    SimilarDocument,
+    Suggestion,
+)
 from archive.query_syntax import parse
 from archive.search import SearchEngine
 from archive.store import Store, extension_for
@@ -25,6 +35,7 @@ Progress = Callable[[int, int | None, str], None]
 # A bulk batch is committed (stored, catalogued, indexed) at this many bytes even if not full.
 BATCH_BYTES = 64 * 1024 * 1024
 SYSTEM = "system"
+SIMILAR_LIMIT = 10
 
 
 class Archive:
@@ -223,7 +234,26 @@ class Archive:
 
     def document_view(self, doc_id: int, q: str = "", *, hidden: bool = False) -> DocumentView:
         doc = self.document(doc_id, hidden=hidden)
-        return Highlighter(parse(q) if q.strip() else None).view(doc, q)
+        view = Highlighter(parse(q) if q.strip() else None).view(doc, q)
+        return replace(view, similar=self.engine.similar(doc, SIMILAR_LIMIT))
+
+    def facet_values(
+        self, query: SearchQuery, facet: str, match: str = "", page: int = 1, per_page: int = 30
+    ) -> FacetPage:
+        """A page of one facet's values under a search, filtered by typed text; NotFound for
+        a facet that does not exist."""
+        return self.engine.facet_page(query, facet, match, page, per_page)
+
+    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        """Autocomplete for the query box: names, frequent words and titles starting so."""
+        return self.engine.complete(text, limit, self._published_titles)
+
+    def similar(self, doc_id: int, limit: int = SIMILAR_LIMIT) -> tuple[SimilarDocument, ...]:
+        """More like this: the documents sharing most of this one's key terms, best first."""
+        return self.engine.similar(self.document(doc_id), limit)
+
+    def _published_titles(self) -> list[tuple[int, str]]:
+        return self.catalog.query("SELECT id, title FROM documents WHERE status = 'published'")
 
     def original_path(self, doc_id: int, *, hidden: bool = False) -> tuple[Path, str]:
         """The stored original and the download filename."""
@@ -311,26 +341,8 @@ class Archive:
         self.engine.changed()
         return count
 
-    def check(self) -> list[str]:
-        """What disagrees between originals, catalog and index; an empty list when all agree."""
-        problems: list[str] = []
-        known: set[str] = set()
-        published: set[int] = set()
-        for doc in self.catalog.iter_documents():
-            ext = extension_for(doc.format)
-            known.add(doc.sha256)
-            if doc.status == "published":
-                published.add(doc.id)
-            if not self.store.exists(doc.sha256, ext):
-                problems.append(f"document {doc.id}: its original {doc.sha256}.{ext} is missing")
-            elif not self.store.verify(doc.sha256, ext):
-                problems.append(f"document {doc.id}: its original no longer matches its checksum")
-        for sha, _ext, path in self.store.iter_files():
-            if sha not in known:
-                problems.append(f"orphan file {path.name}: no catalog row refers to it")
-        indexed = self.index.indexed_ids()
-        for doc_id in sorted(indexed - published):
-            problems.append(f"document {doc_id} is in the index but not published in the catalog")
-        for doc_id in sorted(published - indexed):
-            problems.append(f"document {doc_id} is in the catalog but not in the index")
-        return problems
+    def check(self, repair: bool = False, source: Path | None = None) -> list[integrity.Problem]:
+        """What disagrees between originals, catalog and index (and, with repair, what was done
+        about it); an empty list when all agree."""
+        problems = integrity.find(self)
+        return integrity.repair(self, problems, source) if repair and problems else problems

@@ -183,7 +183,7 @@ def test_check_finds_what_drifted(sample_archive):
     path, _ = sample_archive.original_path(2)
     path.unlink()
     orphan = sample_archive.store.put(b"nobody refers to me", "txt")
-    problems = sample_archive.check()
+    problems = [str(p) for p in sample_archive.check()]
     assert any(f"document {doc.id}" in p and "missing" in p for p in problems)
     assert any(orphan in p for p in problems)
     assert len(problems) == 2
