@@ -16,6 +16,7 @@ from archive.query_params import (
     query_params_of,
     text_search_url,
 )
+from archive.web.curation import can_curate
 from archive.web.display import number_hits
 
 
@@ -49,6 +50,8 @@ def document_page(request: Request) -> Response:
         "blocks": list(zip(view.blocks, marked_blocks, strict=True)),
         "hit_count": hit_count,
         "results_url": text_search_url(q),
+        # archivists see the document's history and an Edit link; readers do not
+        "audit": _archive(request).audit_log(view.document.id) if can_curate(request) else None,
     }
     return _render(request, "document.html", context)
 
