@@ -264,6 +264,18 @@ class Catalog:
                     results.append((existing[0], True))
         return results
 
+    def restore(self, docs: Sequence[Document]) -> None:
+        """Insert documents exactly as exported: same ids, dates added and status (an import)."""
+        sql = _INSERT.replace("(sha256,", "(id, sha256,").replace("VALUES (?,", "VALUES (?, ?,")
+        sql = sql.replace(" ON CONFLICT (sha256) DO NOTHING RETURNING id", "")
+        with self._write() as conn:
+            for doc in docs:
+                row = NewRow(
+                    doc.sha256, doc.filename, doc.format, doc.size, doc.metadata, doc.blocks,
+                    doc.source_id, doc.status,
+                )  # fmt: skip
+                conn.execute(sql, (doc.id, *_row_params(row, doc.added_at)))
+
     # --- reading -----------------------------------------------------------------------------
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         # fetchall: a half-read cursor would keep a read transaction (and its WAL snapshot) open

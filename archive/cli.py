@@ -227,6 +227,34 @@ main.add_command(cli_accounts.users)
 main.add_command(cli_accounts.tokens)
 
 
+@main.command("export")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def export_cmd(ctx: click.Context, dest: Path) -> None:
+    """Write the whole archive to DEST: originals, metadata, collections, users, audit log."""
+    from archive import transfer
+
+    with _open(ctx) as archive:
+        bar = ProgressLine("exporting")
+        count = transfer.export(archive, dest, progress=bar)
+        bar.finish()
+    click.echo(f"exported {count} documents to {dest} (checksums in {dest / transfer.SUMS})")
+
+
+@main.command("import")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+def import_cmd(ctx: click.Context, src: Path) -> None:
+    """Restore an export into an empty archive, after checking every checksum."""
+    from archive import transfer
+
+    with _open(ctx) as archive:
+        bar = ProgressLine("importing")
+        count = transfer.import_(archive, src, progress=bar)
+        bar.finish()
+    click.echo(f"imported {count} documents from {src}")
+
+
 def run() -> None:
     try:
         main(standalone_mode=True)

@@ -69,3 +69,16 @@ def sample_archive(_sample_archive_template: Path, tmp_path: Path) -> Iterator[A
     shutil.copytree(_sample_archive_template, root)
     with Archive(Settings(root=root, index_batch_size=50)) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def thousand_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1,000-document archive (AllSides articles) to copy: build once, use by copying."""
+    root = tmp_path_factory.mktemp("thousand")
+    source = root.parent / "thousand.jsonl"
+    with gzip.open(CORPORA / "allsides_en.jsonl.gz", "rt", encoding="utf-8") as f:
+        source.write_text("".join(next(f) for _ in range(1000)))
+    with Archive(Settings(root=root)) as archive:
+        report = archive.ingest_paths([source])
+        assert len(report.added) == 1000, report.failed[:3]
+    return root

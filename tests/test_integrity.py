@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import gzip
 import shutil
 from pathlib import Path
-
-import pytest
 
 from archive import Archive, Settings
 from archive.integrity import CHANGED, EXTRA, MISSING, ORPHAN, UNINDEXED
 from archive.models import SearchQuery
 
-from .conftest import CORPORA
 
-
-@pytest.fixture(scope="module")
-def big_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("big")
-    source = root.parent / "thousand.jsonl"
-    with gzip.open(CORPORA / "allsides_en.jsonl.gz", "rt", encoding="utf-8") as f:
-        lines = [next(f) for _ in range(1000)]
-    source.write_text("".join(lines))
-    with Archive(Settings(root=root)) as archive:
-        report = archive.ingest_paths([source])
-        assert len(report.added) == 1000
-    return root
-
-
-def test_five_planted_problems_are_found_and_repaired(big_template, tmp_path):
+def test_five_planted_problems_are_found_and_repaired(thousand_template, tmp_path):
     root = tmp_path / "a"
-    shutil.copytree(big_template, root)
+    shutil.copytree(thousand_template, root)
     backup = tmp_path / "backup"
     shutil.copytree(root / "uploads" / "originals", backup)
     with Archive(Settings(root=root)) as archive:
@@ -66,9 +48,9 @@ def test_five_planted_problems_are_found_and_repaired(big_template, tmp_path):
         assert len(quarantined) == 2  # the damaged copy and the orphan: moved, not deleted
 
 
-def test_without_a_copy_a_lost_original_is_reported_not_hidden(big_template, tmp_path):
+def test_without_a_copy_a_lost_original_is_reported_not_hidden(thousand_template, tmp_path):
     root = tmp_path / "b"
-    shutil.copytree(big_template, root)
+    shutil.copytree(thousand_template, root)
     with Archive(Settings(root=root)) as archive:
         path, _ = archive.original_path(5)
         path.unlink()
@@ -82,12 +64,12 @@ def _sha_ext(archive, doc_id):
     return doc.sha256, {"json": "json"}.get(doc.format, doc.format)
 
 
-def test_the_cli_reports_and_repairs(big_template, tmp_path):
+def test_the_cli_reports_and_repairs(thousand_template, tmp_path):
     import subprocess
     import sys
 
     root = tmp_path / "c"
-    shutil.copytree(big_template, root)
+    shutil.copytree(thousand_template, root)
     with Archive(Settings(root=root)) as archive:
         archive.index.write([], delete_ids=[7])
     repo = Path(__file__).resolve().parents[1]
