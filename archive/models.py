@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 BLOCK_KINDS = ("heading", "paragraph", "caption")
-FACETS = ("authors", "publication", "language", "tags", "year", "collections")
+FACETS = ("authors", "publication", "language", "tags", "year", "collections", "names")
 STATUSES = ("draft", "published", "trashed")
 SORTS = ("relevance", "newest", "oldest", "title")
 PER_PAGE_CHOICES = (10, 20, 50)
@@ -136,12 +136,61 @@ class FacetValue:
 
 
 @dataclass(frozen=True)
+class TimeBucket:
+    """One bar of the timeline: a year ("2022") or a month ("2022-05")."""
+
+    label: str
+    count: int
+    start: str  # ISO, as the search's `from` takes it: "2022" or "2022-05"
+    end: str  # ISO, as `to` takes it; a partial date runs to the end of its period
+    selected: bool = False  # inside the current from/to range
+
+
+@dataclass(frozen=True)
+class FacetPage:
+    """One page of a facet's values under a search, filtered by typed text (typeahead, "more")."""
+
+    facet: str
+    match: str
+    values: tuple[FacetValue, ...]
+    total: int  # values that match `match`
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An autocomplete entry: a query to run (term, name) or a document to open (title)."""
+
+    text: str
+    kind: str  # "title" | "name" | "term"
+    count: int = 0  # documents with it (names and terms)
+    id: int | None = None  # the document, for a title
+
+
+@dataclass(frozen=True)
+class SimilarDocument:
+    id: int
+    title: str
+    date: str | None
+    score: float
+
+
+@dataclass(frozen=True)
 class Page:
     query: SearchQuery
     total: int
     hits: tuple[Hit, ...]
     facets: dict[str, tuple[FacetValue, ...]]
     suggestion: str | None = None
+    # matches per period, under every filter but the date range (as a facet ignores its own)
+    timeline: tuple[TimeBucket, ...] = ()
+    # how many distinct values each facet has under the search (more than its shown values)
+    facet_totals: dict[str, int] = field(default_factory=dict)
 
     @property
     def page(self) -> int:
@@ -180,6 +229,7 @@ class DocumentView:
     blocks: tuple[RenderedBlock, ...]
     passages: tuple[Passage, ...]
     outline: tuple[tuple[int, int, str], ...]  # (block index, level, heading text)
+    similar: tuple[SimilarDocument, ...] = ()  # "more like this"
 
 
 @dataclass

@@ -11,39 +11,41 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 
 from whoosh import query as wq
-from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.sorting import FieldFacet
 
-from archive.analysis import TERM_LANGUAGES, UNKNOWN, fold, query_word_terms
-from archive.errors import BadQuery
+from archive.errors import NotFound
+from archive.facet_pages import facet_page
 from archive.highlight import Highlighter
-from archive.index import FACET_FIELDS, TEXT_FIELDS, Index, date_key
-from archive.models import Document, FacetValue, Hit, Page, SearchQuery
-from archive.query_syntax import And, DateRange, Node, Not, Or, Phrase, Value, Word, parse
+from archive.index import FACET_FIELDS, Index, date_key
+from archive.models import (
+    Document,
+    FacetPage,
+    FacetValue,
+    Hit,
+    Page,
+    SearchQuery,
+    SimilarDocument,
+    Suggestion,
+)
+from archive.query_compile import ALL, NOTHING, bind, compile_node, marks_for, weighting
+from archive.query_syntax import Node, Word, parse
+from archive.similar import similar
+from archive.suggest import FEW_HITS, Vocabulary, correct, spell_terms
+from archive.timeline import buckets
 
 FACET_LIMIT = 30
-MAX_PREFIX_TERMS = 300
+# facets whose values are names of people (and, from the names work, organisations and places)
+NAME_FACETS = ("authors", "names")
 REFRESH_SECONDS = 1.0
-# query field -> index fields it searches
-FIELD_TARGETS = {
-    None: ("title", "headings", "body", "authors_text", "tags_text"),
-    "title": ("title",),
-    "headings": ("headings",),
-    "body": ("body",),
-    "authors": ("authors_text",),
-    "tags": ("tags_text",),
-}
 SORTS = {
     "newest": FieldFacet("date_desc", reverse=True),
     "oldest": FieldFacet("date_asc"),
     "title": FieldFacet("title_sort"),
 }
-
-ALL = wq.Every()
-NOTHING = wq.NullQuery
 
 
 class FacetCache:
@@ -87,6 +89,7 @@ class SearchEngine:
         self._cache: FacetCache | None = None
         self._checked = 0.0
         self._stale = False
+        self._vocabulary: tuple[FacetCache, Vocabulary] | None = None  # autocomplete's
 
     def changed(self) -> None:
         """Our own commit landed: the next search uses a fresh searcher."""
@@ -98,16 +101,19 @@ class SearchEngine:
                 self._searcher.close()
                 self._searcher = None
 
+    def _open_searcher(self) -> Searcher:
+        return bind(self.index.ix.searcher(weighting=weighting()), self.index.variants)
+
     def _current(self) -> tuple[Searcher, FacetCache]:
         now = time.monotonic()
         if self._searcher is None or getattr(self._searcher.ixreader, "is_closed", False):
-            self._searcher = self.index.ix.searcher(weighting=BM25F())
+            self._searcher = self._open_searcher()
             self._cache = None
         elif self._stale or now - self._checked > REFRESH_SECONDS:
             if not self._searcher.up_to_date():
                 # a new searcher rather than refresh(): refresh() fails on an empty index's reader
                 self._searcher.close()
-                self._searcher = self.index.ix.searcher(weighting=BM25F())
+                self._searcher = self._open_searcher()
                 self._cache = None
             self._checked = now
         self._stale = False
@@ -119,26 +125,73 @@ class SearchEngine:
         node = parse(sq.text)
         with self._lock:
             searcher, cache = self._current()
-            compiled = compile_node(node, searcher) if node is not None else ALL
-            base = cache.live if compiled is ALL else set(searcher.docs_for_query(compiled))
-            selections = {f: cache.docs_with(f, v) for f, v in sq.filters.items() if v}
-            if sq.date_from or sq.date_to:
-                selections["_dates"] = _date_docs(cache, sq.date_from, sq.date_to)
+            compiled, base, selections = self._scope(searcher, cache, node, sq)
             matched = _intersect(base, selections.values())
-            facets = {}
+            facets, totals = {}, {}
             for facet in FACET_FIELDS:
-                others = [s for name, s in selections.items() if name != facet]
-                docs = matched if facet not in selections else _intersect(base, others)
-                chosen = sq.filters.get(facet, ())
-                facets[facet] = _facet_values(facet, cache.count(facet, docs), chosen)
+                counts = cache.count(facet, _facet_docs(facet, base, matched, selections))
+                facets[facet] = _facet_values(facet, counts, sq.filters.get(facet, ()))
+                totals[facet] = len(counts)
+            # the timeline ignores the date range, as a facet ignores its own selection
+            undated = _intersect(base, [s for name, s in selections.items() if name != "_dates"])
+            years = sq.filters.get("year", ())
+            timeline = buckets((cache.dates[d] for d in undated), sq.date_from, sq.date_to, years)
             ranked = self._rank(searcher, compiled, matched, sq)
             suggestion = None
-            if not matched and node is not None:
-                suggestion = self._suggest(searcher, sq.text, node)
+            if node is not None and len(base) <= FEW_HITS:
+                suggestion = self._suggest(searcher, sq.text, node, len(base))
+            marks = marks_for(searcher, node)
         docs = self.fetch([doc_id for doc_id, _ in ranked])
-        highlighter = Highlighter(node)
+        highlighter = Highlighter(node, marks)
         hits = tuple(_hit(docs[i], score, highlighter) for i, score in ranked if i in docs)
-        return Page(sq, len(matched), hits, facets, suggestion)
+        return Page(sq, len(matched), hits, facets, suggestion, timeline, totals)
+
+    def _scope(
+        self, searcher: Searcher, cache: FacetCache, node: Node | None, sq: SearchQuery
+    ) -> tuple[wq.Query, AbstractSet[int], dict[str, set[int]]]:
+        """The compiled query, the documents it matches, and the documents of each filter."""
+        compiled = compile_node(node, searcher) if node is not None else ALL
+        base = cache.live if compiled is ALL else set(searcher.docs_for_query(compiled))
+        selections = {f: cache.docs_with(f, v) for f, v in sq.filters.items() if v}
+        if sq.date_from or sq.date_to:
+            selections["_dates"] = _date_docs(cache, sq.date_from, sq.date_to)
+        return compiled, base, selections
+
+    def facet_page(
+        self, sq: SearchQuery, facet: str, match: str, page: int, per_page: int
+    ) -> FacetPage:
+        """One page of a facet's values under sq (counted as in search), filtered by match."""
+        if facet not in FACET_FIELDS:
+            raise NotFound(f"there is no facet {facet!r}; facets: {', '.join(FACET_FIELDS)}")
+        node = parse(sq.text)
+        with self._lock:
+            searcher, cache = self._current()
+            _, base, selections = self._scope(searcher, cache, node, sq)
+            matched = _intersect(base, selections.values())
+            counts = cache.count(facet, _facet_docs(facet, base, matched, selections))
+        return facet_page(facet, counts, sq.filters.get(facet, ()), match, page, per_page)
+
+    def complete(
+        self, text: str, limit: int, titles: Callable[[], Iterable[tuple[int, str]]]
+    ) -> list[Suggestion]:
+        """Autocomplete; the vocabulary is built once per searcher (titles() lists titles)."""
+        with self._lock:
+            searcher, cache = self._current()
+            if self._vocabulary is None or self._vocabulary[0] is not cache:
+                self._vocabulary = (cache, _vocabulary(searcher, cache, titles()))
+            vocabulary = self._vocabulary[1]
+        return vocabulary.complete(text, limit)
+
+    def similar(self, doc: Document, limit: int) -> tuple[SimilarDocument, ...]:
+        with self._lock:
+            searcher, _ = self._current()
+            ranked = similar(searcher, doc, limit)
+        docs = self.fetch([doc_id for doc_id, _ in ranked])
+        return tuple(
+            SimilarDocument(i, docs[i].metadata.title, docs[i].metadata.date, score)
+            for i, score in ranked
+            if i in docs
+        )
 
     def _rank(
         self, searcher: Searcher, compiled: wq.Query, matched: set[int], sq: SearchQuery
@@ -160,30 +213,25 @@ class SearchEngine:
             for n in range(start, min(limit, results.scored_length()))
         ]
 
-    def _suggest(self, searcher: Searcher, text: str, node: Node) -> str | None:
-        """A corrected query that has hits, from the archive's own vocabulary."""
-        reader = searcher.reader()
-        corrected = text
-        for word in _plain_words(node):
-            if compile_node(word, searcher) is not NOTHING:
-                continue
-            key = f"{UNKNOWN}:{fold(word.text)}"
-            options = sorted(
-                (-reader.doc_frequency("spell", t), t)
-                for t in reader.terms_within("spell", key, 2, prefix=4)
-            )
-            if not options:
-                return None
-            best = options[0][1]
-            best = best.decode() if isinstance(best, bytes) else best
-            corrected = corrected.replace(word.text, best.partition(":")[2], 1)
-        if corrected == text:
-            return None
-        fixed = parse(corrected)
-        compiled = compile_node(fixed, searcher) if fixed is not None else NOTHING
-        if compiled is NOTHING or not any(True for _ in searcher.docs_for_query(compiled)):
-            return None
-        return corrected
+    def _suggest(self, searcher: Searcher, text: str, node: Node, hits: int) -> str | None:
+        """A corrected query worth offering, from the archive's own vocabulary."""
+
+        def known(word: Word) -> bool:
+            return compile_node(word, searcher) is not NOTHING
+
+        def count(corrected: str) -> int:
+            fixed = parse(corrected)
+            compiled = compile_node(fixed, searcher) if fixed is not None else NOTHING
+            return 0 if compiled is NOTHING else sum(1 for _ in searcher.docs_for_query(compiled))
+
+        return correct(searcher.reader(), text, node, hits, known, count)
+
+    def highlighter(self, text: str) -> Highlighter:
+        """Marks what the query matches, other spellings included (for the document view)."""
+        node = parse(text) if text.strip() else None
+        with self._lock:
+            searcher, _ = self._current()
+            return Highlighter(node, marks_for(searcher, node))
 
     def matched_ids(self, text: str) -> set[int]:
         """Catalog ids of the documents a query matches (for checks and tests)."""
@@ -195,12 +243,24 @@ class SearchEngine:
             return {int(searcher.stored_fields(d)["id"]) for d in docs}
 
 
-def _plain_words(node: Node) -> list[Word]:
-    if isinstance(node, Word):
-        return [] if node.prefix or node.field else [node]
-    if isinstance(node, And | Or):
-        return [w for c in node.children for w in _plain_words(c)]
-    return []
+def _facet_docs(
+    facet: str, base: AbstractSet[int], matched: set[int], selections: dict[str, set[int]]
+) -> set[int]:
+    """The documents a facet counts: every filter applies but the facet's own selection."""
+    if facet not in selections:
+        return matched
+    return _intersect(base, [s for name, s in selections.items() if name != facet])
+
+
+def _vocabulary(
+    searcher: Searcher, cache: FacetCache, titles: Iterable[tuple[int, str]]
+) -> Vocabulary:
+    names: Counter[str] = Counter()
+    for facet in NAME_FACETS:
+        names.update(cache.count(facet, cache.live) if facet in cache.values else {})
+    # in a large archive a word found in one document only is as likely a typo as a word
+    min_df = 2 if len(cache.live) >= 200 else 1
+    return Vocabulary(names, spell_terms(searcher.reader(), min_df), titles)
 
 
 def _intersect(base: Iterable[int], sets: Iterable[set[int]]) -> set[int]:
@@ -240,92 +300,3 @@ def _hit(doc: Document, score: float, highlighter: Highlighter) -> Hit:
         doc.id, m.title, m.authors, m.publication, m.date, m.date_ambiguous, m.language,
         m.tags, round(score, 4), highlighter.snippets(doc),
     )  # fmt: skip
-
-
-def compile_node(node: Node, searcher: Searcher) -> wq.Query:
-    """The Whoosh query for a parsed query; ALL matches everything, NOTHING nothing."""
-    reader = searcher.reader()
-    if isinstance(node, Word):
-        return _word(node, reader)
-    if isinstance(node, Phrase):
-        return _phrase(node, reader)
-    if isinstance(node, Value):
-        return wq.Term(node.field, node.value) if (node.field, node.value) in reader else NOTHING
-    if isinstance(node, DateRange):
-        lo = date_key(node.start) if node.start else 1
-        hi = (
-            date_key(node.end) + (1299 if len(node.end) == 4 else 99 if len(node.end) == 7 else 0)
-            if node.end
-            else 99999999
-        )
-        return wq.NumericRange("date_desc", lo, hi)
-    if isinstance(node, Not):
-        inner = compile_node(node.child, searcher)
-        return NOTHING if inner is ALL else ALL if inner is NOTHING else wq.Not(inner)
-    parts = [compile_node(c, searcher) for c in node.children]
-    if isinstance(node, And):
-        if any(p is NOTHING for p in parts):
-            return NOTHING
-        positive = [p for p in parts if p is not ALL and not isinstance(p, wq.Not)]
-        negative = [p for p in parts if isinstance(p, wq.Not)]
-        if not positive:
-            return ALL if not negative else wq.And([ALL, *negative])
-        return positive[0] if len(positive) == 1 and not negative else wq.And(positive + negative)
-    if any(p is ALL for p in parts):
-        return ALL
-    kept = [p for p in parts if p is not NOTHING]
-    return NOTHING if not kept else kept[0] if len(kept) == 1 else wq.Or(kept)
-
-
-def _targets(field: str | None) -> tuple[str, ...]:
-    return FIELD_TARGETS[field]
-
-
-def _word(node: Word, reader) -> wq.Query:  # noqa: ANN001 - a Whoosh reader
-    subqueries: list[wq.Query] = []
-    if node.prefix:
-        count = 0
-        for field in _targets(node.field):
-            langs = (UNKNOWN,) if field == "authors_text" else TERM_LANGUAGES
-            for lang in langs:
-                for term in reader.expand_prefix(field, f"{lang}:{fold(node.text)}"):
-                    count += 1
-                    if count > MAX_PREFIX_TERMS:
-                        raise BadQuery(
-                            f'Too many words start with "{node.text}"; type more letters.'
-                        )
-                    subqueries.append(wq.Term(field, term, boost=TEXT_FIELDS[field]))
-        return wq.Or(subqueries) if subqueries else NOTHING
-    terms = query_word_terms(node.text)
-    stop_langs = [lang for lang, t in terms.items() if t is None]
-    for field in _targets(node.field):
-        options = [terms[UNKNOWN]] if field == "authors_text" else terms.values()
-        for term in dict.fromkeys(options):
-            if term is not None and (field, term) in reader:
-                subqueries.append(wq.Term(field, term, boost=TEXT_FIELDS[field]))
-    if len(stop_langs) == len(terms):
-        return ALL
-    for lang in stop_langs:  # a stop word in L leaves L's documents unconstrained
-        subqueries.append(wq.ConstantScoreQuery(wq.Term("lang_key", lang), 0.0))
-    if not subqueries:
-        return NOTHING
-    return subqueries[0] if len(subqueries) == 1 else wq.Or(subqueries)
-
-
-def _phrase(node: Phrase, reader) -> wq.Query:  # noqa: ANN001 - a Whoosh reader
-    per_word = [query_word_terms(w) for w in node.words]
-    subqueries: list[wq.Query] = []
-    for field in _targets(node.field):
-        langs = (UNKNOWN,) if field == "authors_text" else TERM_LANGUAGES
-        for lang in langs:
-            terms = [t[lang] for t in per_word if t[lang] is not None]
-            if not terms or not all((field, t) in reader for t in terms):
-                continue
-            boost = TEXT_FIELDS[field]
-            if len(terms) == 1:
-                subqueries.append(wq.Term(field, terms[0], boost=boost))
-            else:
-                subqueries.append(wq.Phrase(field, terms, slop=max(1, node.slop), boost=boost))
-    if not subqueries:
-        return NOTHING
-    return subqueries[0] if len(subqueries) == 1 else wq.Or(subqueries)
