@@ -62,12 +62,17 @@ def duplicate_json(exc: Duplicate) -> JSONResponse:
 
 
 def job_json(job: jobs.Job) -> dict[str, Any]:
-    first = job.source.splitlines()[0] if job.source else ""
+    saved = Path(job.source.splitlines()[0] if job.source else "")
+    # The file's own name, not the server path it was saved under (start_import's token prefix).
+    name = saved.name.split("-", 1)[-1] if saved.parent.name == "imports" else saved.name
+
+    def own(item: str) -> str:
+        return item.replace(str(saved), name).replace(saved.name, name) if saved.name else item
+
     return {
         "id": job.id,
         "kind": job.kind,
-        # The file's own name, not the server path it was saved under.
-        "name": Path(first).name.split("-", 1)[-1] if job.kind == "import" else Path(first).name,
+        "name": name,
         "actor": job.actor,
         "state": job.state,
         "finished": job.finished,
@@ -76,7 +81,7 @@ def job_json(job: jobs.Job) -> dict[str, Any]:
         "added": job.added,
         "duplicates": job.duplicates,
         "failed": job.failed,
-        "errors": [{"name": name, "reason": reason} for name, reason in job.errors],
+        "errors": [{"name": own(item), "reason": own(reason)} for item, reason in job.errors],
         "message": job.message,
         "created_at": job.created_at,
         "updated_at": job.updated_at,

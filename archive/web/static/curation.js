@@ -274,6 +274,15 @@
         listEl.appendChild(li);
       });
       errors.hidden = job.errors.length === 0;
+      // the same job's row in the recent imports list
+      var row = document.querySelector('[data-job-row="' + job.id + '"]');
+      if (row) {
+        ["state", "added", "duplicates", "failed"].forEach(function (name) {
+          var cell = row.querySelector('[data-field="' + name + '"]');
+          var value = job[name];
+          if (cell) cell.textContent = typeof value === "number" ? value.toLocaleString("en") : value;
+        });
+      }
       section.querySelector(".job-links").hidden = !job.finished;
     }
 
