@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from archive.accounts import LOGIN_FAILED
 from archive.config import Settings
 from archive.core import Archive
+from archive.models import FACETS
 from archive.web import create_app
 from archive.web.auth import COOKIE
 from archive.web.permissions import ACCOUNT, ADMIN, PUBLIC, READ, TABLE, WRITE
@@ -112,6 +113,7 @@ def url(site: Site, path: str) -> str:
         "id": str(site.doc_id),
         "token_id": str(site.token_id),
         "username": "target",
+        "facet": FACETS[0],
     }
 
     def fill(match: re.Match[str]) -> str:
