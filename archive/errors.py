@@ -65,6 +65,11 @@ class BadRequest(ArchiveError):
 class Unauthorized(ArchiveError):
     status = 401
 
+    @property
+    def headers(self) -> dict[str, str]:
+        # RFC 9110 asks a 401 to name the scheme; browsers prompt only for Basic and Digest.
+        return {"WWW-Authenticate": 'Bearer realm="archive"'}
+
 
 class Forbidden(ArchiveError):
     status = 403

@@ -6,6 +6,8 @@ in auth.py has already checked the permission level and the CSRF token.
 
 from __future__ import annotations
 
+import re
+
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -56,11 +58,13 @@ def _back(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
+# A path on this site: "//evil.example" and "/\\evil.example" are other sites, and browsers drop
+# tabs and newlines from URLs, so "/\t/evil.example" would be one too.
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\\\x00-\x1f\x7f]*")
+
+
 def safe_next(target: str) -> str:
-    """Only a path on this site: ``//evil.example`` and ``/\\evil.example`` are other sites."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
+    return target if _LOCAL_PATH.fullmatch(target) else "/"
 
 
 # --- signing in and out ------------------------------------------------------------------------

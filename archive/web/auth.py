@@ -243,6 +243,10 @@ class Gate:
         level = permissions.TABLE.get((method, self.path))
         if level is None:
             raise Forbidden(f"{method} {self.path} is not in the permission table.")
+        if level == permissions.PUBLIC and method not in UNSAFE_METHODS:
+            # static files and the login page: no catalog query, unless a template asks
+            await self.app(scope, receive, send)
+            return
         # a thread: a token's last_used_at write may wait for the catalog's write lock
         who = await run_in_threadpool(authenticate, request)
         if method in UNSAFE_METHODS:
