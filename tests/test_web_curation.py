@@ -205,6 +205,8 @@ def test_the_document_page_shows_history_to_archivists_only(
     page = archivist.client.get(f"/documents/{doc_id}").text
     assert f'href="/documents/{doc_id}/edit">Edit</a>' in page
     assert "History" in page and "<del>" in page and "Otters again" in page
+    assert '<a href="/upload">Upload</a>' in page  # the way in, from every page
     with TestClient(create_app(archive)) as reader:
         page = reader.get(f"/documents/{doc_id}").text
         assert "/edit" not in page and "History" not in page and "audit" not in page
+        assert "/upload" not in page
