@@ -53,20 +53,26 @@ def media_type(request: Request) -> str:
     return value.decode("latin-1").lower()
 
 
-async def limited_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
-    """The request body, refused with TooLarge as soon as it passes `limit` bytes."""
+async def limited_stream(
+    request: Request, limit: int, shown: int | None = None
+) -> AsyncIterator[bytes]:
+    """The request body, refused with TooLarge as soon as it passes `limit` bytes.
+
+    `shown` is the limit the message names: a file's, where the body may add form overhead.
+    """
+    message = f"The upload is over the limit of {shown or limit:,} bytes."
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
             raise BadRequest("Content-Length is not a number.")
         if int(declared) > limit:
-            raise TooLarge(f"The upload is over the limit of {limit:,} bytes.")
+            raise TooLarge(message)
     received = 0
     # The declared length is only a hint: a client may send more than it announced.
     async for chunk in request.stream():
         received += len(chunk)
         if received > limit:
-            raise TooLarge(f"The upload is over the limit of {limit:,} bytes.")
+            raise TooLarge(message)
         yield chunk
 
 
@@ -76,7 +82,7 @@ async def read_form(request: Request, limit: int) -> FormData:
         raise UnsupportedFormat("Send the file as multipart/form-data in a field named 'file'.")
     parser = MultiPartParser(
         request.headers,
-        limited_stream(request, limit + FORM_OVERHEAD),
+        limited_stream(request, limit + FORM_OVERHEAD, shown=limit),
         max_files=1,
         max_fields=MAX_FIELDS,
         max_part_size=MAX_FIELD_BYTES,
@@ -100,7 +106,8 @@ async def read_upload(request: Request, limit: int, *, strict: bool = True) -> U
     `strict` refuses fields we do not know (scripts); a page's form also carries its CSRF token.
     """
     if media_type(request) == "application/json":
-        body = b"".join([c async for c in limited_stream(request, limit + FORM_OVERHEAD)])
+        stream = limited_stream(request, limit + FORM_OVERHEAD, shown=limit)
+        body = b"".join([chunk async for chunk in stream])
         return _json_upload(body, limit)
     form = await read_form(request, limit)
     try:
