@@ -298,7 +298,8 @@
           stateText.textContent = "Progress is unavailable (" + xhr.status + "); reload the page.";
           return;
         }
-        if (!job || !job.finished) window.setTimeout(poll, 1000);
+        // an interrupted job is not finished, but it will not move again until resumed
+        if (!job || job.state === "running") window.setTimeout(poll, 1000);
       });
       xhr.addEventListener("error", function () { window.setTimeout(poll, 2000); });
       xhr.send();
