@@ -19,7 +19,14 @@ from archive.errors import NotFound
 
 # Format -> file extension. Any other [a-z0-9]{1,8} extension is accepted too, so later formats
 # (pdf, docx) need no change here.
-EXTENSIONS = {"txt": "txt", "md": "md", "html": "html", "json": "json"}
+EXTENSIONS = {
+    "txt": "txt",
+    "md": "md",
+    "html": "html",
+    "json": "json",
+    "pdf": "pdf",
+    "docx": "docx",
+}
 
 TEMP_PREFIX = ".tmp-"
 _SHA = re.compile(r"[0-9a-f]{64}")

@@ -1,18 +1,26 @@
-"""What an upload is, judged by its bytes: the file name only breaks a tie between text kinds."""
+"""What an upload is, judged by its bytes: the file name only breaks a tie between text kinds.
+
+PDF and DOCX are recognised here too, cheaply and without their parsers: a PDF by its header
+(and refused when it is also a ZIP: a polyglot means different things to different readers),
+a DOCX by its ZIP directory and its [Content_Types].xml (macro-enabled documents are refused).
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import struct
+import zipfile
 from pathlib import PurePath
+from xml.etree import ElementTree
 
 from archive.errors import InvalidUpload, UnsupportedFormat
 
-ACCEPTED = "accepted types are plain text, Markdown, HTML and JSONL"
+ACCEPTED = "accepted types are plain text, Markdown, HTML, JSONL, PDF and DOCX"
 
 # (magic at offset 0, what it is); checked in order, so longer/more specific magics come first.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF file"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document (DOC/XLS/PPT)"),
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
@@ -62,10 +70,110 @@ _MD_INLINE = re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\n]+\*\*|`[^`\n]+`|__
 _MD_NAMES = (".md", ".markdown", ".mdown", ".mkd")
 _SPACE = re.compile(rb"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_EOCD = struct.Struct("<4s4H2LH")  # the ZIP end-of-central-directory record
+# A DOCX's directory lists tens of parts; these bound what the (server-side) sniffing reads.
+MAX_ZIP_DIRECTORY = 1024 * 1024
+MAX_CONTENT_TYPES = 1024 * 1024
+_CONTENT_TYPES_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
 
 def _refuse(name: str, what: str) -> UnsupportedFormat:
     return UnsupportedFormat(f"{name or 'upload'}: this is {what}; {ACCEPTED}")
+
+
+def declares_dtd(xml: bytes) -> bool:
+    """Whether XML bytes declare a DTD or an entity; UTF-16/32 is checked with its NULs removed."""
+    if _DTD.search(xml):
+        return True
+    return b"\x00" in xml[:4] and bool(_DTD.search(xml.replace(b"\x00", b"")))
+
+
+def _zip_directory(data: bytes) -> tuple[int, int] | None:
+    """(central directory offset, size) from a well-formed end record in the last 64 KB (where
+    ZIP readers look for it), else None.
+
+    Read by hand because zipfile parses the whole directory before any check could run: a
+    50 MB upload can hold a million entries.
+    """
+    start = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if start < 0 or len(data) - start < _EOCD.size:
+        return None
+    *_, entries, size, offset, comment = _EOCD.unpack_from(data, start)
+    if start + _EOCD.size + comment > len(data):
+        return None  # a stray signature inside other data, not an end record
+    directory = start - size  # offsets may be shifted by data prepended to the ZIP
+    if directory < 0 or (entries and data[directory : directory + 4] != b"PK\x01\x02"):
+        return None
+    return offset, size
+
+
+def _pdf_kind(data: bytes, name: str) -> str:
+    if _zip_directory(data) is not None:
+        raise _refuse(name, "a PDF that is also a ZIP archive (a polyglot file)")
+    return "pdf"
+
+
+def _zip_kind(data: bytes, name: str) -> str:
+    """A Word document is "docx"; anything else in a ZIP is refused (415), a damaged DOCX is
+    unreadable (422)."""
+    label = name or "upload"
+    looks_like_word = b"word/" in data[:8192]
+    directory = _zip_directory(data)
+    if directory is None:
+        if looks_like_word:
+            raise InvalidUpload(
+                f"{label}: a damaged or truncated DOCX (no ZIP directory at its end)"
+            )
+        raise _refuse(name, "a ZIP archive")
+    if b"%PDF" in data[:1024]:  # PDF readers look for their header anywhere in the first 1 KB
+        raise _refuse(name, "a ZIP archive that is also a PDF (a polyglot file)")
+    if directory[1] > MAX_ZIP_DIRECTORY:
+        raise InvalidUpload(f"{label}: a ZIP archive with an oversized directory")
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        names = set(package.namelist())
+        if "[Content_Types].xml" not in names or "word/document.xml" not in names:
+            if any(n.startswith("word/") for n in names):
+                raise InvalidUpload(f"{label}: a damaged DOCX (it lacks its main parts)")
+            # names tell XLSX and PPTX; EPUB and ODF store their type in a first, stored member
+            seen = "\n".join(sorted(names)).encode() + data[:2048]
+            raise _refuse(name, next((w for k, w in _ZIP_KINDS if k in seen), "a ZIP archive"))
+        info = package.getinfo("[Content_Types].xml")
+        if info.file_size > MAX_CONTENT_TYPES:
+            raise InvalidUpload(f"{label}: a DOCX with an oversized [Content_Types].xml")
+        content_types = package.read(info)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise InvalidUpload(f"{label}: a damaged ZIP archive ({exc})") from None
+    main = _main_content_type(content_types, label)
+    if "macroenabled" in main.lower() or "word/vbaProject.bin" in names:
+        raise _refuse(name, "a macro-enabled Word document (DOCM)")
+    if main != DOCX_MAIN:
+        raise _refuse(name, f"a Word file of another kind ({main or 'no content type'})")
+    return "docx"
+
+
+def _main_content_type(xml: bytes, label: str) -> str:
+    """The content type [Content_Types].xml gives /word/document.xml (an Override, else the
+    Default for .xml). The DTD check first: ElementTree would expand internal entities."""
+    if declares_dtd(xml):
+        raise InvalidUpload(f"{label}: a DOCX whose [Content_Types].xml declares a DTD; refused")
+    try:
+        root = ElementTree.fromstring(xml)
+    except ElementTree.ParseError as exc:
+        raise InvalidUpload(f"{label}: a damaged DOCX ([Content_Types].xml: {exc})") from None
+    default = ""
+    for element in root:
+        if element.tag == f"{_CONTENT_TYPES_NS}Override":
+            if element.get("PartName", "").lower() == "/word/document.xml":
+                return element.get("ContentType", "")
+        elif (
+            element.tag == f"{_CONTENT_TYPES_NS}Default"
+            and element.get("Extension", "").lower() == "xml"
+        ):
+            default = element.get("ContentType", "")
+    return default
 
 
 def _binary_kind(data: bytes) -> str | None:
@@ -188,11 +296,16 @@ def classify(text: str, name: str = "") -> str:
 
 
 def detect_with_text(data: bytes, name: str = "") -> tuple[str, str | None]:
-    """(format, decoded text); the text is None for gzip and jsonl, which are read as streams."""
+    """(format, decoded text); the text is None for gzip and jsonl, which are read as streams,
+    and for pdf and docx, which are read from their bytes."""
     if _skip_space(data) == len(data):
         raise InvalidUpload(f"{name or 'upload'}: the file is empty")
     if data[:2] == b"\x1f\x8b":
         return "gzip", None
+    if data.startswith(b"%PDF"):
+        return _pdf_kind(data, name), None
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(data, name), None
     what = _binary_kind(data)
     if what:
         raise _refuse(name, what)
