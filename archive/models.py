@@ -147,6 +147,15 @@ class TimeBucket:
 
 
 @dataclass(frozen=True)
+class FacetRequest:
+    """A reader asking for more of one facet's values: those matching typed text, a page."""
+
+    facet: str
+    match: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
 class FacetPage:
     """One page of a facet's values under a search, filtered by typed text (typeahead, "more")."""
 
@@ -191,6 +200,7 @@ class Page:
     timeline: tuple[TimeBucket, ...] = ()
     # how many distinct values each facet has under the search (more than its shown values)
     facet_totals: dict[str, int] = field(default_factory=dict)
+    expanded: FacetPage | None = None  # the facet a reader asked to see more of
 
     @property
     def page(self) -> int:

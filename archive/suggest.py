@@ -85,11 +85,17 @@ class Vocabulary:
     ) -> None:
         entries: list[_Entry] = []
 
-        def index(items: Iterable[tuple[_Entry, list[str], float]]) -> _PrefixIndex:
+        def index(
+            items: Iterable[tuple[_Entry, list[str], float]], later_word: float = 0.0
+        ) -> _PrefixIndex:
+            """later_word: what a match from the second word on costs against the first."""
             keyed = []
             for entry, keys, score in items:
                 entries.append(entry)
-                keyed.extend((key, score, len(entries) - 1) for key in keys)
+                keyed.extend(
+                    (key, score - (later_word if n else 0.0), len(entries) - 1)
+                    for n, key in enumerate(keys)
+                )
             return _PrefixIndex(keyed, entries)
 
         self.names = index(
@@ -101,9 +107,12 @@ class Vocabulary:
         )
         # a title matched from its first word ranks above one matched inside it; then shorter
         self.titles = index(
-            (_Entry(title, "title", 0, doc_id), keys, -len(title))
-            for doc_id, title in titles
-            if (keys := _word_starts(title))
+            (
+                (_Entry(title, "title", 0, doc_id), keys, -len(title))
+                for doc_id, title in titles
+                if (keys := _word_starts(title))
+            ),
+            later_word=10_000.0,
         )
 
     def complete(self, text: str, limit: int = 8) -> list[Suggestion]:
@@ -127,9 +136,11 @@ class Vocabulary:
                 continue
             seen.add(folded)
             out.append(Suggestion(entry.text, entry.kind, entry.count, entry.id))
-        names_terms = [s for s in out if s.kind != "title"][: max(limit - 3, limit // 2)]
+        # queries first, then documents, which get about three places in eight
         titles = [s for s in out if s.kind == "title"]
-        return (names_terms + titles)[:limit]
+        room = min(len(titles), max(1, limit * 3 // 8))
+        chosen = [s for s in out if s.kind != "title"][: limit - room]
+        return chosen + titles[: limit - len(chosen)]
 
 
 def spell_terms(reader, min_df: int) -> dict[str, int]:  # noqa: ANN001 - a Whoosh reader

@@ -39,7 +39,7 @@ def test_search_json_has_exactly_the_documented_shape(
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert set(body) == {"total", "page", "per_page", "hits", "facets", "suggestion"}
+    assert set(body) == {"total", "page", "per_page", "hits", "facets", "suggestion", "timeline"}
     expected = sample_archive.search(SearchQuery(text="partisans", per_page=5))
     assert (body["total"], body["page"], body["per_page"]) == (expected.total, 1, 5)
     assert [hit["id"] for hit in body["hits"]] == [hit.id for hit in expected.hits]

@@ -8,9 +8,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from archive.browse_params import parse_facet_request, without_browse
 from archive.core import Archive
-from archive.models import FACETS, MAX_PER_PAGE, Document, Page
+from archive.errors import BadRequest
+from archive.models import FACETS, MAX_PER_PAGE, Document, FacetPage, Page
 from archive.query_params import document_id, parse_search_params, query_params_of
+
+MAX_SUGGEST_CHARS = 200
 
 
 def _archive(request: Request) -> Archive:
@@ -46,6 +50,16 @@ def page_json(page: Page) -> dict[str, Any]:
             for facet in FACETS
         },
         "suggestion": page.suggestion,
+        "timeline": [
+            {
+                "period": b.label,
+                "count": b.count,
+                "from": b.start,
+                "to": b.end,
+                "selected": b.selected,
+            }
+            for b in page.timeline
+        ],
     }
 
 
@@ -85,7 +99,63 @@ def document(request: Request) -> Response:
     return JSONResponse(document_json(doc))
 
 
+def facet_page_json(more: FacetPage) -> dict[str, Any]:
+    return {
+        "facet": more.facet,
+        "match": more.match,
+        "page": more.page,
+        "per_page": more.per_page,
+        "total": more.total,
+        "values": [
+            {"value": v.value, "count": v.count, "selected": v.selected} for v in more.values
+        ],
+    }
+
+
+def facet_values(request: Request) -> Response:
+    """A facet's values under a search: ?facet_match=typed text&facet_page=N&<search params>."""
+    params = query_params_of(request.query_params)
+    wanted = parse_facet_request(params, request.path_params["facet"])
+    assert wanted is not None  # the facet comes from the path
+    query = parse_search_params(without_browse(params), allow_unknown=False)
+    more = _archive(request).facet_values(query, wanted.facet, wanted.match, wanted.page)
+    return JSONResponse(facet_page_json(more))
+
+
+def suggest(request: Request) -> Response:
+    """Autocomplete for the query box: ?q=what has been typed so far."""
+    text = request.query_params.get("q", "")
+    if len(text) > MAX_SUGGEST_CHARS:
+        raise BadRequest(f"q is too long for suggestions: at most {MAX_SUGGEST_CHARS} characters.")
+    suggestions = _archive(request).suggest(text)
+    return JSONResponse(
+        {
+            "suggestions": [
+                {"text": s.text, "kind": s.kind}
+                | ({"count": s.count} if s.kind != "title" else {"id": s.id})
+                for s in suggestions
+            ]
+        }
+    )
+
+
+def similar(request: Request) -> Response:
+    doc_id = document_id(request.path_params["id"])
+    found = _archive(request).similar(doc_id)
+    return JSONResponse(
+        {
+            "id": doc_id,
+            "similar": [
+                {"id": s.id, "title": s.title, "date": s.date, "score": s.score} for s in found
+            ],
+        }
+    )
+
+
 ROUTES = [
     Route("/api/search", search, methods=["GET"]),
     Route("/api/documents/{id:int}", document, methods=["GET"]),
+    Route("/api/documents/{id:int}/similar", similar, methods=["GET"]),
+    Route("/api/facets/{facet}", facet_values, methods=["GET"]),
+    Route("/api/suggest", suggest, methods=["GET"]),
 ]

@@ -18,6 +18,7 @@ from archive.web import (
     api,
     api_write,
     auth,
+    browse_display,
     curation,
     curation_display,
     display,
@@ -64,6 +65,7 @@ def make_templates() -> Jinja2Templates:
         csrf_field=auth.csrf_field,
     )
     env.globals.update(curation_display.GLOBALS, can_curate=curation.can_curate)
+    env.globals.update(browse_display.GLOBALS)
     env.filters.update(curation_display.FILTERS)
     return Jinja2Templates(env=env)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from archive.advanced_search import FIELD_LABELS, advanced_url, form_of
+from archive.browse_params import parse_facet_request
 from archive.core import Archive
 from archive.models import PER_PAGE_CHOICES
 from archive.query_params import (
@@ -17,7 +19,7 @@ from archive.query_params import (
     text_search_url,
 )
 from archive.web.curation import can_curate
-from archive.web.display import number_hits
+from archive.web.display import LANGUAGES, number_hits
 
 
 def _archive(request: Request) -> Archive:
@@ -30,11 +32,19 @@ def _render(request: Request, name: str, context: dict[str, object]) -> Response
 
 def search_page(request: Request) -> Response:
     # Pages ignore unknown parameters: links pasted from elsewhere often carry extra ones.
-    query = parse_search_params(
-        query_params_of(request.query_params), max_per_page=max(PER_PAGE_CHOICES)
-    )
-    page = _archive(request).search(query)
+    params = query_params_of(request.query_params)
+    query = parse_search_params(params, max_per_page=max(PER_PAGE_CHOICES))
+    page = _archive(request).search(query, expand=parse_facet_request(params))
     return _render(request, "search.html", {"page": page, "query": query})
+
+
+def advanced_page(request: Request) -> Response:
+    """The advanced-search form; submitted, it redirects to the search it describes."""
+    form = form_of(query_params_of(request.query_params))
+    if request.query_params.get("go") and not form.is_empty():
+        return RedirectResponse(advanced_url(form), status_code=303)
+    context = {"form": form, "fields": FIELD_LABELS, "languages": LANGUAGES}
+    return _render(request, "advanced.html", context)
 
 
 def document_page(request: Request) -> Response:
@@ -79,6 +89,7 @@ def content_disposition(filename: str) -> str:
 ROUTES = [
     Route("/", search_page, methods=["GET"]),
     Route("/search", search_page, methods=["GET"]),
+    Route("/advanced", advanced_page, methods=["GET"]),
     Route("/documents/{id:int}", document_page, methods=["GET"]),
     Route("/documents/{id:int}/original", original, methods=["GET"]),
 ]

@@ -24,6 +24,11 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/documents/{id:int}/original"): READ,
     ("GET", "/api/search"): READ,
     ("GET", "/api/documents/{id:int}"): READ,
+    # finding more (issue 4)
+    ("GET", "/advanced"): READ,
+    ("GET", "/api/suggest"): READ,
+    ("GET", "/api/facets/{facet}"): READ,
+    ("GET", "/api/documents/{id:int}/similar"): READ,
     ("GET", "/static"): PUBLIC,
     # accounts (issue 3)
     ("GET", "/login"): PUBLIC,

@@ -64,3 +64,325 @@
   window.addEventListener("hashchange", update);
   update();
 })();
+
+// 3. The timeline: dragging across bars selects a range of periods (a click still follows the
+//    bar's own link, which narrows to that one period).
+(function () {
+  var bars = document.querySelector("[data-timeline]");
+  if (!bars) return;
+  var links = Array.prototype.slice.call(bars.querySelectorAll("a[data-from]"));
+  var start = -1;
+  var end = -1;
+  var dragged = false;
+
+  function indexAt(x, y) {
+    var element = document.elementFromPoint(x, y);
+    var link = element && element.closest ? element.closest("a[data-from]") : null;
+    return link ? links.indexOf(link) : -1;
+  }
+
+  function paint() {
+    var lo = Math.min(start, end);
+    var hi = Math.max(start, end);
+    links.forEach(function (link, i) {
+      link.parentNode.classList.toggle("in-drag", start >= 0 && i >= lo && i <= hi);
+    });
+  }
+
+  bars.addEventListener("mousedown", function (event) {
+    if (event.button !== 0) return;
+    var i = indexAt(event.clientX, event.clientY);
+    if (i < 0) return;
+    event.preventDefault(); // no native link drag, no text selection
+    start = end = i;
+    dragged = false;
+    paint();
+  });
+  document.addEventListener("mousemove", function (event) {
+    if (start < 0) return;
+    var i = indexAt(event.clientX, event.clientY);
+    if (i >= 0 && i !== end) {
+      end = i;
+      dragged = dragged || end !== start;
+      paint();
+    }
+  });
+  document.addEventListener("mouseup", function () {
+    if (start < 0) return;
+    var lo = Math.min(start, end);
+    var hi = Math.max(start, end);
+    start = -1;
+    if (!dragged) {
+      paint();
+      return; // a plain click: the link does the rest
+    }
+    var url = new URL(links[lo].href);
+    url.searchParams.set("from", links[lo].getAttribute("data-from"));
+    url.searchParams.set("to", links[hi].getAttribute("data-to"));
+    url.searchParams.delete("page");
+    window.location.assign(url.toString());
+  });
+  bars.addEventListener("click", function (event) {
+    if (dragged) {
+      event.preventDefault(); // the drag has already chosen its range
+      dragged = false;
+    }
+  });
+})();
+
+// 4. Long facets: typing in a facet's filter box lists its matching values (ticked ones stay),
+//    and "more" appends the next page of values, both from /api/facets/<facet>.
+(function () {
+  var DELAY = 200;
+
+  function valueItem(param, value) {
+    var li = document.createElement("li");
+    var label = document.createElement("label");
+    label.className = "facet-value" + (value.selected ? " selected" : "");
+    var box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = param;
+    box.value = value.value;
+    box.checked = value.selected;
+    box.setAttribute("data-autosubmit", "");
+    var name = document.createElement("span");
+    name.className = "facet-name";
+    name.textContent = value.value;
+    var count = document.createElement("span");
+    count.className = "facet-count";
+    count.textContent = value.count.toLocaleString("en");
+    label.append(box, " ", name, " ", count);
+    li.appendChild(label);
+    return li;
+  }
+
+  function apiUrl(base, match, page) {
+    var url = new URL(base, window.location.href);
+    if (match) url.searchParams.set("facet_match", match);
+    if (page > 1) url.searchParams.set("facet_page", String(page));
+    return url.toString();
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("fieldset[data-facet]"), function (set) {
+    var input = set.querySelector("[data-facet-filter]");
+    var list = set.querySelector("[data-facet-list]");
+    if (!input || !list) return;
+    var param = set.getAttribute("data-param");
+    var base = input.getAttribute("data-facet-filter");
+    var original = list.innerHTML;
+    var extras = set.querySelectorAll(".facet-more, .facet-pages");
+    var timer = 0;
+    var asked = 0;
+
+    function checked() {
+      return Array.prototype.filter.call(
+        set.querySelectorAll('input[type="checkbox"]'),
+        function (box) { return box.checked; }
+      );
+    }
+
+    function show(body, match) {
+      var kept = checked();
+      var keptValues = kept.map(function (box) { return box.value; });
+      list.textContent = "";
+      kept.forEach(function (box) {
+        list.appendChild(valueItem(param, { value: box.value, count: Number(box.closest("label").querySelector(".facet-count").textContent.replace(/\D/g, "")), selected: true }));
+      });
+      body.values.forEach(function (value) {
+        if (keptValues.indexOf(value.value) < 0) list.appendChild(valueItem(param, value));
+      });
+      if (!body.values.length) {
+        var none = document.createElement("li");
+        none.className = "facet-none";
+        none.textContent = "No value matches “" + match + "”.";
+        list.appendChild(none);
+      }
+      Array.prototype.forEach.call(extras, function (el) { el.hidden = true; });
+    }
+
+    function restore() {
+      var kept = checked().map(function (box) { return box.value; });
+      list.innerHTML = original;
+      Array.prototype.forEach.call(list.querySelectorAll('input[type="checkbox"]'), function (box) {
+        box.checked = kept.indexOf(box.value) >= 0;
+      });
+      Array.prototype.forEach.call(extras, function (el) { el.hidden = false; });
+    }
+
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        var match = input.value.trim();
+        var ticket = ++asked;
+        if (!match) {
+          restore();
+          return;
+        }
+        fetch(apiUrl(base, match, 1), { headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (body) {
+            if (body && ticket === asked) show(body, match); // a later keystroke wins
+          })
+          .catch(function () {});
+      }, DELAY);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && document.documentElement.classList.contains("js")) {
+        event.preventDefault(); // the list already shows the matches
+      }
+    });
+
+    var more = set.querySelector("[data-facet-more]");
+    if (!more) return;
+    more.addEventListener("click", function (event) {
+      event.preventDefault();
+      var page = Number(more.getAttribute("data-facet-more"));
+      fetch(apiUrl(base, "", page), { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          if (!body) return;
+          var target = set.querySelector(".facet-more .facet-values") || list;
+          var details = set.querySelector(".facet-more");
+          if (details) details.open = true;
+          var present = Array.prototype.map.call(
+            set.querySelectorAll('input[type="checkbox"]'),
+            function (box) { return box.value; }
+          );
+          body.values.forEach(function (value) {
+            if (present.indexOf(value.value) < 0) target.appendChild(valueItem(param, value));
+          });
+          original = list.innerHTML;
+          if (page * body.per_page >= body.total) more.parentNode.hidden = true;
+          else more.setAttribute("data-facet-more", String(page + 1));
+        })
+        .catch(function () {
+          window.location.assign(more.href);
+        });
+    });
+  });
+})();
+
+// 5. Autocomplete for the query box: a listbox of names, words and titles under it, with the
+//    arrow keys, Enter and Escape. A word or name is searched; a title opens its document.
+(function () {
+  var input = document.querySelector("input[data-suggest]");
+  if (!input || !input.form) return;
+  var DELAY = 120;
+  var endpoint = input.getAttribute("data-suggest");
+  var list = document.createElement("ul");
+  list.id = input.id + "-suggestions";
+  list.className = "suggestions";
+  list.setAttribute("role", "listbox");
+  list.setAttribute("aria-label", "Suggestions");
+  list.hidden = true;
+  input.parentNode.appendChild(list);
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-expanded", "false");
+  input.setAttribute("aria-controls", list.id);
+  var KINDS = { title: "article", name: "name", term: "word" };
+  var items = [];
+  var active = -1;
+  var timer = 0;
+  var asked = 0;
+
+  function close() {
+    list.hidden = true;
+    list.textContent = "";
+    items = [];
+    active = -1;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+  }
+
+  function highlight(i) {
+    active = i;
+    Array.prototype.forEach.call(list.children, function (li, n) {
+      li.setAttribute("aria-selected", n === i ? "true" : "false");
+    });
+    if (i >= 0) {
+      input.setAttribute("aria-activedescendant", list.children[i].id);
+      list.children[i].scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function choose(i) {
+    var item = items[i];
+    if (!item) return;
+    if (item.kind === "title" && item.id) {
+      window.location.assign("/documents/" + item.id);
+      return;
+    }
+    input.value = item.text;
+    close();
+    if (input.form.requestSubmit) input.form.requestSubmit();
+    else input.form.submit();
+  }
+
+  function render(suggestions) {
+    list.textContent = "";
+    items = suggestions;
+    active = -1;
+    suggestions.forEach(function (item, i) {
+      var li = document.createElement("li");
+      li.id = list.id + "-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      var text = document.createElement("span");
+      text.className = "suggestion-text";
+      text.textContent = item.text;
+      var kind = document.createElement("span");
+      kind.className = "suggestion-kind";
+      kind.textContent = KINDS[item.kind] || item.kind;
+      li.append(text, kind);
+      li.addEventListener("mousedown", function (event) {
+        event.preventDefault(); // keep focus in the box
+        choose(i);
+      });
+      list.appendChild(li);
+    });
+    list.hidden = !suggestions.length;
+    input.setAttribute("aria-expanded", suggestions.length ? "true" : "false");
+  }
+
+  input.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    var text = input.value;
+    if (text.trim().length < 2) {
+      asked++;
+      close();
+      return;
+    }
+    timer = window.setTimeout(function () {
+      var ticket = ++asked;
+      fetch(endpoint + "?q=" + encodeURIComponent(text), { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          if (body && ticket === asked) render(body.suggestions || []);
+        })
+        .catch(function () {});
+    }, DELAY);
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (list.hidden) return;
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      highlight(active + 1 < items.length ? active + 1 : 0);
+    } else if (event.key === "ArrowUp") {
+      event.preventDefault();
+      highlight(active > 0 ? active - 1 : items.length - 1);
+    } else if (event.key === "Enter" && active >= 0) {
+      event.preventDefault();
+      choose(active);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+  input.addEventListener("blur", function () {
+    window.setTimeout(close, 100);
+  });
+})();
