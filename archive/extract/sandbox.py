@@ -67,6 +67,13 @@ def run(fn: Callable[[P], Extracted], payload: P, limits: Limits = DEFAULT_LIMIT
     """fn(payload) in a fresh child. `fn` is named by module and qualified name, so it must be
     importable. Raises InvalidUpload (or the leaf fn raised: 415, 413) when fn fails, runs out
     of time or memory, or the child dies."""
+    # One child per CPU at a time: the wall clock then measures the file's own cost, not a
+    # queue of uploads sharing the CPUs, and memory is bounded by slots x memory_bytes.
+    with _HELPER.slots:
+        return _run(fn, payload, limits)
+
+
+def _run(fn: Callable[[P], Extracted], payload: P, limits: Limits) -> Extracted:
     conn = _HELPER.child()
     pidfd = -1
     try:
@@ -119,6 +126,7 @@ class _Helper:
         """Start afresh: in a forked copy of the server the helper is the original's, and the
         lock may have been taken by a thread that does not exist in the copy."""
         self.lock = threading.Lock()
+        self.slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
 
