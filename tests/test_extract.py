@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archive.errors import InvalidUpload, UnsupportedFormat
-from archive.extract import EXTRACTORS, canonical, detect, extract, iter_jsonl
+from archive.extract import BINARY_EXTRACTORS, EXTRACTORS, canonical, detect, extract, iter_jsonl
 from archive.models import Block
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -80,18 +80,19 @@ def test_detect_by_content_not_by_name() -> None:
     assert detect(b"Just a line of text.\n\nAnother one.\n", "a.md") == "md"  # a tie: the name
     assert detect(b"Just a line of text.\n\nAnother one.\n", "a.txt") == "txt"
     pdf = (RAW / "crs_IF11175v11-u-s-mexico-trade-relations.pdf").read_bytes()
+    assert detect(pdf, "report.txt") == "pdf"
     with pytest.raises(UnsupportedFormat) as caught:
-        detect(pdf, "report.txt")
+        detect(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.txt")
     assert caught.value.status == 415
     assert caught.value.message == (
-        "report.txt: this is a PDF file; accepted types are plain text, Markdown, HTML and JSONL"
+        "photo.txt: this is a PNG image; accepted types are plain text, Markdown, HTML, JSONL, "
+        "PDF and DOCX"
     )
 
 
 @pytest.mark.parametrize(
     ("data", "what"),
     [
-        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00[Content_Types].xmlword/document.xml", "DOCX"),
         (b"PK\x03\x04\x14\x00" + b"\x00" * 40, "ZIP"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG"),
@@ -449,3 +450,4 @@ def test_iter_jsonl_reports_bad_lines_and_goes_on() -> None:
 
 def test_every_format_has_an_extractor() -> None:
     assert set(EXTRACTORS) == {"txt", "md", "html", "json"}
+    assert set(BINARY_EXTRACTORS) == {"pdf", "docx"}
