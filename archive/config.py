@@ -20,6 +20,8 @@ class Settings:
     writer_timeout: float = 60.0
     # Whoosh writer memory (MB) and processes; one process keeps the single-writer design.
     index_memory_mb: int = 256
+    # The archivist's own variants file (names in several spellings); None: the bundled one.
+    variants_path: Path | None = None
     # Reading requires a login (a private archive); by default the archive is public.
     private: bool = False
     # The session cookie's Secure flag: None sets it when the request came over https; True
@@ -62,6 +64,8 @@ class Settings:
             kwargs["max_upload_bytes"] = int(env["ARCHIVE_MAX_UPLOAD_BYTES"])
         if "ARCHIVE_INDEX_BATCH_SIZE" in env:
             kwargs["index_batch_size"] = int(env["ARCHIVE_INDEX_BATCH_SIZE"])
+        if env.get("ARCHIVE_VARIANTS"):
+            kwargs["variants_path"] = Path(env["ARCHIVE_VARIANTS"]).resolve()
         kwargs["private"] = env.get("ARCHIVE_PRIVATE", "0") not in ("", "0", "false", "no")
         secure = env.get("ARCHIVE_SECURE_COOKIES", "auto").lower()
         if secure not in ("auto", "1", "0"):

@@ -12,7 +12,6 @@ from archive.accounts import Accounts
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import Duplicate, IndexBusy, NotFound
-from archive.highlight import Highlighter
 from archive.index import Index
 from archive.indexer import BackgroundIndexer
 from archive.models import (
@@ -26,7 +25,6 @@ from archive.models import (
     SimilarDocument,
     Suggestion,
 )
-from archive.query_syntax import parse
 from archive.search import SearchEngine
 from archive.store import Store, extension_for
 
@@ -234,7 +232,7 @@ class Archive:
 
     def document_view(self, doc_id: int, q: str = "", *, hidden: bool = False) -> DocumentView:
         doc = self.document(doc_id, hidden=hidden)
-        view = Highlighter(parse(q) if q.strip() else None).view(doc, q)
+        view = self.engine.highlighter(q).view(doc, q)
         return replace(view, similar=self.engine.similar(doc, SIMILAR_LIMIT))
 
     def facet_values(

@@ -6,11 +6,13 @@ what matched. Every piece of text is escaped before our own <mark> tags go aroun
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from html import escape
 
 from archive.analysis import WORD_RE, fold, query_word_terms, stem, stop_words, term_language
 from archive.models import Block, Document, DocumentView, Passage, RenderedBlock
 from archive.query_syntax import Node, Phrase, Word, words_of
+from archive.variants import alias_term
 
 SNIPPET_CHARS = 240
 MAX_SNIPPETS = 3
@@ -20,11 +22,23 @@ MAX_CANDIDATES = 40
 Span = tuple[int, int]
 
 
+@dataclass
+class Marks:
+    """What a compiled query matches beyond its own words (archive.query_compile fills it)."""
+
+    words: set[str] = field(default_factory=set)  # other spellings of names, as words
+    terms: set[str] = field(default_factory=set)  # "lang:stem" index terms (fuzzy matches)
+    aliases: set[str] = field(default_factory=set)  # cross-script alias terms ("c:bagmut")
+
+
 class Highlighter:
     """What a query marks in text of a given language."""
 
-    def __init__(self, node: Node | None) -> None:
-        self.words: list[str] = []
+    def __init__(self, node: Node | None, marks: Marks | None = None) -> None:
+        marks = marks or Marks()
+        self.words: list[str] = sorted(marks.words)
+        self.extra_terms = frozenset(marks.terms)
+        self.aliases = frozenset(marks.aliases)
         self.prefixes: list[str] = []
         for item in words_of(node):
             if isinstance(item, Word) and item.prefix:
@@ -37,13 +51,14 @@ class Highlighter:
 
     @property
     def empty(self) -> bool:
-        return not self.words and not self.prefixes
+        return not self.words and not self.prefixes and not self.aliases and not self.extra_terms
 
     def _terms(self, lang: str) -> tuple[frozenset[str], tuple[str, ...]]:
         """(terms, roots): the terms that match in lang, and substrings every match contains."""
         cached = self._by_lang.get(lang)
         if cached is None:
             terms = {query_word_terms(w)[lang] for w in self.words} - {None}
+            terms |= {t for t in self.extra_terms if t.startswith(lang + ":")}
             roots = [t.partition(":")[2] for t in terms]  # type: ignore[union-attr]
             roots = [r[:-1] if len(r) > 3 else r for r in roots] + self.prefixes
             cached = (frozenset(terms), tuple(r for r in roots if r))  # type: ignore[misc]
@@ -53,10 +68,11 @@ class Highlighter:
     def spans(self, text: str, lang: str) -> list[Span]:
         lang = term_language(lang)
         terms, roots = self._terms(lang)
-        if not roots:
+        aliases = self.aliases  # names in the other script: no cheap substring test for them
+        if not roots and not aliases:
             return []
         folded = fold(text)
-        if not any(r in folded for r in roots):
+        if not aliases and not any(r in folded for r in roots):
             return []
         stops = stop_words(lang)
         prefix = lang + ":"
@@ -65,8 +81,10 @@ class Highlighter:
             word = m.group().lower()
             if word in stops and not self.prefixes:
                 continue
-            if (word not in stops and prefix + stem(word, lang) in terms) or (
-                self.prefixes and fold(word).startswith(tuple(self.prefixes))
+            if (
+                (word not in stops and prefix + stem(word, lang) in terms)
+                or (self.prefixes and fold(word).startswith(tuple(self.prefixes)))
+                or (aliases and m.group()[0].isupper() and alias_term(m.group()) in aliases)
             ):
                 out.append((m.start(), m.end()))
         return out

@@ -23,6 +23,9 @@ MAX_DEPTH = 8
 MAX_CLAUSES = 64
 MAX_SLOP = 50
 MIN_PREFIX = 2
+# A query of this many words is pasted text: a stray quote or bracket in it is punctuation, so
+# a syntax error falls back to its plain words (a short query still gets the error's message).
+PASTED_WORDS = 8
 
 # field as typed -> canonical name
 FIELDS = {
@@ -101,6 +104,17 @@ def parse(text: str) -> Node | None:
         raise BadQuery(
             f"The query is too long ({len(text)} characters; at most {MAX_QUERY_CHARS})."
         )
+    try:
+        return _parse(text)
+    except BadQuery:
+        plain = re.findall(r"[^\W_]+", text)
+        if len(plain) < PASTED_WORDS:
+            raise
+    # operators are capitals only: in pasted text "OR" is a word like any other
+    return _parse(" ".join(w.lower() if w in ("AND", "OR", "NOT") else w for w in plain))
+
+
+def _parse(text: str) -> Node | None:
     tokens = _tokenize(text)
     parser = _Parser(tokens)
     node = parser.parse_or(0)

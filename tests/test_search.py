@@ -7,12 +7,16 @@ from collections import Counter
 
 import pytest
 
+from archive.analysis import term_language
 from archive.errors import BadQuery
 from archive.models import FACETS, SearchQuery
+from archive.names import extract as extract_names
+from archive.variants import load
 
 
 def facet_values(doc) -> dict[str, tuple[str, ...]]:
     m = doc.metadata
+    lang = term_language(m.language)
     return {
         "authors": m.authors,
         "publication": (m.publication,) if m.publication else (),
@@ -20,6 +24,8 @@ def facet_values(doc) -> dict[str, tuple[str, ...]]:
         "tags": m.tags,
         "year": (str(m.year),) if m.year else (),
         "collections": doc.collections,
+        # names are extracted from the text (archive.names), the same way the index does
+        "names": tuple(extract_names((m.title, *(b.text for b in doc.blocks)), lang, load())),
     }
 
 

@@ -1,0 +1,178 @@
+"""Names mentioned in a document (people, organisations, places), without a model.
+
+A name is a run of capitalised words ("Xi Jinping", "Wagner Group", "Бахмут") or an acronym
+("NATO"). Runs are trimmed of stop words and of words the document also writes in lowercase
+(common words capitalised by a title or a sentence start: "Head", "Partisans"); a single word
+seen only at the start of sentences is not taken for a name. Known names from the variants file
+are cut out of longer runs and shown in their canonical spelling, whatever the script or case
+ending; an unknown name takes its most frequent spelling in the document. A multi-word name whose
+last word is also a name on its own ("Vladimir Putin" beside "Putin") counts for the short one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from archive.analysis import fold, stop_words, term_language
+from archive.variants import Variants, edit_distance, name_key
+
+MAX_NAMES = 30
+MAX_RUN = 4  # words in a name
+# A word and where it stands: capitalised runs are joined by one space or a hyphen only.
+_TOKEN_RE = re.compile(r"[^\W\d_]+|[.!?:;()\[\]«»\"“”„•–—]|\n", re.UNICODE)
+_SENTENCE_END = frozenset(".!?:;•\n")  # the next word starts a sentence
+# Single words with these endings are demonyms, adjectives and creeds (Ukrainian, Stalinist).
+_NOT_NAME_ENDINGS = ("ian", "ians", "ean", "eans", "ese", "ish", "ist", "ists", "ism")
+# Curated names weigh double when choosing the top names: an archivist listed them.
+KNOWN_WEIGHT = 2
+# Capitalised in English (and German) text, yet not names.
+_CALENDAR = frozenset(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday januar februar märz juni juli
+    oktober dezember montag dienstag mittwoch donnerstag freitag samstag sonntag""".split()
+)
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[0].isupper() and (len(word) == 1 or not word[1:].isupper() or _is_acronym(word))
+
+
+def _is_acronym(word: str) -> bool:
+    return 2 <= len(word) <= 6 and word.isupper()
+
+
+def _runs(text: str) -> Iterable[tuple[list[str], bool]]:
+    """(capitalised words, starts a sentence) for each run of capitalised words in text."""
+    run: list[str] = []
+    initial = at_start = True
+    last_end = 0
+    for m in _TOKEN_RE.finditer(text):
+        tok = m.group()
+        gap = text[last_end : m.start()]
+        last_end = m.end()
+        if len(tok) == 1 and not tok.isalpha():  # punctuation ends a run
+            if run:
+                yield run, initial
+                run = []
+            at_start = at_start or tok in _SENTENCE_END
+            continue
+        joined = gap in (" ", "-", "\u00a0")
+        if _is_capitalised(tok) and len(run) < MAX_RUN and (not run or joined):
+            if not run:
+                initial = at_start
+            run.append(tok)
+        else:
+            if run:
+                yield run, initial
+            run = [tok] if _is_capitalised(tok) else []
+            initial = False
+        at_start = False
+    if run:
+        yield run, initial
+
+
+def extract(
+    blocks: Iterable[str], lang: str, variants: Variants, limit: int = MAX_NAMES
+) -> list[str]:
+    """The document's names, most mentioned first (at most `limit`)."""
+    texts = [t for t in blocks if t and not _shouting(t)]
+    lowercase = {w for t in texts for w in re.findall(r"\b[^\W\d_]+\b", t) if w.islower()}
+    stops = stop_words(term_language(lang)) | stop_words("en")
+    counts: Counter[tuple[str, ...]] = Counter()  # key -> mentions
+    spellings: dict[tuple[str, ...], Counter[str]] = {}
+    known: dict[tuple[str, ...], str] = {}
+    seen_inside: set[tuple[str, ...]] = set()  # single words seen not starting a sentence
+
+    def add(words: list[str], initial: bool) -> None:
+        # a run's first word may be a common word starting a sentence ("After Bakhmut"); inside
+        # a longer name common words belong to it ("Yellow Ribbon Movement", "Wall Street")
+        while words and (
+            words[0].lower() in stops
+            or ((initial or len(words) == 1) and _common(words[0], stops, lowercase))
+        ):
+            words, initial = words[1:], False
+        while words and words[-1].lower() in stops:
+            words = words[:-1]
+        if not words:
+            return
+        key = tuple(name_key(w) or fold(w) for w in words)
+        canonical = variants.canonical(tuple(words))
+        if canonical:
+            known[key] = canonical
+        counts[key] += 1
+        spellings.setdefault(key, Counter())[" ".join(words)] += 1
+        if not initial or len(words) > 1 or _is_acronym(words[0]):
+            seen_inside.add(key)
+
+    for text in texts:
+        for run, initial in _runs(text):
+            for part, part_initial in _split_known(run, initial, variants, stops):
+                add(part, part_initial)
+
+    merged: Counter[str] = Counter()
+    for key, n in counts.items():
+        if key not in known:
+            if key not in seen_inside or _not_a_name(key, spellings[key]):
+                continue
+            if len(key) > 1 and (key[-1],) in counts:
+                key = (key[-1],)  # "Vladimir Putin" counts for "Putin"
+            else:
+                key = _near_known(key, known) or key  # "Prgozhin": a slip of "Prigozhin"
+        name = known.get(key) or spellings[key].most_common(1)[0][0]
+        merged[name] += n * (KNOWN_WEIGHT if key in known else 1)
+    ordered = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [name for name, _ in ordered[:limit]]
+
+
+def _common(word: str, stops: frozenset[str], lowercase: set[str]) -> bool:
+    """A stop word, or a word the document also writes in lowercase (not an acronym)."""
+    low = word.lower()
+    return (
+        low in stops
+        or low in _CALENDAR
+        or (not _is_acronym(word) and low in lowercase)
+        or len(word) < 2
+    )
+
+
+def _not_a_name(key: tuple[str, ...], spellings: Counter[str]) -> bool:
+    word = spellings.most_common(1)[0][0]
+    return len(key) == 1 and not _is_acronym(word) and word.lower().endswith(_NOT_NAME_ENDINGS)
+
+
+def _near_known(key: tuple[str, ...], known: dict[tuple[str, ...], str]) -> tuple[str, ...] | None:
+    if len(key) != 1 or len(key[0]) < 6:
+        return None
+    return next((k for k in known if len(k) == 1 and edit_distance(k[0], key[0]) == 1), None)
+
+
+def _shouting(text: str) -> bool:
+    """A block mostly in capitals: its words are not acronyms."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    return len(words) >= 4 and sum(w.isupper() for w in words) * 2 > len(words)
+
+
+def _split_known(
+    run: list[str], initial: bool, variants: Variants, stops: frozenset[str]
+) -> Iterable[tuple[list[str], bool]]:
+    """A run cut around the known names it holds (longest first), and at stop words."""
+    i = start = 0
+    while i < len(run):
+        found = 0
+        for n in range(min(variants.longest, len(run) - i), 0, -1):
+            if variants.canonical(tuple(run[i : i + n])):
+                found = n
+                break
+        if found or run[i].lower() in stops:
+            if start < i:
+                yield run[start:i], initial and start == 0
+            if found:
+                yield run[i : i + found], initial and i == 0
+            i += found or 1
+            start = i
+        else:
+            i += 1
+    if start < len(run):
+        yield run[start:], initial and start == 0

@@ -1,0 +1,309 @@
+"""Parsed queries -> Whoosh queries, and the ranking they are scored with. Reads Whoosh.
+
+A query word matches its stem in every language (archive.analysis) and, at lower weights, the
+other spellings of its name (the variants file), the same name in the other script (the `alias`
+field: Бахмут for Bakhmut) and, for a rare word, its close misspellings (Donestk -> Donetsk).
+Each word stays one clause, so "how much of the query a document matches" counts words, not
+spellings. Short queries AND their words; a longer one (a pasted sentence) needs only a share of
+them, so one word absent everywhere does not empty it, and BM25 ranks the fuller matches first.
+Variants apply at query time only: editing the file needs no rebuild for matching (the names
+facet, built at index time, does: archive.index records the file's hash).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from weakref import WeakKeyDictionary
+
+from whoosh import query as wq
+from whoosh.matching import FilterMatcher, NullMatcher
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
+
+from archive.analysis import TERM_LANGUAGES, UNKNOWN, fold, query_word_terms
+from archive.errors import BadQuery
+from archive.highlight import Marks
+from archive.index import ALIAS_FIELD, TEXT_FIELDS, date_key
+from archive.query_syntax import And, DateRange, Node, Not, Phrase, Value, Word
+from archive.variants import Variants, cross_script_term, edit_distance, load
+
+ALL = wq.Every()
+NOTHING = wq.NullQuery
+MAX_PREFIX_TERMS = 300
+# query field -> index fields it searches
+FIELD_TARGETS = {
+    None: ("title", "headings", "body", "authors_text", "tags_text"),
+    "title": ("title",),
+    "headings": ("headings",),
+    "body": ("body",),
+    "authors": ("authors_text",),
+    "tags": ("tags_text",),
+}
+# BM25 tuned on SciFact's train queries (bench/relevance.py): see the module docstring there.
+BM25_K1 = 1.2
+BM25_B = 0.75
+# Up to this many words, every word must match (AND); beyond, a share of them.
+SHORT_QUERY_WORDS = 4
+MIN_SHARE = 0.0
+# Weights of the ways a word matches besides its own stem: exact spellings rank first.
+VARIANT_BOOST = 0.5
+ALIAS_BOOST = 0.4
+FUZZY_BOOST = 0.3
+# Fuzzy matching: only for a word in 1..FUZZY_MAX_DF documents, into more common words.
+FUZZY_MAX_DF = 3
+FUZZY_MAX_TERMS = 5
+FUZZY_PREFIX = 1  # letters that must agree (most slips are not in the first letter)
+FUZZY_FIELDS = ("title", "body")
+EXPANDED_FIELDS = (None, "title", "headings", "body")
+
+
+def weighting() -> BM25F:
+    return BM25F(B=BM25_B, K1=BM25_K1)
+
+
+class CoverageOr(wq.Or):
+    """An Or whose documents match at least `minmatch` of its clauses (Whoosh's own Or keeps
+    minmatch but does not implement it). Scores are the Or's: the sum over matching clauses."""
+
+    def matcher(self, searcher, context=None):  # noqa: ANN001, ANN201 - Whoosh's signature
+        inner = super().matcher(searcher, context)
+        if self.minmatch <= 1:
+            return inner
+        counts: Counter[int] = Counter()
+        for q in self.subqueries:
+            counts.update(set(q.docs(searcher)))
+        allowed = {d for d, n in counts.items() if n >= self.minmatch}
+        return FilterMatcher(inner, allowed) if allowed else NullMatcher()
+
+
+# Per searcher: the archive's variants, and what recent queries matched besides their words
+# (the engine compiles under its lock, then highlights the page with the same marks).
+_VARIANTS: WeakKeyDictionary[Searcher, Variants] = WeakKeyDictionary()
+_MARKS: WeakKeyDictionary[Searcher, dict[Node, Marks]] = WeakKeyDictionary()
+MAX_REMEMBERED = 64
+
+
+def bind(searcher: Searcher, variants: Variants) -> Searcher:
+    """Queries compiled for this searcher use these variants (Settings.variants_path)."""
+    _VARIANTS[searcher] = variants
+    return searcher
+
+
+def compile_node(node: Node, searcher: Searcher) -> wq.Query:
+    """The Whoosh query for a parsed query; ALL matches everything, NOTHING nothing."""
+    compiler = Compiler(searcher)
+    compiled = compiler.compile(node)
+    remembered = _MARKS.setdefault(searcher, {})
+    if len(remembered) >= MAX_REMEMBERED:
+        remembered.clear()
+    remembered[node] = compiler.marks
+    return compiled
+
+
+def marks_for(searcher: Searcher, node: Node | None) -> Marks:
+    """What the query matches beyond its own words: other spellings, scripts, misspellings."""
+    if node is None:
+        return Marks()
+    found = _MARKS.get(searcher, {}).get(node)
+    if found is None:
+        compiler = Compiler(searcher)
+        compiler.compile(node)
+        found = compiler.marks
+    return found
+
+
+class Compiler:
+    def __init__(self, searcher: Searcher) -> None:
+        self.reader = searcher.reader()
+        self.variants = _VARIANTS.get(searcher) or load()
+        self.marks = Marks()
+
+    def compile(self, node: Node, soft: bool = False) -> wq.Query:
+        if isinstance(node, Word):
+            return self.word(node, soft)
+        if isinstance(node, Phrase):
+            return self.phrase(node)
+        if isinstance(node, Value):
+            found = (node.field, node.value) in self.reader
+            return wq.Term(node.field, node.value) if found else NOTHING
+        if isinstance(node, DateRange):
+            return wq.NumericRange("date_desc", *_date_bounds(node))
+        if isinstance(node, Not):
+            inner = self.compile(node.child)
+            return NOTHING if inner is ALL else ALL if inner is NOTHING else wq.Not(inner)
+        if isinstance(node, And):
+            loose = [c for c in node.children if _is_plain(c)]
+            if len(loose) > SHORT_QUERY_WORDS:
+                return self.coverage(node, loose)
+            return _and([self.compile(c) for c in node.children])
+        parts = [self.compile(c) for c in node.children]
+        if any(p is ALL for p in parts):
+            return ALL
+        kept = [p for p in parts if p is not NOTHING]
+        return NOTHING if not kept else kept[0] if len(kept) == 1 else wq.Or(kept)
+
+    def coverage(self, node: And, loose: list[Word | Phrase]) -> wq.Query:
+        """A long query: a share of its plain words, scored by how many (and how well) match.
+        A word that is a stop word somewhere ("war" in German) only adds to the score."""
+        counted: list[wq.Query] = []
+        optional: list[wq.Query] = []
+        absent = 0
+        for child in loose:
+            q = self.compile(child, soft=True)
+            if q is NOTHING:
+                absent += 1
+            elif q is not ALL:
+                stopish = isinstance(child, Word) and None in query_word_terms(child.text).values()
+                (optional if stopish else counted).append(q)
+        others = [self.compile(c) for c in node.children if c not in loose]
+        if not counted and not optional:
+            return NOTHING if absent or any(p is NOTHING for p in others) else _and(others)
+        need = max(1, math.ceil(MIN_SHARE * (len(counted) + absent)))
+        core: wq.Query = (
+            CoverageOr(counted, minmatch=min(need, len(counted))) if counted else wq.Or(optional)
+        )
+        if counted and optional:
+            core = wq.AndMaybe(core, wq.Or(optional))
+        return _and([core, *others])
+
+    def word(self, node: Word, soft: bool = False) -> wq.Query:
+        if node.prefix:
+            return self.prefix(node)
+        terms = query_word_terms(node.text)
+        subqueries = self.exact((node.text,), node.field, 1.0)
+        if node.field in EXPANDED_FIELDS:
+            subqueries += self.spellings((node.text,), node.field)
+            subqueries += self.cross_script(node.text)
+            subqueries += self.fuzzy(node.text, subqueries)
+        stop_langs = [lang for lang, t in terms.items() if t is None]
+        if len(stop_langs) == len(terms):
+            return ALL
+        if not soft:  # a stop word in L leaves L's documents unconstrained
+            for lang in stop_langs:
+                subqueries.append(wq.ConstantScoreQuery(wq.Term("lang_key", lang), 0.0))
+        return _or(subqueries)
+
+    def phrase(self, node: Phrase) -> wq.Query:
+        subqueries = self.exact(node.words, node.field, 1.0, node.slop)
+        if node.field in EXPANDED_FIELDS:
+            subqueries += self.spellings(node.words, node.field)
+        return _or(subqueries)
+
+    def exact(
+        self, words: tuple[str, ...], field: str | None, boost: float, slop: int = 0
+    ) -> list[wq.Query]:
+        """The words' own stems (one word) or phrase (several), in each field and language."""
+        per_word = [query_word_terms(w) for w in words]
+        out: list[wq.Query] = []
+        for fieldname in FIELD_TARGETS[field]:
+            langs = (UNKNOWN,) if fieldname == "authors_text" else TERM_LANGUAGES
+            weight = TEXT_FIELDS[fieldname] * boost
+            for term_list in dict.fromkeys(
+                tuple(t[lang] for t in per_word if t[lang] is not None) for lang in langs
+            ):
+                if not term_list or not all((fieldname, t) in self.reader for t in term_list):
+                    continue
+                if len(term_list) == 1:
+                    out.append(wq.Term(fieldname, term_list[0], boost=weight))
+                else:
+                    out.append(wq.Phrase(fieldname, list(term_list), slop=max(1, slop)))
+                    out[-1].boost = weight
+        return out
+
+    def spellings(self, words: tuple[str, ...], field: str | None) -> list[wq.Query]:
+        """The other spellings of a name in the variants file, and their other script."""
+        out: list[wq.Query] = []
+        for alt in self.variants.alternatives(words):
+            found = self.exact(alt, field, VARIANT_BOOST)
+            if len(alt) == 1:
+                found += self.cross_script(alt[0], VARIANT_BOOST)
+            if found:
+                self.marks.words.update(alt)
+                out.extend(found)
+        return out
+
+    def cross_script(self, word: str, boost: float = 1.0) -> list[wq.Query]:
+        term = cross_script_term(word)
+        if term is None or (ALIAS_FIELD, term) not in self.reader:
+            return []
+        self.marks.aliases.add(term)
+        return [wq.Term(ALIAS_FIELD, term, boost=ALIAS_BOOST * boost)]
+
+    def fuzzy(self, word: str, found: list[wq.Query]) -> list[wq.Query]:
+        """Close spellings of a rare word, more common than it: a slip, not another word."""
+        allowed = 1 if 5 <= len(word) <= 7 else 2 if len(word) >= 8 else 0
+        exact = {
+            (q.fieldname, q.text)
+            for q in found
+            if isinstance(q, wq.Term) and q.fieldname in FUZZY_FIELDS
+        }
+        df = max((self.reader.doc_frequency(f, t) for f, t in exact), default=0)
+        # a word found nowhere gets "did you mean" instead (archive.suggest), which says so
+        if not allowed or not 0 < df <= FUZZY_MAX_DF:
+            return []
+        options: dict[tuple[str, str], int] = {}
+        for lang, term in query_word_terms(word).items():
+            if term is None or ("lang_key", lang) not in self.reader:
+                continue
+            stem = term.partition(":")[2]
+            for fieldname in FUZZY_FIELDS:
+                near = self.reader.terms_within(
+                    fieldname, term, min(2, allowed + 1), prefix=len(lang) + 1 + FUZZY_PREFIX
+                )
+                for candidate in near:
+                    candidate = candidate.decode() if isinstance(candidate, bytes) else candidate
+                    if edit_distance(candidate.partition(":")[2], stem) > allowed:
+                        continue
+                    n = self.reader.doc_frequency(fieldname, candidate)
+                    if n > df:
+                        options[(fieldname, candidate)] = n
+        best = sorted(options.items(), key=lambda kv: -kv[1])[:FUZZY_MAX_TERMS]
+        self.marks.terms.update(t for (_, t), _ in best)
+        return [wq.Term(f, t, boost=TEXT_FIELDS[f] * FUZZY_BOOST) for (f, t), _ in best]
+
+    def prefix(self, node: Word) -> wq.Query:
+        subqueries: list[wq.Query] = []
+        for fieldname in FIELD_TARGETS[node.field]:
+            langs = (UNKNOWN,) if fieldname == "authors_text" else TERM_LANGUAGES
+            for lang in langs:
+                for term in self.reader.expand_prefix(fieldname, f"{lang}:{fold(node.text)}"):
+                    if len(subqueries) >= MAX_PREFIX_TERMS:
+                        raise BadQuery(
+                            f'Too many words start with "{node.text}"; type more letters.'
+                        )
+                    subqueries.append(wq.Term(fieldname, term, boost=TEXT_FIELDS[fieldname]))
+        return wq.Or(subqueries) if subqueries else NOTHING
+
+
+def _is_plain(node: Node) -> bool:
+    """A word or phrase of running text: what a long query may leave unmatched."""
+    if isinstance(node, Word):
+        return not node.prefix and node.field is None
+    return isinstance(node, Phrase) and node.field is None and node.slop == 0
+
+
+def _and(parts: list[wq.Query]) -> wq.Query:
+    if any(p is NOTHING for p in parts):
+        return NOTHING
+    positive = [p for p in parts if p is not ALL and not isinstance(p, wq.Not)]
+    negative = [p for p in parts if isinstance(p, wq.Not)]
+    if not positive:
+        return ALL if not negative else wq.And([ALL, *negative])
+    return positive[0] if len(positive) == 1 and not negative else wq.And(positive + negative)
+
+
+def _or(subqueries: Iterable[wq.Query]) -> wq.Query:
+    subqueries = list(subqueries)
+    if not subqueries:
+        return NOTHING
+    return subqueries[0] if len(subqueries) == 1 else wq.Or(subqueries)
+
+
+def _date_bounds(node: DateRange) -> tuple[int, int]:
+    lo = date_key(node.start) if node.start else 1
+    if not node.end:
+        return lo, 99999999
+    end = node.end
+    return lo, date_key(end) + (1299 if len(end) == 4 else 99 if len(end) == 7 else 0)
