@@ -18,6 +18,7 @@ from archive.models import (
     Document,
     DocumentView,
     FacetPage,
+    FacetRequest,
     IngestReport,
     Overrides,
     Page,
@@ -214,14 +215,20 @@ class Archive:
         return done
 
     # --- reading ------------------------------------------------------------------------------
-    def search(self, query: SearchQuery) -> Page:
+    def search(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
+        """A page of results; with expand, also the page of that facet's values a reader asked
+        for (typed text, "more") as Page.expanded."""
         if self.rebuilding:
             left = self.catalog.count_unindexed()
             raise IndexBusy(
                 f"The search index is being rebuilt from the catalog ({left:,} documents to go);"
                 " try again in a moment."
             )
-        return self.engine.search(query)
+        page = self.engine.search(query)
+        if expand is None:
+            return page
+        more = self.facet_values(query, expand.facet, expand.match, expand.page)
+        return replace(page, expanded=more)
 
     def document(self, doc_id: int, *, hidden: bool = False) -> Document:
         """A published document (or any, with hidden=True); raises NotFound."""

@@ -66,7 +66,8 @@
 })();
 
 // 3. The timeline: dragging across bars selects a range of periods (a click still follows the
-//    bar's own link, which narrows to that one period).
+//    bar's own link, which narrows to that one period). Pointer events: a mouse, a pen or a
+//    finger moving sideways (vertical swipes still scroll the page, see touch-action).
 (function () {
   var bars = document.querySelector("[data-timeline]");
   if (!bars) return;
@@ -89,8 +90,8 @@
     });
   }
 
-  bars.addEventListener("mousedown", function (event) {
-    if (event.button !== 0) return;
+  bars.addEventListener("pointerdown", function (event) {
+    if (event.button !== 0 || !event.isPrimary) return;
     var i = indexAt(event.clientX, event.clientY);
     if (i < 0) return;
     event.preventDefault(); // no native link drag, no text selection
@@ -98,7 +99,7 @@
     dragged = false;
     paint();
   });
-  document.addEventListener("mousemove", function (event) {
+  document.addEventListener("pointermove", function (event) {
     if (start < 0) return;
     var i = indexAt(event.clientX, event.clientY);
     if (i >= 0 && i !== end) {
@@ -107,7 +108,12 @@
       paint();
     }
   });
-  document.addEventListener("mouseup", function () {
+  document.addEventListener("pointercancel", function () {
+    start = -1;
+    dragged = false;
+    paint();
+  });
+  document.addEventListener("pointerup", function () {
     if (start < 0) return;
     var lo = Math.min(start, end);
     var hi = Math.max(start, end);
@@ -177,7 +183,7 @@
     function checked() {
       return Array.prototype.filter.call(
         set.querySelectorAll('input[type="checkbox"]'),
-        function (box) { return box.checked; }
+        function (box) { return box.checked && !box.disabled; }
       );
     }
 
@@ -197,7 +203,18 @@
         none.textContent = "No value matches “" + match + "”.";
         list.appendChild(none);
       }
-      Array.prototype.forEach.call(extras, function (el) { el.hidden = true; });
+      showExtras(false);
+    }
+
+    // The folded values and page links step aside while the list shows matches; their boxes
+    // are disabled so that a hidden copy of a ticked value is not submitted twice.
+    function showExtras(shown) {
+      Array.prototype.forEach.call(extras, function (el) {
+        el.hidden = !shown;
+        Array.prototype.forEach.call(el.querySelectorAll("input"), function (box) {
+          box.disabled = !shown;
+        });
+      });
     }
 
     function restore() {
@@ -206,7 +223,7 @@
       Array.prototype.forEach.call(list.querySelectorAll('input[type="checkbox"]'), function (box) {
         box.checked = kept.indexOf(box.value) >= 0;
       });
-      Array.prototype.forEach.call(extras, function (el) { el.hidden = false; });
+      showExtras(true);
     }
 
     input.addEventListener("input", function () {
