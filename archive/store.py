@@ -3,16 +3,23 @@
 Layout: ``originals/ab/abcdef….ext``. A file is written to a ``.tmp-`` file in its final folder,
 fsync'd, renamed over the final name and the folder fsync'd, so after a crash a name either holds
 the whole file or does not exist; leftover temp files are removed by ``clean_partials``.
+
+Several processes may share a store (a server taking uploads, an ``archive`` command opening the
+same root). A writer holds a shared lock on ``originals/.writers.lock`` while its temp files
+exist, and ``clean_partials`` takes it exclusively, so it never deletes another process's file in
+progress; the kernel drops a killed writer's lock, so a crash's leftovers are still cleaned.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from archive.errors import NotFound
@@ -29,6 +36,11 @@ EXTENSIONS = {
 }
 
 TEMP_PREFIX = ".tmp-"
+LOCK_NAME = ".writers.lock"
+# clean_partials waits this long for writers to pause; then it spares temp files younger than
+# STALE_SECONDS (no put takes that long), which a later start cleans.
+LOCK_WAIT_SECONDS = 2.0
+STALE_SECONDS = 3600.0
 _SHA = re.compile(r"[0-9a-f]{64}")
 _EXT = re.compile(r"[a-z0-9]{1,8}")
 _SHARD = re.compile(r"[0-9a-f]{2}")
@@ -69,6 +81,30 @@ class Store:
             self.root.mkdir(parents=True, exist_ok=True)
             _fsync_dir(self.root.parent)
 
+    @contextmanager
+    def _lock(self, exclusive: bool = False, wait: float = 0.0) -> Iterator[bool]:
+        """Hold the writers' lock: shared (a put, waits as long as it must) or exclusive
+        (cleaning, tried for `wait` seconds); yields whether it is held."""
+        fd = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if not exclusive:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                yield True
+                return
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        yield False
+                        return
+                    time.sleep(0.01)
+            yield True
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
     # --- writing ----------------------------------------------------------------------------
     def put(self, data: bytes, ext: str) -> str:
         """Store the bytes durably and return their SHA-256 hex digest.
@@ -77,8 +113,10 @@ class Store:
         not rewritten; to replace a damaged original, ``remove`` it first.
         """
         sha = hashlib.sha256(data).hexdigest()
+        self.path(sha, ext)  # a bad extension is refused before anything is written
         dirty: set[Path] = set()
-        self._write(sha, ext, data, dirty)
+        with self._lock():
+            self._write(sha, ext, data, dirty)
         for folder in sorted(dirty):
             _fsync_dir(folder)
         return sha
@@ -88,12 +126,15 @@ class Store:
 
         Nothing is durable until this returns: acknowledge the batch only afterwards.
         """
+        for _, ext in items:
+            _check_ext(ext)  # refused before anything is written
         dirty: set[Path] = set()
         shas: list[str] = []
-        for data, ext in items:
-            sha = hashlib.sha256(data).hexdigest()
-            self._write(sha, ext, data, dirty)
-            shas.append(sha)
+        with self._lock():
+            for data, ext in items:
+                sha = hashlib.sha256(data).hexdigest()
+                self._write(sha, ext, data, dirty)
+                shas.append(sha)
         for folder in sorted(dirty):
             _fsync_dir(folder)
         return shas
@@ -138,20 +179,23 @@ class Store:
     def clean_partials(self, min_age_seconds: float = 0.0) -> int:
         """Delete ``.tmp-`` files left by a crash; returns how many.
 
-        With the default age of 0 this also removes the temp file of a ``put`` in progress, so call
-        it at start-up, or pass an age (say 3600) when writers may be running.
+        Temp files of a put in progress, in this process or another, are never deleted: this
+        waits (briefly) until no put is running; if puts keep running, only temp files older
+        than ``STALE_SECONDS`` go. Pass an age to spare younger files in any case.
         """
-        cutoff = time.time() - min_age_seconds
-        removed = 0
-        for folder in [self.root, *self._shards()]:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if not entry.name.startswith(TEMP_PREFIX) or not entry.is_file():
-                        continue
-                    if min_age_seconds and entry.stat().st_mtime > cutoff:
-                        continue
-                    Path(entry.path).unlink(missing_ok=True)
-                    removed += 1
+        with self._lock(exclusive=True, wait=LOCK_WAIT_SECONDS) as alone:
+            age = min_age_seconds if alone else max(min_age_seconds, STALE_SECONDS)
+            cutoff = time.time() - age
+            removed = 0
+            for folder in [self.root, *self._shards()]:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if not entry.name.startswith(TEMP_PREFIX) or not entry.is_file():
+                            continue
+                        if age and entry.stat().st_mtime > cutoff:
+                            continue
+                        Path(entry.path).unlink(missing_ok=True)
+                        removed += 1
         return removed
 
     # --- reading ----------------------------------------------------------------------------
