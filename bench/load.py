@@ -1,0 +1,327 @@
+"""Load test: uploaders and searchers against one server on 127.0.0.1, for a bounded time.
+
+    .venv/bin/python bench/load.py [--seconds 60] [--uploaders 20] [--searchers 20]
+                                   [--preload 2000] [--url URL --token TOKEN] [--json OUT]
+
+Without --url it makes a fresh archive in a temporary folder, ingests --preload AllSides
+articles with `archive ingest` (so searches have something to find), creates a write token and
+starts `python -m archive --root ROOT serve` on a free 127.0.0.1 port; the server is stopped at
+the end. --url must be a loopback address.
+
+For --seconds: each uploader POSTs real articles (AllSides, ResistInUA) to /api/documents, each
+made unique by a word of its own; each searcher runs a fixed mix of queries with facet filters,
+date ranges and sorts against /api/search. A watcher polls /api/search for the words of
+recently acknowledged uploads and records, for each, the time from its 201 to the first answer
+that finds it (an upper bound: it includes the watcher's poll interval and search time).
+Afterwards the watcher gets up to 30 s to find the rest, then every 201 is checked once more by
+search (and, for an archive this script made, in the catalog and on disk).
+
+Reports: uploads and searches completed, non-2xx counts by status (5xx: goal 0), lost documents
+(goal 0), p50/p99/max latency of each, and 201-to-searchable p50/p99/max. Exit status 1 when a
+5xx, a lost document or a server traceback was seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import (  # noqa: E402 - the sibling module, as the other benches import theirs
+    CORPORA,
+    WORDS_PER_QUERY,
+    Doc,
+    Server,
+    catalog_rows,
+    cli,
+    file_sha256,
+    make_doc,
+    originals,
+    percentile,
+    prepare_root,
+    records,
+    search_ids,
+    unique_word,
+)
+
+DRAIN_SECONDS = 30.0
+WATCH_INTERVAL = 0.1
+# A reader's mix: words, phrases, OR and NOT, facet filters, date ranges, sorts, pages.
+QUERIES: list[dict[str, str | list[str]]] = [
+    {"q": "election"},
+    {"q": "trump", "tag": "elections"},
+    {"q": "immigration border", "sort": "newest"},
+    {"q": '"supreme court"'},
+    {"q": "economy OR inflation", "publication": "Washington Times"},
+    {"q": "", "sort": "newest"},
+    {"q": "ukraine -russia"},
+    {"q": "health care", "from": "2018-01-01", "to": "2021-12-31"},
+    {"q": "president", "language": "en", "page": "2"},
+    {"q": "", "tag": ["politics", "white_house"]},
+    {"q": "congress vote", "sort": "oldest"},
+    {"q": "senate", "year": "2020"},
+]
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.upload_ms: list[float] = []
+        self.search_ms: list[float] = []
+        self.statuses: Counter[str] = Counter()  # "upload 500", "search 400", ...
+        self.errors: Counter[str] = Counter()  # transport errors by kind
+        self.acked: list[Doc] = []
+        self.pending: dict[str, Doc] = {}  # word -> acknowledged, not yet seen by the watcher
+        self.lag: dict[str, float] = {}  # word -> seconds from 201 to searchable
+
+    def status(self, kind: str, code: int) -> None:
+        with self.lock:
+            self.statuses[f"{kind} {code}"] += 1
+
+
+def _uploader(url: str, token: str, docs: Documents, stats: Stats, until: float) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=60) as client:
+        while time.monotonic() < until:
+            doc = next(docs)
+            began = time.monotonic()
+            try:
+                r = client.post(f"{url}/api/documents", json=doc.payload, headers=headers)
+            except httpx.TransportError as exc:
+                with stats.lock:
+                    stats.errors[f"upload {type(exc).__name__}"] += 1
+                time.sleep(0.1)
+                continue
+            took = time.monotonic() - began
+            stats.status("upload", r.status_code)
+            if r.status_code == 201:
+                doc.doc_id = r.json()["id"]
+                doc.acked_at = time.monotonic()
+                with stats.lock:
+                    stats.upload_ms.append(took * 1000)
+                    stats.acked.append(doc)
+                    stats.pending[doc.word] = doc
+
+
+def _searcher(url: str, offset: int, stats: Stats, until: float) -> None:
+    with httpx.Client(timeout=60) as client:
+        for n in itertools.count(offset):
+            if time.monotonic() >= until:
+                return
+            params = QUERIES[n % len(QUERIES)]
+            began = time.monotonic()
+            try:
+                r = client.get(f"{url}/api/search", params=params)
+            except httpx.TransportError as exc:
+                with stats.lock:
+                    stats.errors[f"search {type(exc).__name__}"] += 1
+                time.sleep(0.1)
+                continue
+            took = time.monotonic() - began
+            stats.status("search", r.status_code)
+            if r.status_code == 200:
+                with stats.lock:
+                    stats.search_ms.append(took * 1000)
+
+
+def _watcher(url: str, stats: Stats, until: float, uploads_done: threading.Event) -> None:
+    """Find acknowledged documents by their words, oldest first, and time their lag."""
+    with httpx.Client(timeout=60) as client:
+        while True:
+            with stats.lock:
+                waiting = sorted(stats.pending.values(), key=lambda d: d.acked_at or 0)
+            if not waiting and uploads_done.is_set():
+                return
+            if time.monotonic() > until:
+                return
+            chunk = waiting[:WORDS_PER_QUERY]
+            if chunk:
+                try:
+                    found = search_ids(client, url, [d.word for d in chunk])
+                except httpx.HTTPError as exc:
+                    with stats.lock:
+                        stats.errors[f"watcher {type(exc).__name__}"] += 1
+                    found = set()
+                now = time.monotonic()
+                with stats.lock:
+                    for doc in chunk:
+                        if doc.doc_id in found:
+                            stats.lag[doc.word] = now - (doc.acked_at or now)
+                            stats.pending.pop(doc.word, None)
+            time.sleep(WATCH_INTERVAL)
+
+
+class Documents:
+    """An endless, thread-safe supply of real articles, each made unique by its own word."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.base = records(2000, seed=seed)
+        self.counter = itertools.count()
+        self.lock = threading.Lock()
+
+    def __next__(self) -> Doc:
+        with self.lock:
+            n = next(self.counter)
+        record = self.base[n % len(self.base)]
+        return make_doc(record, unique_word(f"l{self.seed}x", n), max_body=3000)
+
+
+def _preload(root: Path, count: int) -> None:
+    if count <= 0:
+        return
+    source = root.parent / "preload.jsonl"
+    import gzip
+
+    with gzip.open(CORPORA / "allsides_en.jsonl.gz", "rt", encoding="utf-8") as f:
+        source.write_text("".join(itertools.islice(f, count)))
+    cli(root, "ingest", str(source), timeout=1800)
+
+
+def run(
+    seconds: float = 60,
+    uploaders: int = 20,
+    searchers: int = 20,
+    preload: int = 2000,
+    url: str | None = None,
+    token: str | None = None,
+    seed: int = 7,
+    echo=print,  # noqa: ANN001 - print or a test's collector
+) -> dict:
+    work = None
+    server = None
+    root = None
+    try:
+        if url is None:
+            work = Path(tempfile.mkdtemp(prefix="archive-load-"))
+            root = work / "root"
+            token = prepare_root(root)
+            began = time.monotonic()
+            _preload(root, preload)
+            echo(f"preloaded {preload} documents in {time.monotonic() - began:.0f} s")
+            server = Server(root)
+            server.start()
+            url = server.url
+        host = urlsplit(url).hostname
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise SystemExit(f"--url must be a loopback address, not {host}")
+        assert token, "a write token is needed (--token)"
+        stats = Stats()
+        docs = Documents(seed)
+        start = time.monotonic()
+        until = start + seconds
+        uploads_done = threading.Event()
+        workers = [
+            threading.Thread(target=_uploader, args=(url, token, docs, stats, until), daemon=True)
+            for _ in range(uploaders)
+        ] + [
+            threading.Thread(target=_searcher, args=(url, n, stats, until), daemon=True)
+            for n in range(searchers)
+        ]
+        watcher = threading.Thread(
+            target=_watcher, args=(url, stats, until + DRAIN_SECONDS, uploads_done), daemon=True
+        )
+        for t in [*workers, watcher]:
+            t.start()
+        for t in workers:
+            t.join(seconds + 120)
+        elapsed = time.monotonic() - start
+        uploads_done.set()
+        watcher.join(DRAIN_SECONDS + 60)
+
+        # every 201 once more: by search, and (an archive of ours) in the catalog and on disk
+        lost: list[str] = []
+        with httpx.Client(timeout=60) as client:
+            found = search_ids(client, url, [d.word for d in stats.acked])
+        lost += [f"{d.word} (id {d.doc_id}): not found" for d in stats.acked
+                 if d.doc_id not in found]  # fmt: skip
+        if root is not None:
+            rows = catalog_rows(root)
+            files, _ = originals(root)
+            for d in stats.acked:
+                row = rows.get(d.sha256)
+                if row is None or row[0] != d.doc_id:
+                    lost.append(f"{d.word} (id {d.doc_id}): no catalog row")
+                elif d.sha256 not in files or file_sha256(files[d.sha256]) != d.sha256:
+                    lost.append(f"{d.word} (id {d.doc_id}): original missing or damaged")
+        lags = list(stats.lag.values())
+        fivexx = sum(n for k, n in stats.statuses.items() if k.split()[1].startswith("5"))
+        tracebacks = server.tracebacks() if server else []
+        summary = {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "seconds": round(elapsed, 1),
+            "uploaders": uploaders,
+            "searchers": searchers,
+            "preloaded": preload if server else None,
+            "uploads_completed": len(stats.acked),
+            "searches_completed": len(stats.search_ms),
+            "uploads_per_second": round(len(stats.acked) / elapsed, 1),
+            "searches_per_second": round(len(stats.search_ms) / elapsed, 1),
+            "statuses": dict(sorted(stats.statuses.items())),
+            "transport_errors": dict(stats.errors),
+            "5xx": fivexx,
+            "lost": len(lost),
+            "lost_examples": lost[:5],
+            "upload_ms": _dist(stats.upload_ms),
+            "search_ms": _dist(stats.search_ms),
+            "searchable_after_201_s": _dist(lags, scale=1, digits=2),
+            "not_seen_by_watcher": len(stats.acked) - len(lags),
+            "server_tracebacks": len(tracebacks),
+        }
+        if tracebacks:
+            echo("server output:\n" + server.logs()[-4000:])
+        return summary
+    finally:
+        if server is not None:
+            server.stop()
+            server.kill()
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _dist(values: list[float], scale: float = 1, digits: int = 1) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50": round(percentile(values, 50) * scale, digits),
+        "p99": round(percentile(values, 99) * scale, digits),
+        "max": round(max(values) * scale, digits) if values else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--uploaders", type=int, default=20)
+    parser.add_argument("--searchers", type=int, default=20)
+    parser.add_argument("--preload", type=int, default=2000)
+    parser.add_argument("--url", help="A running server on 127.0.0.1 (else one is started).")
+    parser.add_argument("--token", help="A write token for --url.")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="Write every figure to this file.")
+    args = parser.parse_args()
+    summary = run(
+        args.seconds, args.uploaders, args.searchers, args.preload, args.url, args.token,
+        args.seed,
+    )  # fmt: skip
+    for key, value in summary.items():
+        print(f"  {key}: {value}")
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+    bad = summary["5xx"] or summary["lost"] or summary["server_tracebacks"]
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
