@@ -31,7 +31,6 @@ HOST = "127.0.0.1"
 # Words are ORed into one search to check many documents at once (the parser allows 64 clauses
 # and 1,000 characters).
 WORDS_PER_QUERY = 40
-ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 # Every client here shares one address and one token: per-client rate limits would measure the
 # limiter, not the archive, so the bench servers run without them.
 SERVER_ENV = {"ARCHIVE_RATE_LIMITS": "off"}
@@ -52,15 +51,23 @@ def free_port() -> int:
 
 
 def unique_word(prefix: str, n: int) -> str:
-    """A letters-only word no article contains ("qz" + prefix + n in base 26 + "vk"): the
-    analyzers keep it whole, so a search for it finds exactly one document."""
-    digits = ""
-    while True:
-        n, r = divmod(n, 26)
-        digits = ALPHABET[r] + digits
-        if n == 0:
-            break
-    return f"qz{prefix}{digits}vk"
+    """A four-letter word no article contains, different for each (prefix, n): "q", "x" or "z"
+    and three consonants (8,232 of them, in an order shuffled by prefix).
+
+    Four letters, because the search engine also tries close spellings (edit distance) of
+    rare words of five letters or more, and a bench full of similar rare words would measure
+    that expansion rather than indexing; consonants, so the analyzers keep it whole."""
+    consonants = "bcfgjklnprstvw"  # not d, h, m, x, z: no such word in the corpora then
+    space = 3 * len(consonants) ** 3
+    # an affine step through the space, coprime with its size, so words of one run differ early
+    offset = sum(map(ord, prefix)) * 7919
+    k = (offset + n * 7877) % space
+    if n >= space:
+        raise ValueError(f"at most {space} unique words per prefix")
+    k, a = divmod(k, len(consonants))
+    k, b = divmod(k, len(consonants))
+    k, c = divmod(k, len(consonants))
+    return "qxz"[k] + consonants[c] + consonants[b] + consonants[a]
 
 
 def cli(root: Path, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
@@ -73,6 +80,7 @@ def cli(root: Path, *args: str, stdin: str | None = None, timeout: float = 120) 
         timeout=timeout,
         cwd=REPO,
         env={**os.environ, **SERVER_ENV},
+        preexec_fn=_die_with_parent,
     )
     if done.returncode != 0:
         raise RuntimeError(
