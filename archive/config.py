@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from archive.ratelimit import parse_rates
+
 DATE_ORDERS = ("DMY", "MDY")
 
 
@@ -31,6 +33,9 @@ class Settings:
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     password_parallelism: int = 4
+    # Requests per second/burst per token, user or address, by kind (archive.ratelimit);
+    # "off" for none (ARCHIVE_RATE_LIMITS; a loopback load test may want that).
+    rate_limits: str = "search=20/60,upload=5/20,login=1/10"
 
     @property
     def uploads_dir(self) -> Path:
@@ -66,6 +71,9 @@ class Settings:
             kwargs["index_batch_size"] = int(env["ARCHIVE_INDEX_BATCH_SIZE"])
         if env.get("ARCHIVE_VARIANTS"):
             kwargs["variants_path"] = Path(env["ARCHIVE_VARIANTS"]).resolve()
+        if "ARCHIVE_RATE_LIMITS" in env:
+            parse_rates(env["ARCHIVE_RATE_LIMITS"])  # a typo fails at startup, not per request
+            kwargs["rate_limits"] = env["ARCHIVE_RATE_LIMITS"]
         kwargs["private"] = env.get("ARCHIVE_PRIVATE", "0") not in ("", "0", "false", "no")
         secure = env.get("ARCHIVE_SECURE_COOKIES", "auto").lower()
         if secure not in ("auto", "1", "0"):

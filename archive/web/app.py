@@ -22,7 +22,9 @@ from archive.web import (
     curation,
     curation_display,
     display,
+    openapi,
     pages,
+    security,
 )
 from archive.web.errors import EXCEPTION_HANDLERS
 
@@ -79,6 +81,7 @@ def create_app(archive: Archive) -> Starlette:
             *account_pages.ROUTES,
             *curation.ROUTES,
             *api_write.ROUTES,
+            *openapi.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
@@ -86,4 +89,5 @@ def create_app(archive: Archive) -> Starlette:
     app.state.archive = archive
     app.state.templates = make_templates()
     auth.protect(app)  # after every route is in: permissions.TABLE guards them all
+    security.secure(app)  # CSP and friends on every response; the rate limits the gate applies
     return app

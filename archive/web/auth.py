@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from archive.accounts import SESSION_SECONDS, Token, User
 from archive.core import Archive
 from archive.errors import Forbidden, TooLarge, Unauthorized
-from archive.web import permissions
+from archive.web import permissions, security
 from archive.web.errors import is_api
 
 COOKIE = "archive_session"
@@ -249,6 +249,7 @@ class Gate:
             return
         # a thread: a token's last_used_at write may wait for the catalog's write lock
         who = await run_in_threadpool(authenticate, request)
+        security.check_rate(request, self.path, who)  # 429 before any body is read
         if method in UNSAFE_METHODS:
             receive = await check_csrf(request, who, receive)
         if not allows(who, level, _archive(request).settings.private):
@@ -267,4 +268,7 @@ def protect(app: Starlette) -> None:
     """Put a Gate in front of every route of app: the permission table is enforced for all."""
     for route in app.router.routes:
         if isinstance(route, Route | Mount):
-            route.app = Gate(route.app, route.path)
+            # The route objects are module-level, shared by every app made in one process (the
+            # tests make many): wrap them once, or each request would pass N gates.
+            inner = route.app.app if isinstance(route.app, Gate) else route.app
+            route.app = Gate(inner, route.path)
