@@ -7,6 +7,7 @@ the search, so the JSON endpoint takes the search page's own parameters unchange
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import urlencode
@@ -43,7 +44,8 @@ def parse_facet_request(
     if len(match) > MAX_MATCH_CHARS:
         raise BadRequest(f"{FACET_MATCH} is too long: at most {MAX_MATCH_CHARS} characters.")
     page_text = single(FACET_PAGE) or "1"
-    if not page_text.isdigit() or not 1 <= int(page_text) <= MAX_FACET_PAGE:
+    # ASCII digits only: "²".isdigit() is true and int("²") raises (a 500, found by fuzzing)
+    if not re.fullmatch(r"[0-9]{1,6}", page_text) or not 1 <= int(page_text) <= MAX_FACET_PAGE:
         raise BadRequest(f"{FACET_PAGE} must be a whole number from 1, not {page_text!r}.")
     return FacetRequest(facet, match, int(page_text))
 

@@ -35,7 +35,8 @@ SORT_LABELS = {
     "title": "Title A–Z",
 }
 
-_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# re.ASCII: Python's \d also matches other scripts' digits (٢٠٢٣), which no index field holds
+_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$", re.ASCII)
 
 
 def default_sort(text: str) -> str:
@@ -74,7 +75,7 @@ def parse_search_params(
         values = _unique(v.strip() for v in params.get(param, ()) if v.strip())
         if facet == "year":
             for value in values:
-                if not re.fullmatch(r"\d{4}", value):
+                if not re.fullmatch(r"\d{4}", value, re.ASCII):
                     raise BadRequest(f"year must be a four-digit year such as 2023, not {value!r}.")
         if values:
             filters[facet] = values
@@ -146,7 +147,7 @@ def _parse_date(name: str, value: str) -> str | None:
 def _parse_int(name: str, value: str, *, default: int, low: int, high: int | None) -> int:
     if not value:
         return default
-    if not re.fullmatch(r"\d{1,9}", value):
+    if not re.fullmatch(r"\d{1,9}", value, re.ASCII):
         raise BadRequest(f"{name} must be a whole number, not {value!r}.")
     number = int(value)
     if number < low or (high is not None and number > high):

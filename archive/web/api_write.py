@@ -6,7 +6,6 @@ then runs in a worker thread so one slow extraction does not stall every other r
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from pathlib import Path
@@ -24,7 +23,7 @@ from archive.models import Document, Overrides
 from archive.query_params import document_id
 from archive.web.api import document_json
 from archive.web.auth import actor
-from archive.web.uploads import from_fields, limited_stream, read_upload, save_import
+from archive.web.uploads import from_fields, limited_stream, load_json, read_upload, save_import
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +147,7 @@ async def create_document(request: Request) -> Response:
 
 async def _json_object(request: Request) -> dict[str, Any]:
     body = b"".join([chunk async for chunk in limited_stream(request, MAX_PATCH_BYTES)])
-    try:
-        record = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc}") from exc
+    record = load_json(body)
     if not isinstance(record, dict):
         raise BadRequest('Send a JSON object such as {"title": "...", "status": "published"}.')
     return record

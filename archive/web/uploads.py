@@ -63,7 +63,7 @@ async def limited_stream(
     message = f"The upload is over the limit of {shown or limit:,} bytes."
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):  # "²".isdigit() is true
             raise BadRequest("Content-Length is not a number.")
         if int(declared) > limit:
             raise TooLarge(message)
@@ -126,11 +126,21 @@ async def read_upload(request: Request, limit: int, *, strict: bool = True) -> U
         await form.close()
 
 
-def _json_upload(body: bytes, limit: int) -> Upload:
+def load_json(body: bytes) -> Any:
+    """A request body's JSON; BadRequest for bad syntax, or for a lone surrogate ("\\ud800"):
+    JSON's grammar allows one, but it is no text, and SQLite would refuse it with a 500."""
     try:
         record = json.loads(body)
+        json.dumps(record, ensure_ascii=False).encode()
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}") from exc
+    except UnicodeEncodeError as exc:
+        raise BadRequest("The body holds a lone surrogate such as \\ud800: not text.") from exc
+    return record
+
+
+def _json_upload(body: bytes, limit: int) -> Upload:
+    record = load_json(body)
     if not isinstance(record, dict):
         raise BadRequest('Send a JSON object: {"text": "...", "filename": "...", "title": ...}')
     text = record.pop("text", None)
@@ -158,6 +168,9 @@ def from_fields(fields: dict[str, list[Any]], strict: bool) -> Upload:
     for name, values in fields.items():
         if not all(isinstance(v, str) for v in values) and name != "publish":
             raise BadRequest(f"{name!r} must be text or a list of texts.")
+        # The multipart parser bounds each field; a JSON upload or PATCH must be bounded alike.
+        if any(isinstance(v, str) and len(v.encode()) > MAX_FIELD_BYTES for v in values):
+            raise BadRequest(f"{name!r} is over the maximum size of {MAX_FIELD_BYTES:,} bytes.")
         if name in TEXT_FIELDS:
             if len(values) != 1:
                 raise BadRequest(f"{name!r} takes one value, not {len(values)}.")
