@@ -94,8 +94,13 @@ Node = Word | Phrase | Value | DateRange | And | Or | Not
 
 _TOKEN_RE = re.compile(r'\s+|\(|\)|"[^"]*"(?:~\d+)?|"|[^\s()"]+')
 _FIELD_RE = re.compile(r"^([A-Za-z_]+):(.*)$", re.S)
-_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$", re.ASCII)  # not ٢٠٢٣: no index holds it
 _RANGE_RE = re.compile(r"^\[(\S+)\s+TO\s+(\S+)\]$")
+# word~N, Lucene's fuzzy syntax: close misspellings of a rare word are matched anyway
+# (query_compile), so ~0..~2 is accepted as the word; a larger distance would match half the
+# vocabulary for seconds, so it is refused rather than quietly read as the phrase "word N".
+_FUZZY_RE = re.compile(r"^(.+?)~(\d+)$")
+MAX_EDITS = 2
 
 
 def parse(text: str) -> Node | None:
@@ -255,7 +260,7 @@ class _Parser:
             bound = _date_bound(value)
             return DateRange(bound, bound)
         if field == "year":
-            if not re.fullmatch(r"\d{4}", value):
+            if not re.fullmatch(r"\d{4}", value, re.ASCII):
                 raise BadQuery(f'"year:{value}" is not a year; write it like year:2023.')
             return Value("year", value)
         if field == "language":
@@ -269,6 +274,15 @@ class _Parser:
     def word(self, tok: str, field: str | None) -> Node | None:
         if field in ("language", "year", "date"):
             return self.field_value(field, tok)
+        fuzzy = _FUZZY_RE.match(tok)
+        if fuzzy:
+            if int(fuzzy.group(2)) > MAX_EDITS:
+                raise BadQuery(
+                    f'"{tok}": a word can be at most ~{MAX_EDITS} letters off, as in '
+                    f"{fuzzy.group(1)}~{MAX_EDITS} (close misspellings of rare words are found "
+                    "anyway)."
+                )
+            tok = fuzzy.group(1)
         prefix = tok.endswith("*")
         core = tok.rstrip("*")
         if "*" in core or "?" in core:
