@@ -18,6 +18,7 @@ from archive import extract, metadata
 from archive.catalog import Catalog, NewRow
 from archive.config import Settings
 from archive.errors import ArchiveError, InvalidUpload, TooLarge, UnsupportedFormat
+from archive.filenames import safe_filename
 from archive.models import Extracted, Overrides
 from archive.store import Store, extension_for
 
@@ -60,7 +61,7 @@ def prepare(
         meta = metadata.apply(meta, overrides, settings.date_order)
     row = NewRow(
         sha256=_sha256(data),
-        filename=Path(filename).name or "document",
+        filename=safe_filename(filename),  # shown and downloaded under it: archive.filenames
         format=extracted.format,
         size=len(data),
         metadata=meta,
