@@ -130,7 +130,7 @@ def test_reader_searches_ticks_a_facet_opens_a_document_and_jumps_to_the_second_
         box.check()
     assert "author=" in page.url
     assert "from=" not in page.url and "sort=" not in page.url  # empty fields left out
-    assert page.locator(f'input[name="author"][value="{author}"]').is_checked()
+    assert page.locator(f'input[type="checkbox"][name="author"][value="{author}"]').is_checked()
     after = result_count(page)
     assert 0 < after < before
     page.screenshot(path=tmp_path / "search-filtered.png")

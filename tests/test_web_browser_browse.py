@@ -102,7 +102,7 @@ def test_facet_typeahead_narrows_the_list_and_a_tick_filters(
     page.goto(f"{base_url}/search")
     before = result_count(page)
     authors = page.locator("#facet-authors")
-    assert authors.locator('input[name="author"]').count() > 10
+    assert authors.locator('input[type="checkbox"][name="author"]').count() > 10
     with page.expect_response(re.compile(r"/api/facets/authors\?.*facet_match=feick")):
         page.locator("#facet-match-authors").press_sequentially("feick", delay=30)
     page.wait_for_function(f"() => document.querySelectorAll({LISTED!r}).length === 1")
