@@ -46,7 +46,7 @@ from archive.web import create_app
 from archive.web.openapi import PATHS
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "200"))
-WRITE_EXAMPLES = int(os.environ.get("SCHEMATHESIS_WRITE_EXAMPLES", "50"))
+WRITE_EXAMPLES = int(os.environ.get("SCHEMATHESIS_WRITE_EXAMPLES", "200"))
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     status_code_conformance,
