@@ -135,7 +135,8 @@ class SearchEngine:
             # the timeline ignores the date range, as a facet ignores its own selection
             undated = _intersect(base, [s for name, s in selections.items() if name != "_dates"])
             years = sq.filters.get("year", ())
-            timeline = buckets((cache.dates[d] for d in undated), sq.date_from, sq.date_to, years)
+            keys = map(cache.dates.__getitem__, undated)
+            timeline = buckets(keys, sq.date_from, sq.date_to, years)
             ranked = self._rank(searcher, compiled, matched, sq)
             suggestion = None
             if node is not None and len(base) <= FEW_HITS:
