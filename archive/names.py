@@ -20,8 +20,15 @@ from archive.variants import Variants, edit_distance, name_key
 
 MAX_NAMES = 30
 MAX_RUN = 4  # words in a name
-# A word and where it stands: capitalised runs are joined by one space or a hyphen only.
-_TOKEN_RE = re.compile(r"[^\W\d_]+|[.!?:;()\[\]«»\"“”„•–—]|\n", re.UNICODE)
+# Runs of capitalised words joined by one space or a hyphen, found by one regex (a Python loop
+# over every word cost more than the rest of indexing). Upper-case letters of the Latin, Greek
+# and Cyrillic blocks make the class, since `re` has no \p{Lu}.
+_UPPER = re.escape("".join(ch for ch in map(chr, range(0x41, 0x530)) if ch.isupper()))
+_CAP_WORD = rf"[{_UPPER}][^\W\d_]*"
+_RUN_RE = re.compile(rf"(?<![^\W\d_]){_CAP_WORD}(?:[ \-\u00a0]{_CAP_WORD}){{0,{MAX_RUN - 1}}}")
+_JOINER_RE = re.compile(r"[ \-\u00a0]")
+# Skipped when looking back for the end of the previous sentence ("1) The", "(Kyiv").
+_BEFORE = frozenset(" \t\u00a0\"“”„«»([‘’'0123456789")
 _SENTENCE_END = frozenset(".!?:;•\n")  # the next word starts a sentence
 # Single words with these endings are demonyms, adjectives and creeds (Ukrainian, Stalinist).
 _NOT_NAME_ENDINGS = ("ian", "ians", "ean", "eans", "ese", "ish", "ist", "ists", "ism")
@@ -45,32 +52,21 @@ def _is_acronym(word: str) -> bool:
 
 def _runs(text: str) -> Iterable[tuple[list[str], bool]]:
     """(capitalised words, starts a sentence) for each run of capitalised words in text."""
-    run: list[str] = []
-    initial = at_start = True
-    last_end = 0
-    for m in _TOKEN_RE.finditer(text):
-        tok = m.group()
-        gap = text[last_end : m.start()]
-        last_end = m.end()
-        if len(tok) == 1 and not tok.isalpha():  # punctuation ends a run
+    for m in _RUN_RE.finditer(text):
+        j = m.start() - 1
+        while j >= 0 and text[j] in _BEFORE:
+            j -= 1
+        initial = j < 0 or text[j] in _SENTENCE_END
+        run: list[str] = []
+        for word in _JOINER_RE.split(m.group()):
+            if _is_capitalised(word):  # not a shouted word (PARTISANS)
+                run.append(word)
+                continue
             if run:
                 yield run, initial
-                run = []
-            at_start = at_start or tok in _SENTENCE_END
-            continue
-        joined = gap in (" ", "-", "\u00a0")
-        if _is_capitalised(tok) and len(run) < MAX_RUN and (not run or joined):
-            if not run:
-                initial = at_start
-            run.append(tok)
-        else:
-            if run:
-                yield run, initial
-            run = [tok] if _is_capitalised(tok) else []
-            initial = False
-        at_start = False
-    if run:
-        yield run, initial
+            run, initial = [], False
+        if run:
+            yield run, initial
 
 
 def extract(
@@ -161,7 +157,10 @@ def _split_known(
     i = start = 0
     while i < len(run):
         found = 0
-        for n in range(min(variants.longest, len(run) - i), 0, -1):
+        first = name_key(run[i]) or fold(run[i])
+        for n in range(
+            min(variants.longest, len(run) - i) if first in variants.starts else 0, 0, -1
+        ):
             if variants.canonical(tuple(run[i : i + n])):
                 found = n
                 break

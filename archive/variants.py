@@ -114,6 +114,7 @@ class Variants:
     digest: str = "none"
     by_key: dict[tuple[str, ...], int] = field(default_factory=dict)
     longest: int = 1  # words in the longest spelling
+    starts: set[str] = field(default_factory=set)  # keys of first words: a quick "no"
 
     @classmethod
     def parse(cls, text: str) -> Variants:
@@ -130,6 +131,7 @@ class Variants:
                 if words and all(key) and key not in out.by_key:
                     out.by_key[key] = len(out.lines) - 1
                     out.longest = max(out.longest, len(words))
+                    out.starts.add(key[0])
         return out
 
     def line_of(self, words: tuple[str, ...]) -> int | None:
