@@ -193,6 +193,6 @@ def test_hammering_hostile_queries_does_not_slow_other_readers(
         f"({len(busy)} searches)"
     )
     assert sent > 10 * rounds  # the hostile clients did hammer
-    # A refused query costs about what any small request does; twice the median (plus 10 ms
+    # A refused query costs about what any small request does; twice the median (plus 25 ms
     # of scheduling noise) would mean the hostile ones are doing real work.
-    assert busy_median < 2 * quiet_median + 0.010
+    assert busy_median < 2 * quiet_median + 0.025
