@@ -53,6 +53,7 @@ class Archive:
         self.store = Store(settings.originals_dir)
         self.store.clean_partials()
         self.catalog = Catalog(settings.catalog_path)
+        self.swept = integrity.sweep_at_start(self)
         self.accounts = Accounts(self.catalog, settings)
         self.index = Index(settings)
         self.engine = SearchEngine(self.index, self.catalog.get_many)

@@ -78,8 +78,9 @@ def commit(items: Sequence[Prepared], store: Store, catalog: Catalog) -> list[tu
     """
     if not items:
         return []
-    store.put_many([(p.data, extension_for(p.row.format)) for p in items])
-    return catalog.add_many([p.row for p in items])
+    with store.writing():  # an original without its row is a crash's, never one in progress
+        store.put_many([(p.data, extension_for(p.row.format)) for p in items])
+        return catalog.add_many([p.row for p in items])
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,25 @@ def find(archive: Archive) -> list[Problem]:
     return problems
 
 
+def sweep_at_start(archive: Archive) -> int:
+    """Move originals that no catalog row names to quarantine: uploads cut off between their
+    file and their catalog commit (never acknowledged), so each is wholly absent, not half there.
+
+    Runs only when no writer in any process holds the store's lock; returns how many moved.
+    """
+    moved = 0
+    with archive.store.exclusive() as alone:
+        if not alone:
+            return 0  # a writer is at work: the next start sweeps
+        known = {row[0] for row in archive.catalog.query("SELECT sha256 FROM documents")}
+        quarantine = archive.settings.uploads_dir / "quarantine"
+        for sha, _ext, path in archive.store.iter_files():
+            if sha not in known:
+                _quarantine(path, quarantine)
+                moved += 1
+    return moved
+
+
 def repair(archive: Archive, problems: list[Problem], source: Path | None = None) -> list[Problem]:
     """Fix what can be fixed; each problem comes back with what was done about it."""
     done: list[Problem] = []

@@ -19,7 +19,7 @@ import re
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from archive.errors import NotFound
@@ -104,6 +104,15 @@ class Store:
             yield True
         finally:
             os.close(fd)  # closing the descriptor releases the lock
+
+    def writing(self) -> AbstractContextManager[bool]:
+        """Hold the writers' lock (shared) across a put and the catalog commit that follows it,
+        so a sweep at start can tell an original whose row never came from one still coming."""
+        return self._lock()
+
+    def exclusive(self, wait: float = LOCK_WAIT_SECONDS) -> AbstractContextManager[bool]:
+        """No writer anywhere while held (tried for `wait` seconds); yields whether it is."""
+        return self._lock(exclusive=True, wait=wait)
 
     # --- writing ----------------------------------------------------------------------------
     def put(self, data: bytes, ext: str) -> str:

@@ -72,13 +72,15 @@ def import_(archive: Archive, src: Path, progress: Progress | None = None) -> in
         raise BadRequest("import needs an empty archive: use a new --root")
     verify(src)
     docs = [_document(json.loads(line)) for line in _lines(src / "documents.jsonl")]
-    for n, doc in enumerate(docs, 1):
-        ext = extension_for(doc.format)
-        data = (src / "originals" / doc.sha256[:2] / f"{doc.sha256}.{ext}").read_bytes()
-        archive.store.put(data, ext)
-        if progress:
-            progress(n, len(docs), doc.filename)
-    archive.catalog.restore(docs)
+    # originals and rows under one hold of the writers' lock: a crash leaves no half import
+    with archive.store.writing():
+        for n, doc in enumerate(docs, 1):
+            ext = extension_for(doc.format)
+            data = (src / "originals" / doc.sha256[:2] / f"{doc.sha256}.{ext}").read_bytes()
+            archive.store.put(data, ext)
+            if progress:
+                progress(n, len(docs), doc.filename)
+        archive.catalog.restore(docs)
     with archive.catalog.transaction() as conn:
         for c in map(json.loads, _lines(src / "collections.jsonl")):
             conn.execute(

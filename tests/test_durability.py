@@ -81,12 +81,6 @@ KILL_BEFORE_CATALOG_COMMIT = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known defect (docs/reliability.md): an upload killed between its fsync'd original "
-    "and its catalog commit leaves an orphan original that no start-up repair removes",
-)
 def test_an_upload_killed_before_its_catalog_commit_leaves_nothing_behind(tmp_path: Path) -> None:
     root = tmp_path / "archive"
     done = subprocess.run(
