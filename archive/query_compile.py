@@ -56,6 +56,9 @@ FUZZY_MAX_DF = 3
 FUZZY_MAX_TERMS = 5
 FUZZY_PREFIX = 1  # letters that must agree (most slips are not in the first letter)
 FUZZY_FIELDS = ("title", "body")
+# Each fuzzy lookup scans part of the lexicon in Python (tens of ms): a query gets this many, so
+# a query of many rare words cannot hold the searcher for seconds.
+FUZZY_WORDS_PER_QUERY = 3
 EXPANDED_FIELDS = (None, "title", "headings", "body")
 
 
@@ -115,6 +118,7 @@ class Compiler:
         self.reader = searcher.reader()
         self.variants = _VARIANTS.get(searcher) or load()
         self.marks = Marks()
+        self.fuzzy_left = FUZZY_WORDS_PER_QUERY
 
     def compile(self, node: Node, soft: bool = False) -> wq.Query:
         if isinstance(node, Word):
@@ -166,7 +170,8 @@ class Compiler:
         if node.field in EXPANDED_FIELDS:
             subqueries += self.spellings((node.text,), node.field)
             subqueries += self.cross_script(node.text)
-            subqueries += self.fuzzy(node.text, subqueries)
+            if not soft:  # a long pasted query ranks by coverage: slips matter little there
+                subqueries += self.fuzzy(node.text, subqueries)
         stop_langs = [lang for lang, t in terms.items() if t is None]
         if len(stop_langs) == len(terms):
             return ALL
@@ -231,8 +236,9 @@ class Compiler:
         }
         df = max((self.reader.doc_frequency(f, t) for f, t in exact), default=0)
         # a word found nowhere gets "did you mean" instead (archive.suggest), which says so
-        if not allowed or not 0 < df <= FUZZY_MAX_DF:
+        if not allowed or not 0 < df <= FUZZY_MAX_DF or self.fuzzy_left <= 0:
             return []
+        self.fuzzy_left -= 1
         options: dict[tuple[str, str], int] = {}
         for lang, term in query_word_terms(word).items():
             if term is None or ("lang_key", lang) not in self.reader:

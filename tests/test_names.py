@@ -137,3 +137,18 @@ def test_editing_the_variants_file_rebuilds_the_index(tmp_path: Path) -> None:
         names = [v.value for v in archive.search(SearchQuery()).facets["names"]]
         assert "Vuhledar" in names and "Ugledar" not in names  # rebuilt with the new file
         assert "Вугледаром" not in names
+
+
+def test_a_query_gets_only_a_few_fuzzy_lookups(archive):
+    """Fuzzy lookups scan the lexicon in Python (tens of ms each): a query of many rare words
+    gets FUZZY_WORDS_PER_QUERY of them, so it cannot hold the searcher for seconds."""
+    from archive.models import SearchQuery
+    from archive.query_compile import FUZZY_WORDS_PER_QUERY
+
+    rare = "brelvanik crostemal dravinoku frelomast grovanite hestrabul jolvimark klostaver".split()
+    for n, word in enumerate(rare):
+        archive.add(f"Notes on {word} today.".encode(), f"rare-{n}.txt")
+        for copy in range(2):  # a more common spelling one letter away: a fuzzy target
+            archive.add(f"Notes on {word[:-1]}z, copy {copy}.".encode(), f"common-{n}-{copy}.txt")
+    page = archive.search(SearchQuery(text=" OR ".join(rare), per_page=100))
+    assert page.total == len(rare) + 2 * FUZZY_WORDS_PER_QUERY
