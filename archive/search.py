@@ -18,6 +18,7 @@ from whoosh.searching import Searcher
 from whoosh.sorting import FieldFacet
 
 from archive.errors import NotFound
+from archive.facet_cache import FacetCache, SegmentValues
 from archive.facet_pages import facet_page
 from archive.highlight import Highlighter
 from archive.index import FACET_FIELDS, Index, date_key
@@ -48,37 +49,6 @@ SORTS = {
 }
 
 
-class FacetCache:
-    """Each live document's facet values, date and catalog id, by Whoosh document number."""
-
-    def __init__(self, searcher: Searcher) -> None:
-        reader = searcher.reader()
-        n = reader.doc_count_all()
-        self.live = frozenset(reader.all_doc_ids())
-        self.values: dict[str, list[tuple[str, ...]]] = {}
-        for facet in FACET_FIELDS:
-            per_doc: list[tuple[str, ...]] = [()] * n
-            if facet in reader.indexed_field_names():
-                for raw in reader.lexicon(facet):
-                    value = raw.decode("utf-8")
-                    for d in reader.postings(facet, raw).all_ids():
-                        per_doc[d] = (*per_doc[d], value)
-            self.values[facet] = per_doc
-        self.dates = list(reader.column_reader("date_desc")) if n else []
-
-    def docs_with(self, facet: str, values: Iterable[str]) -> set[int]:
-        wanted = set(values)
-        column = self.values[facet]
-        return {d for d in self.live if wanted.intersection(column[d])}
-
-    def count(self, facet: str, docs: Iterable[int]) -> Counter[str]:
-        column = self.values[facet]
-        counts: Counter[str] = Counter()
-        for d in docs:
-            counts.update(column[d])
-        return counts
-
-
 class SearchEngine:
     def __init__(self, index: Index, fetch: Callable[[list[int]], dict[int, Document]]) -> None:
         """fetch(ids) returns catalog documents, for snippets."""
@@ -87,6 +57,7 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._cache: FacetCache | None = None
+        self._segments: dict[str, SegmentValues] = {}  # kept across searchers: see facet_cache
         self._checked = 0.0
         self._stale = False
         self._vocabulary: tuple[FacetCache, Vocabulary] | None = None  # autocomplete's
@@ -118,7 +89,7 @@ class SearchEngine:
             self._checked = now
         self._stale = False
         if self._cache is None:
-            self._cache = FacetCache(self._searcher)
+            self._cache = FacetCache(self._searcher, self._segments)
         return self._searcher, self._cache
 
     def search(self, sq: SearchQuery) -> Page:
