@@ -38,9 +38,14 @@ def corpus_records(per_file: int = 8) -> list[dict]:
     return records
 
 
+# Tests send requests in bursts far beyond what a person or a script would; the rate limits have
+# their own tests (test_web_security.py), so the shared fixtures switch them off.
+NO_LIMITS = "off"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(root=tmp_path / "archive", index_batch_size=50)
+    return Settings(root=tmp_path / "archive", index_batch_size=50, rate_limits=NO_LIMITS)
 
 
 @pytest.fixture
@@ -67,7 +72,7 @@ def sample_archive(_sample_archive_template: Path, tmp_path: Path) -> Iterator[A
     """The sample article (document 1) plus 8 records of each corpus file, indexed."""
     root = tmp_path / "sample-archive"
     shutil.copytree(_sample_archive_template, root)
-    with Archive(Settings(root=root, index_batch_size=50)) as opened:
+    with Archive(Settings(root=root, index_batch_size=50, rate_limits=NO_LIMITS)) as opened:
         yield opened
 
 
