@@ -8,7 +8,6 @@ Files are moved to uploads/quarantine/, never deleted, so a repair cannot lose a
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archive.store import extension_for
+from archive.store import extension_for, file_sha256
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -141,7 +140,7 @@ def _find_copy(source: Path, sha: str, ext: str) -> Path | None:
     name = f"{sha}.{ext}"
     candidates = [source / "originals" / sha[:2] / name, source / sha[:2] / name, source / name]
     for path in (*candidates, *_walk(source, name)):
-        if path.is_file() and _sha256(path) == sha:
+        if path.is_file() and file_sha256(path) == sha:
             return path
     return None
 
@@ -150,14 +149,6 @@ def _walk(root: Path, name: str) -> Iterator[Path]:
     for folder, _dirs, files in os.walk(root):
         if name in files:
             yield Path(folder) / name
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _quarantine(path: Path, quarantine: Path) -> Path:

@@ -54,6 +54,12 @@ def extension_for(format: str) -> str:
     return ext
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content, read in chunks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def _check_sha(sha: str) -> None:
     # fullmatch, not match with $: "$" would accept a trailing newline.
     if not isinstance(sha, str) or not _SHA.fullmatch(sha):
@@ -227,11 +233,9 @@ class Store:
     def verify(self, sha: str, ext: str) -> bool:
         """Whether the file exists and its content still hashes to its name (read in chunks)."""
         try:
-            with open(self.path(sha, ext), "rb") as f:
-                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            return file_sha256(self.path(sha, ext)) == sha
         except FileNotFoundError:
             return False
-        return digest == sha
 
     def iter_files(self) -> Iterator[tuple[str, str, Path]]:
         """(sha, ext, path) of every stored original, by shard; temp and stray files are skipped."""

@@ -8,7 +8,6 @@ exactly (same ids), after checking every checksum; the index is then rebuilt fro
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.errors import BadRequest, InvalidUpload
 from archive.models import Block, Document, Metadata
-from archive.store import extension_for
+from archive.store import extension_for, file_sha256
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -61,7 +60,7 @@ def export(archive: Archive, dest: Path, progress: Progress | None = None) -> in
         )
     ))  # fmt: skip
     (dest / "FORMAT").write_text(FORMAT + "\n")
-    sums = [f"{_sha256(p)}  {p.relative_to(dest).as_posix()}" for p in sorted(_files(dest))]
+    sums = [f"{file_sha256(p)}  {p.relative_to(dest).as_posix()}" for p in sorted(_files(dest))]
     (dest / SUMS).write_text("\n".join(sums) + "\n")
     return count
 
@@ -127,7 +126,7 @@ def verify(src: Path) -> None:
             f"{src}: files differ from {SUMS}: extra {extra[:5]}, missing {missing[:5]}"
         )
     for name, digest in listed.items():
-        if _sha256(src / name) != digest:
+        if file_sha256(src / name) != digest:
             raise InvalidUpload(f"{src}: {name} does not match its checksum")
 
 
@@ -163,11 +162,3 @@ def _lines(path: Path) -> Iterator[str]:
 
 def _files(root: Path) -> Iterator[Path]:
     return (p for p in root.rglob("*") if p.is_file() and p.name != SUMS)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
