@@ -39,7 +39,7 @@ format: install-test
 	$(BIN)/ruff check --fix archive tests bench
 
 bench: install
-	$(BIN)/python bench/search.py
+	$(BIN)/python bench/search.py --raw-every 10
 
 clean:
 	rm -rf $(VENV) index/* uploads/*
