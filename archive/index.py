@@ -114,6 +114,13 @@ def build_schema() -> fields.Schema:
     )
 
 
+def _highest_id(reader) -> int:  # noqa: ANN001 - a Whoosh reader
+    """The highest document id in the index's lexicon (deleted ones too: never too low)."""
+    if "id" not in reader.indexed_field_names():
+        return 0
+    return max((int(t) for t in reader.lexicon("id")), default=0)
+
+
 def date_key(iso: str | None) -> int:
     """20230611 for "2023-06-11", 20230600 for "2023-06", 0 for None."""
     if not iso:
@@ -220,12 +227,14 @@ class Index:
         except LockError as exc:
             raise IndexBusy("The index is locked by another writer; try again shortly.") from exc
         try:
-            fresh = self.fresh
+            # read under the write lock: another process (a CLI import) may have added ids
+            newest = _highest_id(writer.reader())
             for doc in docs:
-                if fresh:
-                    writer.add_document(**document_fields(doc, self.variants))
-                else:
-                    writer.update_document(**document_fields(doc, self.variants))
+                # an id above every id the index has ever held needs no delete-by-id first
+                add = (
+                    writer.add_document if self.fresh or doc.id > newest else writer.update_document
+                )
+                add(**document_fields(doc, self.variants))
             for doc_id in delete_ids:
                 writer.delete_by_term("id", str(doc_id))
         except BaseException:

@@ -42,6 +42,9 @@ _CALENDAR = frozenset(
 )
 
 
+_WORDS_RE = re.compile(r"\b[^\W\d_]+\b")
+
+
 def _is_capitalised(word: str) -> bool:
     return word[0].isupper() and (len(word) == 1 or not word[1:].isupper() or _is_acronym(word))
 
@@ -73,8 +76,16 @@ def extract(
     blocks: Iterable[str], lang: str, variants: Variants, limit: int = MAX_NAMES
 ) -> list[str]:
     """The document's names, most mentioned first (at most `limit`)."""
-    texts = [t for t in blocks if t and not _shouting(t)]
-    lowercase = {w for t in texts for w in re.findall(r"\b[^\W\d_]+\b", t) if w.islower()}
+    texts: list[str] = []
+    lowercase: set[str] = set()
+    for t in blocks:
+        if not t:
+            continue
+        found = _WORDS_RE.findall(t)  # one pass a block serves both tests below
+        if _shouting(found):
+            continue
+        texts.append(t)
+        lowercase.update(w for w in found if w.islower())
     stops = stop_words(term_language(lang)) | stop_words("en")
     counts: Counter[tuple[str, ...]] = Counter()  # key -> mentions
     spellings: dict[tuple[str, ...], Counter[str]] = {}
@@ -144,9 +155,9 @@ def _near_known(key: tuple[str, ...], known: dict[tuple[str, ...], str]) -> tupl
     return next((k for k in known if len(k) == 1 and edit_distance(k[0], key[0]) == 1), None)
 
 
-def _shouting(text: str) -> bool:
-    """A block mostly in capitals: its words are not acronyms."""
-    words = re.findall(r"[^\W\d_]{2,}", text)
+def _shouting(found: list[str]) -> bool:
+    """A block mostly in capitals (given its words): its words are not acronyms."""
+    words = [w for w in found if len(w) > 1]
     return len(words) >= 4 and sum(w.isupper() for w in words) * 2 > len(words)
 
 
