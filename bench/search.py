@@ -1,6 +1,7 @@
 """Ingest throughput and search latency of the archive, next to raw Whoosh, in one run.
 
-    .venv/bin/python bench/search.py [--corpus DIR] [--limit N] [--raw-every K] [--json OUT] [--keep]
+    .venv/bin/python bench/search.py [--corpus DIR] [--limit N] [--raw-every K] [--json OUT]
+                                        [--keep]
 
 1. Ingest: a fresh archive in a temporary folder runs `Archive.ingest_paths` on every
    *.jsonl.gz of the corpus (../shared/corpora/political-news by default; --limit N takes the
