@@ -286,8 +286,11 @@ def search_query(q: BenchQuery) -> SearchQuery:
     )
 
 
-def _median_ms(seconds: list[float]) -> float:
-    return statistics.median(seconds) * 1000 if seconds else 0.0
+def _ms_or_dash(seconds: list[float], width: int = 9) -> str:
+    """The median in ms, or a dash where raw Whoosh did not run (see --raw-every)."""
+    if not seconds:
+        return "-".rjust(width + 2)
+    return f"{statistics.median(seconds) * 1000:>{width}.1f}ms"
 
 
 def stats(rows: Sequence[dict], who: str) -> dict[str, float]:
@@ -386,13 +389,14 @@ def bench_search(archive: Archive, queries: list[BenchQuery], raw_every: int = 1
         print(
             f"  {kind:18}{len(rows):>4}"
             f"{statistics.median(p['archive_s'] for p in rows) * 1000:>9.1f}ms"
-            f"{_median_ms([p['raw_s'] for p in rows if p['raw_s'] is not None]):>9.1f}ms"
+            f"{_ms_or_dash([p['raw_s'] for p in rows if p['raw_s'] is not None])}"
             f"{statistics.fmean(p['archive_total'] for p in rows):>11,.0f}"
         )
     print("\nslowest for the archive:")
     for p in sorted(per_query, key=lambda p: -p["archive_s"])[:8]:
+        raw_ms = _ms_or_dash([p["raw_s"]] if p["raw_s"] is not None else [], 7)
         print(
-            f"  {p['archive_s'] * 1000:7.1f} ms (raw {(p['raw_s'] or 0) * 1000:7.1f} ms)"
+            f"  {p['archive_s'] * 1000:7.1f} ms (raw {raw_ms})"
             f"  {p['archive_total']:>6,} hits  {p['kind']:<18} {p['query']}"
         )
     mismatched = [p for p in paired if p["archive_total"] != p["raw_total"]]
