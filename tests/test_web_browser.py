@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
 from archive.core import Archive
 from archive.models import Overrides, SearchQuery
 from archive.web import create_app
+
+from .live_server import serving
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
@@ -51,20 +50,8 @@ def browser() -> Iterator[Browser]:
 
 def serve(archive: Archive) -> Iterator[str]:
     """Run the app on a free port in a thread; yield its base URL."""
-    config = uvicorn.Config(create_app(archive), host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(archive)) as base_url:
+        yield base_url
 
 
 @pytest.fixture
