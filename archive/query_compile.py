@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from weakref import WeakKeyDictionary
 
 from whoosh import query as wq
+from whoosh.reading import IndexReader
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
@@ -51,13 +53,14 @@ SHORT_QUERY_WORDS = 4
 VARIANT_BOOST = 0.5
 ALIAS_BOOST = 0.4
 FUZZY_BOOST = 0.3
-# Fuzzy matching: only for a word in 1..FUZZY_MAX_DF documents, into more common words.
+# Fuzzy matching: only for a word in 1..FUZZY_MAX_DF documents, into more common words, within
+# an allowance of edits that grows with the length of the stem matched (see fuzzy_allowance).
 FUZZY_MAX_DF = 3
 FUZZY_MAX_TERMS = 5
 FUZZY_PREFIX = 1  # letters that must agree (most slips are not in the first letter)
 FUZZY_FIELDS = ("title", "body")
-# Each fuzzy lookup scans part of the lexicon in Python (tens of ms): a query gets this many, so
-# a query of many rare words cannot hold the searcher for seconds.
+# Each fuzzy lookup scans part of the lexicon in Python (a few ms to tens of ms): a query gets
+# this many, so a query of many rare words cannot hold the searcher for seconds.
 FUZZY_WORDS_PER_QUERY = 3
 EXPANDED_FIELDS = (None, "title", "headings", "body")
 
@@ -82,6 +85,17 @@ def weighting() -> BM25F:
 _VARIANTS: WeakKeyDictionary[Searcher, Variants] = WeakKeyDictionary()
 _MARKS: WeakKeyDictionary[Searcher, dict[Node, Marks]] = WeakKeyDictionary()
 MAX_REMEMBERED = 64
+# Per reader: near terms already looked up. A rare word is looked up by the compiler, again by
+# "did you mean" and its count of the corrected query, and again on the next page.
+_NEAR: WeakKeyDictionary[IndexReader, dict[tuple[str, str, int, int], tuple[str, ...]]] = (
+    WeakKeyDictionary()
+)
+MAX_NEAR_REMEMBERED = 1024
+# ...and the terms under each prefix scanned: at most about this many terms (a few MB) a reader.
+_LEXICON: WeakKeyDictionary[IndexReader, dict[tuple[str, str], tuple[str, ...]]] = (
+    WeakKeyDictionary()
+)
+MAX_LISTED_TERMS = 200_000
 
 
 def bind(searcher: Searcher, variants: Variants) -> Searcher:
@@ -90,15 +104,82 @@ def bind(searcher: Searcher, variants: Variants) -> Searcher:
     return searcher
 
 
-def compile_node(node: Node, searcher: Searcher) -> wq.Query:
-    """The Whoosh query for a parsed query; ALL matches everything, NOTHING nothing."""
+def compile_node(node: Node, searcher: Searcher, fuzzy: bool = True) -> wq.Query:
+    """The Whoosh query for a parsed query; ALL matches everything, NOTHING nothing.
+
+    fuzzy=False leaves out misspellings (for "is this word known", which they cannot change:
+    a word gets them only when it matches by itself)."""
     compiler = Compiler(searcher)
+    if not fuzzy:
+        compiler.fuzzy_left = 0
     compiled = compiler.compile(node)
-    remembered = _MARKS.setdefault(searcher, {})
-    if len(remembered) >= MAX_REMEMBERED:
-        remembered.clear()
-    remembered[node] = compiler.marks
+    if fuzzy:  # what the page highlights: the full query's marks
+        remembered = _MARKS.setdefault(searcher, {})
+        if len(remembered) >= MAX_REMEMBERED:
+            remembered.clear()
+        remembered[node] = compiler.marks
     return compiled
+
+
+def matched_docs(searcher: Searcher, query: wq.Query, live: AbstractSet[int]) -> set[int]:
+    """The live documents (searcher-wide numbers) a compiled query matches.
+
+    Words and their alternatives are unions of posting lists: read as sets, one list at a
+    time, and combined by set operations in C, they cost a fraction of walking Whoosh's tree
+    of matchers document by document. Phrases and ranges are left to Whoosh."""
+    leaves = searcher.reader().leaf_readers()
+
+    def docs(q: wq.Query) -> set[int]:
+        kind = type(q)  # exact types: Whoosh's subclasses (Ordered, FuzzyTerm) mean more
+        if kind is wq.Term:
+            found: set[int] = set()
+            for leaf, offset in leaves:
+                if (q.fieldname, q.text) in leaf:
+                    ids = leaf.postings(q.fieldname, q.text).all_ids()
+                    found.update(ids if not offset else (d + offset for d in ids))
+            return found
+        if kind is wq.ConstantScoreQuery:
+            return docs(q.child)
+        if kind is wq.Every:
+            return set(live)
+        if q is NOTHING:
+            return set()
+        if kind is wq.Or and not q.minmatch:
+            return set().union(*map(docs, q.subqueries))
+        if kind is wq.And:
+            parts = sorted(map(docs, q.subqueries), key=len)
+            return parts[0].intersection(*parts[1:])
+        if kind is wq.Not:
+            return set(live) - docs(q.query)
+        return set(searcher.docs_for_query(q))
+
+    found = docs(matching(query))
+    found &= live  # posting lists still hold deleted documents
+    return found
+
+
+def matching(query: wq.Query) -> wq.Query:
+    """A query that matches the same documents, cheaper to walk, for counting them (not for
+    scoring). A phrase among the alternatives of one of its own words' terms in the same field
+    adds no document, only score: a variant spelling "Donald Trump" of the query word "Trump"
+    costs the positions of every document with both words otherwise. An optional part
+    (AndMaybe) adds no document either."""
+    kind = type(query)
+    if kind is wq.AndMaybe:
+        return matching(query.a)
+    if kind is wq.Not:
+        return wq.Not(matching(query.query))
+    if kind is wq.And:
+        return wq.And([matching(q) for q in query.subqueries])
+    if kind is wq.Or and not query.minmatch:
+        terms = {(q.fieldname, q.text) for q in query.subqueries if type(q) is wq.Term}
+        kept = [
+            matching(q)
+            for q in query.subqueries
+            if not (type(q) is wq.Phrase and any((q.fieldname, w) in terms for w in q.words))
+        ]
+        return kept[0] if len(kept) == 1 else wq.Or(kept)
+    return query
 
 
 def marks_for(searcher: Searcher, node: Node | None) -> Marks:
@@ -228,30 +309,31 @@ class Compiler:
 
     def fuzzy(self, word: str, found: list[wq.Query]) -> list[wq.Query]:
         """Close spellings of a rare word, more common than it: a slip, not another word."""
-        allowed = 1 if 5 <= len(word) <= 7 else 2 if len(word) >= 8 else 0
         exact = {
             (q.fieldname, q.text)
             for q in found
             if isinstance(q, wq.Term) and q.fieldname in FUZZY_FIELDS
         }
         df = max((self.reader.doc_frequency(f, t) for f, t in exact), default=0)
+        # each language's stem gets the allowance of its own length: "subactivity" is matched
+        # as its English stem "subact", one edit from "subject" at most, not two
+        terms = {
+            lang: term
+            for lang, term in query_word_terms(word).items()
+            if term is not None
+            and fuzzy_allowance(term.partition(":")[2])
+            and ("lang_key", lang) in self.reader
+        }
         # a word found nowhere gets "did you mean" instead (archive.suggest), which says so
-        if not allowed or not 0 < df <= FUZZY_MAX_DF or self.fuzzy_left <= 0:
+        if not terms or not 0 < df <= FUZZY_MAX_DF or self.fuzzy_left <= 0:
             return []
         self.fuzzy_left -= 1
         options: dict[tuple[str, str], int] = {}
-        for lang, term in query_word_terms(word).items():
-            if term is None or ("lang_key", lang) not in self.reader:
-                continue
-            stem = term.partition(":")[2]
+        for lang, term in terms.items():
+            allowed = fuzzy_allowance(term.partition(":")[2])
             for fieldname in FUZZY_FIELDS:
-                near = self.reader.terms_within(
-                    fieldname, term, min(2, allowed + 1), prefix=len(lang) + 1 + FUZZY_PREFIX
-                )
-                for candidate in near:
-                    candidate = candidate.decode() if isinstance(candidate, bytes) else candidate
-                    if edit_distance(candidate.partition(":")[2], stem) > allowed:
-                        continue
+                prefix = len(lang) + 1 + FUZZY_PREFIX
+                for candidate in near_terms(self.reader, fieldname, term, allowed, prefix):
                     n = self.reader.doc_frequency(fieldname, candidate)
                     if n > df:
                         options[(fieldname, candidate)] = n
@@ -271,6 +353,58 @@ class Compiler:
                         )
                     subqueries.append(wq.Term(fieldname, term, boost=TEXT_FIELDS[fieldname]))
         return wq.Or(subqueries) if subqueries else NOTHING
+
+
+def fuzzy_allowance(stem: str) -> int:
+    """Edits a fuzzy match may make to a stem: none when short, one, two when long."""
+    return 1 if 5 <= len(stem) <= 7 else 2 if len(stem) >= 8 else 0
+
+
+def near_terms(
+    reader: IndexReader, fieldname: str, text: str, maxdist: int, prefix: int
+) -> tuple[str, ...]:
+    """The field's terms within maxdist edits of text (a swap of neighbours is one edit) that
+    share its first `prefix` characters, in lexicon order; remembered per reader.
+
+    Whoosh's terms_within on a reader of several segments merges their lexicons term by term
+    and computes the full distance in Python for every term under the prefix (tens of ms under
+    "en:s"). Here the terms under a prefix are listed once per reader, and a term whose length
+    differs by more than maxdist, or with more than maxdist letters the other lacks, is skipped
+    without measuring: it cannot be that near.
+    """
+    key = (fieldname, text, maxdist, prefix)
+    remembered = _NEAR.setdefault(reader, {})
+    found = remembered.get(key)
+    if found is None:
+        size, letters = len(text), set(text)
+        found = tuple(
+            term
+            for term in _terms_under(reader, fieldname, text[:prefix])
+            if abs(len(term) - size) <= maxdist
+            and len(set(term) - letters) <= maxdist
+            and len(letters - set(term)) <= maxdist
+            and edit_distance(term, text) <= maxdist
+        )
+        if len(remembered) >= MAX_NEAR_REMEMBERED:
+            remembered.clear()
+        remembered[key] = found
+    return found
+
+
+def _terms_under(reader: IndexReader, fieldname: str, head: str) -> tuple[str, ...]:
+    """The field's terms starting with head, sorted; listed once per reader."""
+    listed = _LEXICON.setdefault(reader, {})
+    found = listed.get((fieldname, head))
+    if found is None:
+        merged: set[bytes] = set()
+        for leaf, _ in reader.leaf_readers():  # each segment's own lexicon: no merge by heap
+            merged.update(leaf.expand_prefix(fieldname, head))
+        # UTF-8 bytes sort as their text does: the lexicon's order
+        found = tuple(raw.decode("utf-8") for raw in sorted(merged))
+        if sum(map(len, listed.values())) + len(found) > MAX_LISTED_TERMS:
+            listed.clear()
+        listed[(fieldname, head)] = found
+    return found
 
 
 def _is_plain(node: Node) -> bool:

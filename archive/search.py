@@ -7,6 +7,7 @@ cache of each document's facet values, so a page costs one scored search plus se
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 from collections import Counter
@@ -32,7 +33,15 @@ from archive.models import (
     SimilarDocument,
     Suggestion,
 )
-from archive.query_compile import ALL, NOTHING, bind, compile_node, marks_for, weighting
+from archive.query_compile import (
+    ALL,
+    NOTHING,
+    bind,
+    compile_node,
+    marks_for,
+    matched_docs,
+    weighting,
+)
 from archive.query_syntax import Node, Word, parse
 from archive.similar import similar
 from archive.suggest import FEW_HITS, Vocabulary, correct, spell_terms
@@ -111,7 +120,7 @@ class SearchEngine:
             ranked = self._rank(searcher, compiled, matched, sq)
             suggestion = None
             if node is not None and len(base) <= FEW_HITS:
-                suggestion = self._suggest(searcher, sq.text, node, len(base))
+                suggestion = self._suggest(searcher, cache, sq.text, node, len(base))
             marks = marks_for(searcher, node)
         docs = self.fetch([doc_id for doc_id, _ in ranked])
         highlighter = Highlighter(node, marks)
@@ -123,7 +132,7 @@ class SearchEngine:
     ) -> tuple[wq.Query, AbstractSet[int], dict[str, set[int]]]:
         """The compiled query, the documents it matches, and the documents of each filter."""
         compiled = compile_node(node, searcher) if node is not None else ALL
-        base = cache.live if compiled is ALL else set(searcher.docs_for_query(compiled))
+        base = cache.live if compiled is ALL else matched_docs(searcher, compiled, cache.live)
         selections = {f: cache.docs_with(f, v) for f, v in sq.filters.items() if v}
         if sq.date_from or sq.date_to:
             selections["_dates"] = _date_docs(cache, sq.date_from, sq.date_to)
@@ -185,16 +194,18 @@ class SearchEngine:
             for n in range(start, min(limit, results.scored_length()))
         ]
 
-    def _suggest(self, searcher: Searcher, text: str, node: Node, hits: int) -> str | None:
+    def _suggest(
+        self, searcher: Searcher, cache: FacetCache, text: str, node: Node, hits: int
+    ) -> str | None:
         """A corrected query worth offering, from the archive's own vocabulary."""
 
         def known(word: Word) -> bool:
-            return compile_node(word, searcher) is not NOTHING
+            return compile_node(word, searcher, fuzzy=False) is not NOTHING
 
         def count(corrected: str) -> int:
             fixed = parse(corrected)
             compiled = compile_node(fixed, searcher) if fixed is not None else NOTHING
-            return 0 if compiled is NOTHING else sum(1 for _ in searcher.docs_for_query(compiled))
+            return 0 if compiled is NOTHING else len(matched_docs(searcher, compiled, cache.live))
 
         return correct(searcher.reader(), text, node, hits, known, count)
 
@@ -211,7 +222,7 @@ class SearchEngine:
         with self._lock:
             searcher, cache = self._current()
             compiled = compile_node(node, searcher) if node is not None else ALL
-            docs = cache.live if compiled is ALL else set(searcher.docs_for_query(compiled))
+            docs = cache.live if compiled is ALL else matched_docs(searcher, compiled, cache.live)
             return {int(searcher.stored_fields(d)["id"]) for d in docs}
 
 
@@ -259,11 +270,21 @@ def _facet_values(
     if facet == "year":
         top = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)[:FACET_LIMIT]
     else:
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+        top = _most_common(counts, FACET_LIMIT)
     shown = {v for v, _ in top}
     values = [FacetValue(v, c, v in chosen) for v, c in top]
     values += [FacetValue(v, counts.get(v, 0), True) for v in chosen if v not in shown]
     return tuple(values)
+
+
+def _most_common(counts: Counter[str], n: int) -> list[tuple[str, int]]:
+    """The n most frequent values, ties by value. The names facet has tens of thousands of
+    values: the nth largest count (found over the bare counts) leaves few to order."""
+    items: Iterable[tuple[str, int]] = counts.items()
+    if len(counts) > n:
+        floor = heapq.nlargest(n, counts.values())[-1]
+        items = [kv for kv in items if kv[1] >= floor]
+    return heapq.nsmallest(n, items, key=lambda kv: (-kv[1], kv[0]))
 
 
 def _hit(doc: Document, score: float, highlighter: Highlighter) -> Hit:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from archive.analysis import UNKNOWN, fold
 from archive.models import Suggestion
+from archive.query_compile import near_terms
 from archive.query_syntax import And, Node, Or, Word
 
 MIN_PREFIX = 2
@@ -212,8 +213,8 @@ def _closest(reader, folded: str) -> tuple[str, int] | None:  # noqa: ANN001 - a
     maxdist = 1 if len(folded) <= 4 else 2
     best: tuple[float, str, int] | None = None
     # prefix: "xx:" and the first letter, which typos rarely change; it keeps the search fast
-    for raw in reader.terms_within(SPELL, SPELL_PREFIX + folded, maxdist, prefix=4):
-        term = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")[2]
+    for near in near_terms(reader, SPELL, SPELL_PREFIX + folded, maxdist, prefix=4):
+        term = near.partition(":")[2]
         if term == folded or term.isdigit():
             continue
         df = reader.doc_frequency(SPELL, SPELL_PREFIX + term)

@@ -165,3 +165,18 @@ def test_stop_words_do_not_empty_a_query(sample_archive):
     with_stop = sample_archive.search(SearchQuery(text="the partisans"))
     without = sample_archive.search(SearchQuery(text="partisans"))
     assert with_stop.total == without.total > 0
+
+
+def test_top_facet_values_are_the_sorted_ones() -> None:
+    # the heap shortcut over tens of thousands of names: the same values, ties by value
+    import random
+
+    from archive.search import FACET_LIMIT, _most_common
+
+    rng = random.Random(7)
+    for size in (0, 5, FACET_LIMIT, 500, 20_000):
+        counts = Counter(
+            {f"v{rng.randrange(10**6)}": rng.choice((1, 1, 1, 2, 3, 7, 40)) for _ in range(size)}
+        )
+        expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+        assert _most_common(counts, FACET_LIMIT) == expected

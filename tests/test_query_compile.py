@@ -1,0 +1,104 @@
+"""The compiler's own lookups against Whoosh's and brute force: near terms, matched documents."""
+
+from __future__ import annotations
+
+import pytest
+
+from archive.models import SearchQuery
+from archive.query_compile import compile_node, fuzzy_allowance, matched_docs, near_terms
+from archive.query_syntax import parse
+from archive.suggest import _distance
+
+TEXTS = [
+    "Shelling near Donetsk went on; the Donetsk front held.",
+    "Reports from Donestk, a slip of the pen, and from Donetsk again.",
+    "New York and the new mayor of York: subjects of the day.",
+    "The subject was settled; a submitted subplot, a subpart, a sublet.",
+    "A subactivity of the committee met in New York.",
+    "Trump and Donald Trump, said the New York paper; Trump again.",
+    "Kyiv and Kiev: the same city in two spellings.",
+    "Nothing here but words about weather and rain in Kyiv.",
+]
+
+
+@pytest.fixture
+def segmented(archive):
+    """An archive whose index has several segments (one commit per document), one deleted."""
+    docs = [archive.add(text.encode(), f"doc-{n}.txt") for n, text in enumerate(TEXTS)]
+    archive.trash(docs[-1].id, actor="test")
+    return archive
+
+
+def _searcher(archive):
+    searcher, cache = archive.engine._current()
+    return searcher, cache
+
+
+def test_the_index_has_several_segments(segmented) -> None:
+    searcher, _ = _searcher(segmented)
+    assert len(searcher.reader().leaf_readers()) > 1  # else near_terms' merge is untested
+
+
+@pytest.mark.parametrize("maxdist", [1, 2])
+def test_near_terms_are_whoosh_terms_within_in_lexicon_order(segmented, maxdist: int) -> None:
+    searcher, _ = _searcher(segmented)
+    reader = searcher.reader()
+    lexicon = [t.decode() for t in reader.lexicon("body")]
+    for text in ["en:donestk", "en:subact", "en:subject", "en:york", "en:kiev", "en:zzzz"]:
+        theirs = sorted(
+            t.decode() if isinstance(t, bytes) else t
+            for t in reader.terms_within("body", text, maxdist, prefix=4)
+        )
+        brute = [t for t in lexicon if t[:4] == text[:4] and _distance(t, text) <= maxdist]
+        assert list(near_terms(reader, "body", text, maxdist, 4)) == theirs == brute, text
+        assert near_terms(reader, "body", text, maxdist, 4) is near_terms(
+            reader, "body", text, maxdist, 4
+        )  # remembered
+
+
+def test_the_fuzzy_allowance_is_the_stems_not_the_words() -> None:
+    assert [fuzzy_allowance(s) for s in ("kyiv", "subact", "donetsk", "subactivity")] == [
+        0, 1, 1, 2,
+    ]  # fmt: skip
+
+
+ENGLISH = "The members of the board agreed that they would return to it later in the week."
+
+
+def test_a_long_words_short_stem_matches_only_near_stems(archive) -> None:
+    # "subactivity" stems to "subact" in English: two edits from "subject", too many for six
+    # letters (measured on the word's eleven, it matched every "subject" in the archive)
+    archive.add(f"A subactivity of the committee met. {ENGLISH}".encode(), "rare.txt")
+    for n in range(3):
+        archive.add(f"The subject came up again, time {n}. {ENGLISH}".encode(), f"subject-{n}.txt")
+        archive.add(f"A subacto, one of them, number {n}. {ENGLISH}".encode(), f"subacto-{n}.txt")
+    found = {h.title for h in archive.search(SearchQuery(text="subactivity", per_page=50)).hits}
+    assert found and not any("subject" in t for t in found)
+    assert any("subacto" in t for t in found)  # one edit from "subact": a slip, still matched
+
+
+QUERIES = [
+    "Donetsk",
+    "Donestk",
+    "Trump",
+    "Donald Trump",
+    '"new york"',
+    "york OR kyiv",
+    "york -mayor",
+    "NOT york",
+    "title:york",
+    "sub*",
+    "the",
+    "Shelling near Donetsk went on the front held again and again",
+    "date:[2000 TO 2030]",
+    "weather",
+]
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_matched_docs_are_what_whoosh_matches(segmented, text: str) -> None:
+    searcher, cache = _searcher(segmented)
+    compiled = compile_node(parse(text), searcher)
+    expected = set(searcher.docs_for_query(compiled))
+    assert matched_docs(searcher, compiled, cache.live) == expected
+    assert segmented.search(SearchQuery(text=text)).total == len(expected)
