@@ -6,13 +6,14 @@ what matched. Every piece of text is escaped before our own <mark> tags go aroun
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from html import escape
 
 from archive.analysis import WORD_RE, fold, query_word_terms, stem, stop_words, term_language
 from archive.models import Block, Document, DocumentView, Passage, RenderedBlock
 from archive.query_syntax import Node, Phrase, Word, words_of
-from archive.variants import alias_term
+from archive.variants import _CYRILLIC_RE, alias_term  # script()'s test for Cyrillic
 
 SNIPPET_CHARS = 240
 MAX_SNIPPETS = 3
@@ -20,6 +21,8 @@ MAX_SNIPPETS = 3
 MAX_CANDIDATES = 40
 
 Span = tuple[int, int]
+# character -> its fold, or None where folding it alone could differ from folding it in text
+_FOLDED: dict[str, str | None] = {}
 
 
 @dataclass
@@ -48,6 +51,8 @@ class Highlighter:
             elif isinstance(item, Phrase):
                 self.words.extend(item.words)
         self._by_lang: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+        # a Latin query word's names in Cyrillic ("c:" terms), as archive.variants.script sees
+        self._cyrillic_aliases = all(a.startswith("c:") for a in self.aliases)
 
     @property
     def empty(self) -> bool:
@@ -71,7 +76,9 @@ class Highlighter:
         aliases = self.aliases  # names in the other script: no cheap substring test for them
         if not roots and not aliases:
             return []
-        folded = fold(text)
+        folded = _fold(text)
+        if aliases and self._cyrillic_aliases and not _CYRILLIC_RE.search(folded):
+            aliases = frozenset()  # ...but a Cyrillic name needs a Cyrillic letter
         if not aliases and not any(r in folded for r in roots):
             return []
         stops = stop_words(lang)
@@ -83,7 +90,7 @@ class Highlighter:
                 continue
             if (
                 (word not in stops and prefix + stem(word, lang) in terms)
-                or (self.prefixes and fold(word).startswith(tuple(self.prefixes)))
+                or (self.prefixes and _fold(word).startswith(tuple(self.prefixes)))
                 or (aliases and m.group()[0].isupper() and alias_term(m.group()) in aliases)
             ):
                 out.append((m.start(), m.end()))
@@ -99,7 +106,7 @@ class Highlighter:
                 spans = self.spans(block.text, lang)
                 if not spans:
                     continue
-                distinct = len({fold(block.text[a:b]) for a, b in spans})
+                distinct = len({_fold(block.text[a:b]) for a, b in spans})
                 scored.append((distinct, len(spans), -i, spans))
                 examined += 1
                 if examined >= MAX_CANDIDATES:
@@ -132,6 +139,34 @@ class Highlighter:
                     )
                 )
         return DocumentView(doc, q, tuple(rendered), tuple(passages), tuple(outline))
+
+
+def _fold(text: str) -> str:
+    """analysis.fold(text), character by character where that is the same: every block of a hit
+    is folded, and fold's loop over a decomposed text is slow on accented (Spanish, French) and
+    curly-quoted text. Each character is folded once alone; a text with a character whose fold
+    could depend on its neighbours (a combining mark, a decomposition starting with one, a
+    change of case when lowered again), or whose result is not in composed form, is folded
+    whole."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    table: dict[int, str] = {}
+    for ch in set(lowered):
+        if ch < "\x80":
+            continue
+        if ch not in _FOLDED:
+            alone = ch.lower() == ch and not unicodedata.combining(
+                unicodedata.normalize("NFD", ch)[0]
+            )
+            _FOLDED[ch] = fold(ch) if alone else None
+        folded = _FOLDED[ch]
+        if folded is None:
+            return fold(text)
+        if folded != ch:
+            table[ord(ch)] = folded
+    out = lowered.translate(table) if table else lowered
+    return out if unicodedata.is_normalized("NFC", out) else fold(text)
 
 
 def mark(text: str, spans: list[Span], first_id: int | None = None) -> str:
