@@ -20,6 +20,9 @@ class Settings:
     # Unindexed catalog rows go to Whoosh in one commit per batch.
     index_batch_size: int = 500
     writer_timeout: float = 60.0
+    # A server's writes (upload, publish, edit) answer once the index has them, waiting at most
+    # this long; after that they answer anyway, saying the document is not yet searchable.
+    index_wait_seconds: float = 10.0
     # Whoosh writer memory (MB) and processes; one process keeps the single-writer design.
     index_memory_mb: int = 256
     # The archivist's own variants file (names in several spellings); None: the bundled one.
@@ -69,6 +72,8 @@ class Settings:
             kwargs["max_upload_bytes"] = int(env["ARCHIVE_MAX_UPLOAD_BYTES"])
         if "ARCHIVE_INDEX_BATCH_SIZE" in env:
             kwargs["index_batch_size"] = int(env["ARCHIVE_INDEX_BATCH_SIZE"])
+        if "ARCHIVE_INDEX_WAIT_SECONDS" in env:
+            kwargs["index_wait_seconds"] = float(env["ARCHIVE_INDEX_WAIT_SECONDS"])
         if env.get("ARCHIVE_VARIANTS"):
             kwargs["variants_path"] = Path(env["ARCHIVE_VARIANTS"]).resolve()
         if "ARCHIVE_RATE_LIMITS" in env:

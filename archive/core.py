@@ -11,9 +11,10 @@ from archive import curation, ingest, integrity, jobs, metadata
 from archive.accounts import Accounts
 from archive.catalog import Catalog
 from archive.config import Settings
-from archive.errors import Duplicate, IndexBusy, NotFound
+from archive.errors import BadRequest, Duplicate, IndexBusy, NotFound
 from archive.index import Index
-from archive.indexer import BackgroundIndexer
+from archive.index_worker import IndexWorker
+from archive.indexer import BackgroundIndexer, drain
 from archive.models import (
     Document,
     DocumentView,
@@ -35,6 +36,8 @@ Progress = Callable[[int, int | None, str], None]
 BATCH_BYTES = 64 * 1024 * 1024
 SYSTEM = "system"
 SIMILAR_LIMIT = 10
+# The statuses an edit may set; a draft is made only by an upload.
+EDITABLE_STATUSES = ("published", "trashed")
 
 
 class Archive:
@@ -59,6 +62,7 @@ class Archive:
         self.engine = SearchEngine(self.index, self.catalog.get_many)
         self._write_lock = threading.Lock()
         self._indexer: BackgroundIndexer | None = None
+        self._worker: IndexWorker | None = None
         if self.index.fresh:
             self.catalog.mark_all_unindexed()
         self.rebuilding = False
@@ -73,7 +77,7 @@ class Archive:
 
     def close(self) -> None:
         if self._indexer is not None:
-            self._indexer.stop()
+            self._indexer.stop(before_join=self._worker.close if self._worker else None)
         self.engine.close()
         self.index.close()
         self.catalog.close()
@@ -85,17 +89,30 @@ class Archive:
         self.close()
 
     def start_background_indexing(self) -> None:
-        """Index in one worker thread from now on: writes return once the catalog has them."""
+        """Index in a worker process from now on (index_worker), driven by one thread here:
+        writes return once the catalog has them, and wait_searchable() until the index does."""
         if self._indexer is None:
+            self._worker = IndexWorker(self.settings)
             self._indexer = BackgroundIndexer(self._index_round)
             self._indexer.start()
 
     def _index_round(self) -> int:
-        done = self.index_pending()
+        assert self._worker is not None
+        done = self._worker.index_pending(fresh=self.index.fresh)
+        if done:
+            self.engine.changed()
         if self.rebuilding and self.catalog.count_unindexed() == 0:
             self.index.finish_fill()
             self.rebuilding = False
         return done
+
+    def wait_searchable(self, timeout: float | None = None) -> bool:
+        """Block until everything written before this call is in the index and seen by the next
+        search; False if that took longer than timeout (Settings.index_wait_seconds)."""
+        if self._indexer is None:
+            return self.catalog.count_unindexed() == 0
+        limit = self.settings.index_wait_seconds if timeout is None else timeout
+        return self._indexer.wait(self._indexer.ticket(), limit)
 
     def _changed(self) -> None:
         if self._indexer is not None:
@@ -196,21 +213,12 @@ class Archive:
         self._changed()
 
     def index_pending(self, progress: Progress | None = None) -> int:
-        """Index every unindexed catalog row, a batch per Whoosh commit; returns how many.
+        """Index every unindexed catalog row here, a batch per Whoosh commit; returns how many.
 
         Only published documents are in the index: drafts and trashed ones are taken out.
         """
-        done = 0
         with self._write_lock:
-            total = self.catalog.count_unindexed()
-            while docs := self.catalog.unindexed(self.settings.index_batch_size):
-                shown = [d for d in docs if d.status == "published"]
-                hidden = [d.id for d in docs if d.status != "published"]
-                self.index.write(shown, delete_ids=hidden)
-                self.catalog.mark_indexed([d.id for d in docs])
-                done += len(docs)
-                if progress:
-                    progress(done, max(total, done), "indexing")
+            done = drain(self.catalog, self.index, self.settings.index_batch_size, progress)
         if done:
             self.engine.changed()
         return done
@@ -290,6 +298,25 @@ class Archive:
         curation.set_status(self.catalog, doc_id, "published", actor, ("draft",))
         self._changed()
         return self.catalog.get(doc_id)
+
+    def edit(
+        self, doc_id: int, overrides: Overrides, status: str | None, *, actor: str
+    ) -> Document:
+        """Corrections, then a status change ("published" or "trashed"), in the order that keeps
+        the audit log true: a draft that becomes published is confirmed with its corrections in
+        one step. Raises BadRequest for another status."""
+        if status not in (None, *EDITABLE_STATUSES):
+            raise BadRequest(f"status must be one of {', '.join(EDITABLE_STATUSES)}.")
+        current = self.document(doc_id, hidden=True).status
+        if status == "published" and current == "draft":
+            return self.publish(doc_id, overrides, actor=actor)
+        if overrides != Overrides():
+            self.update(doc_id, overrides, actor=actor)
+        if status == "trashed" and current != "trashed":
+            self.trash(doc_id, actor=actor)
+        elif status == "published" and current == "trashed":
+            self.restore(doc_id, actor=actor)
+        return self.document(doc_id, hidden=True)
 
     def trash(self, doc_id: int, *, actor: str) -> None:
         curation.set_status(self.catalog, doc_id, "trashed", actor, ("published", "draft"))

@@ -8,8 +8,9 @@ index that the caller refills from the catalog.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from whoosh import fields, index
 from whoosh.analysis import Analyzer, Token
@@ -176,6 +177,10 @@ def _capitalised(text: str) -> Iterator[str]:
     return (w for w in words(text) if w[0].isupper())
 
 
+# A Whoosh merge policy: (writer, segments) -> the segments to keep as they are; None: Whoosh's.
+MergePolicy = Callable[[Any, list[Any]], list[Any]] | None
+
+
 class Index:
     """The on-disk index. `fresh` is True when it was (re)created empty and needs refilling."""
 
@@ -218,8 +223,14 @@ class Index:
     def doc_count(self) -> int:
         return self.ix.doc_count()
 
-    def write(self, docs: Sequence[Document], delete_ids: Sequence[int] = ()) -> None:
-        """Add or replace docs (and delete ids) in one commit."""
+    def segment_count(self) -> int:
+        return len(self.ix._segments())  # noqa: SLF001 - Whoosh has no public accessor
+
+    def write(
+        self, docs: Sequence[Document], delete_ids: Sequence[int] = (), merge: MergePolicy = None
+    ) -> None:
+        """Add or replace docs (and delete ids) in one commit; merge: which segments to merge
+        into it (Whoosh's MERGE_SMALL by default)."""
         try:
             writer = self.ix.writer(
                 timeout=self.settings.writer_timeout, limitmb=self.settings.index_memory_mb
@@ -240,7 +251,7 @@ class Index:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(**({} if merge is None else {"mergetype": merge}))
 
     def finish_fill(self) -> None:
         """The fresh index has been refilled: later writes must replace, not just add."""

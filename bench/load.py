@@ -12,14 +12,17 @@ For --seconds: each uploader POSTs real articles (AllSides, ResistInUA) to /api/
 made unique by a word of its own; each searcher runs a fixed mix of queries with facet filters,
 date ranges and sorts against /api/search. A watcher polls /api/search for the words of
 recently acknowledged uploads and records, for each, the time from its 201 to the first answer
-that finds it (an upper bound: it includes the watcher's poll interval and search time).
+that finds it (an upper bound: it includes the watcher's poll interval and search time), the
+time from its 201 to the start of that search, and every search begun after the 201 that did
+not find it (a server answers a write once the index has it, so the goal is 0).
 Afterwards the watcher gets up to --drain seconds (default 180) to find the rest, then every
 201 is checked once more by search (and, for an archive this script made, in the catalog and on
 disk).
 
 Reports: uploads and searches completed, non-2xx counts by status (5xx: goal 0), lost documents
 (goal 0), p50/p99/max latency of each, and 201-to-searchable p50/p99/max. Exit status 1 when a
-5xx, a lost document or a server traceback was seen.
+5xx, a lost document, a server traceback or a search begun after a 201 that missed its document
+was seen.
 """
 
 from __future__ import annotations
@@ -85,7 +88,10 @@ class Stats:
         self.errors: Counter[str] = Counter()  # transport errors by kind
         self.acked: list[Doc] = []
         self.pending: dict[str, Doc] = {}  # word -> acknowledged, not yet seen by the watcher
-        self.lag: dict[str, float] = {}  # word -> seconds from 201 to searchable
+        self.lag: dict[str, float] = {}  # word -> seconds from 201 to the answer that found it
+        self.lag_sent: dict[str, float] = {}  # word -> seconds from 201 to that search's start
+        self.missed_after_201 = 0  # a search begun after a document's 201 did not find it
+        self.not_searchable_201 = 0  # 201s that said "searchable": false (the wait timed out)
 
     def status(self, kind: str, code: int) -> None:
         with self.lock:
@@ -108,9 +114,11 @@ def _uploader(url: str, token: str, docs: Documents, stats: Stats, until: float)
             took = time.monotonic() - began
             stats.status("upload", r.status_code)
             if r.status_code == 201:
-                doc.doc_id = r.json()["id"]
+                body = r.json()
+                doc.doc_id = body["id"]
                 doc.acked_at = time.monotonic()
                 with stats.lock:
+                    stats.not_searchable_201 += body.get("searchable") is not True
                     stats.upload_ms.append(took * 1000)
                     stats.acked.append(doc)
                     stats.pending[doc.word] = doc
@@ -149,19 +157,27 @@ def _watcher(url: str, stats: Stats, until: float, uploads_done: threading.Event
                 return
             chunk = waiting[:WORDS_PER_QUERY]
             if chunk:
+                sent = time.monotonic()  # after every 201 in chunk
                 try:
                     found = search_ids(client, url, [d.word for d in chunk])
                 except httpx.HTTPError as exc:
                     with stats.lock:
                         stats.errors[f"watcher {type(exc).__name__}"] += 1
-                    found = set()
+                    found = _Failed()
                 now = time.monotonic()
                 with stats.lock:
                     for doc in chunk:
                         if doc.doc_id in found:
                             stats.lag[doc.word] = now - (doc.acked_at or now)
+                            stats.lag_sent[doc.word] = sent - (doc.acked_at or sent)
                             stats.pending.pop(doc.word, None)
+                        elif not isinstance(found, _Failed):
+                            stats.missed_after_201 += 1
             time.sleep(WATCH_INTERVAL)
+
+
+class _Failed(set):
+    """No answer: the search neither found nor missed anything."""
 
 
 class Documents:
@@ -279,6 +295,11 @@ def run(
             "upload_ms": _dist(stats.upload_ms),
             "search_ms": _dist(stats.search_ms),
             "searchable_after_201_s": _dist(lags, scale=1, digits=2),
+            "201_to_start_of_finding_search_s": _dist(
+                list(stats.lag_sent.values()), scale=1, digits=2
+            ),
+            "missed_by_search_begun_after_201": stats.missed_after_201,
+            "201_said_not_yet_searchable": stats.not_searchable_201,
             "not_seen_by_watcher": len(stats.acked) - len(lags),
             "server_tracebacks": len(tracebacks),
         }
@@ -325,7 +346,12 @@ def main() -> None:
         print(f"  {key}: {value}")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
-    bad = summary["5xx"] or summary["lost"] or summary["server_tracebacks"]
+    bad = (
+        summary["5xx"]
+        or summary["lost"]
+        or summary["server_tracebacks"]
+        or summary["missed_by_search_begun_after_201"]
+    )
     sys.exit(1 if bad else 0)
 
 

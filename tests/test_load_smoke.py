@@ -78,9 +78,10 @@ def test_a_short_load_run_has_no_server_error_and_loses_nothing(smoke: dict) -> 
     assert smoke["tracebacks"] == [], smoke
 
 
-@pytest.mark.xfail(
-    reason="known limit (docs/reliability.md): uploads outrun the single indexing worker under "
-    "sustained load, so the 201-to-searchable lag grows past 2 s",
-)
-def test_under_load_uploads_are_searchable_within_two_seconds(smoke: dict) -> None:
+def test_under_load_a_201_means_searchable(smoke: dict) -> None:
+    """The server answers an upload once the index has it: every search begun after a 201 finds
+    the document, and the watcher's own bound (its poll and search time included) is within
+    the 2 s the issue asks for."""
+    assert smoke["201_said_not_yet_searchable"] == 0, smoke
+    assert smoke["missed_by_search_begun_after_201"] == 0, smoke
     assert smoke["searchable_after_201_s"]["max"] <= SEARCHABLE_WITHIN, smoke

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,7 +24,14 @@ from archive.models import Document, Overrides
 from archive.query_params import document_id
 from archive.web.api import document_json
 from archive.web.auth import actor
-from archive.web.uploads import from_fields, limited_stream, load_json, read_upload, save_import
+from archive.web.uploads import (
+    from_fields,
+    json_fields,
+    limited_stream,
+    load_json,
+    read_upload,
+    save_import,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +40,9 @@ log = logging.getLogger(__name__)
 IMPORT_FACTOR = 20
 # A PATCH body is a handful of metadata fields.
 MAX_PATCH_BYTES = 64 * 1024
-STATUSES_SET_BY_PATCH = ("published", "trashed")
+# Writers wait for the index in their own threads, not the pool that serves requests: 20
+# uploads waiting on one commit must not stop searches from being answered.
+INDEX_WAITERS = anyio.CapacityLimiter(1000)
 
 
 def _archive(request: Request) -> Archive:
@@ -43,9 +53,21 @@ def document_url(doc_id: int) -> str:
     return f"/documents/{doc_id}"
 
 
-def written_json(doc: Document) -> dict[str, Any]:
-    """A document as GET /api/documents/{id} shows it, plus what only writers see."""
-    return {**document_json(doc), "status": doc.status, "collections": list(doc.collections)}
+def written_json(doc: Document, indexed: bool) -> dict[str, Any]:
+    """A document as GET /api/documents/{id} shows it, plus what only writers see: its status,
+    collections, and whether a search begun after this answer finds it."""
+    return {
+        **document_json(doc),
+        "status": doc.status,
+        "collections": list(doc.collections),
+        "searchable": indexed and doc.status == "published",
+    }
+
+
+async def wait_searchable(archive: Archive) -> bool:
+    """Until the index has what was just written (at most Settings.index_wait_seconds), so a
+    search begun after the answer finds it."""
+    return await anyio.to_thread.run_sync(archive.wait_searchable, limiter=INDEX_WAITERS)
 
 
 def duplicate_json(exc: Duplicate) -> JSONResponse:
@@ -88,27 +110,6 @@ def job_json(job: jobs.Job) -> dict[str, Any]:
     }
 
 
-def edit(
-    archive: Archive, doc_id: int, overrides: Overrides, status: str | None, who: str
-) -> Document:
-    """Corrections, then a status change, in the order that keeps the audit log true.
-
-    A draft that becomes published is confirmed with its corrections in one step.
-    """
-    if status not in (None, *STATUSES_SET_BY_PATCH):
-        raise BadRequest(f"status must be one of {', '.join(STATUSES_SET_BY_PATCH)}.")
-    current = archive.document(doc_id, hidden=True).status
-    if status == "published" and current == "draft":
-        return archive.publish(doc_id, overrides, actor=who)
-    if overrides != Overrides():
-        archive.update(doc_id, overrides, actor=who)
-    if status == "trashed" and current != "trashed":
-        archive.trash(doc_id, actor=who)
-    elif status == "published" and current == "trashed":
-        archive.restore(doc_id, actor=who)
-    return archive.document(doc_id, hidden=True)
-
-
 def start_import(archive: Archive, path: Path, who: str) -> jobs.Job:
     """Record the job first (its id is the answer), then ingest in a background thread."""
     job = jobs.create(archive.catalog, "import", str(path.resolve()), who)
@@ -141,8 +142,9 @@ async def create_document(request: Request) -> Response:
         )  # fmt: skip
     except Duplicate as exc:
         return duplicate_json(exc)
+    indexed = doc.status == "published" and await wait_searchable(archive)
     headers = {"Location": f"/api/documents/{doc.id}"}
-    return JSONResponse(written_json(doc), status_code=201, headers=headers)
+    return JSONResponse(written_json(doc, indexed), status_code=201, headers=headers)
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -159,18 +161,19 @@ async def patch_document(request: Request) -> Response:
     status = record.pop("status", None)
     if "publish" in record:
         raise BadRequest('Publish with {"status": "published"}.')
-    fields = {k: v if isinstance(v, list) else [v] for k, v in record.items()}
-    overrides = from_fields(fields, strict=True).overrides
-    doc = await run_in_threadpool(
-        edit, _archive(request), doc_id, overrides, status, actor(request)
-    )
-    return JSONResponse(written_json(doc))
+    overrides = from_fields(json_fields(record), strict=True).overrides
+    archive = _archive(request)
+    doc = await run_in_threadpool(archive.edit, doc_id, overrides, status, actor=actor(request))
+    return JSONResponse(written_json(doc, await wait_searchable(archive)))
 
 
-def delete_document(request: Request) -> Response:
+async def delete_document(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
-    doc = edit(_archive(request), doc_id, Overrides(), "trashed", actor(request))
-    return JSONResponse(written_json(doc))
+    archive = _archive(request)
+    doc = await run_in_threadpool(
+        archive.edit, doc_id, Overrides(), "trashed", actor=actor(request)
+    )
+    return JSONResponse(written_json(doc, await wait_searchable(archive)))
 
 
 def job(request: Request) -> Response:

@@ -18,7 +18,7 @@ from archive.core import Archive
 from archive.errors import BadRequest, Duplicate
 from archive.models import Overrides
 from archive.query_params import document_id
-from archive.web.api_write import edit, job_json, save_and_start_import
+from archive.web.api_write import job_json, save_and_start_import, wait_searchable
 from archive.web.auth import actor, current_user
 from archive.web.uploads import read_upload
 
@@ -131,23 +131,29 @@ async def edit_form(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
     form = await _form(request)
     publish = form.get("action") == "publish"
+    archive = _archive(request)
     await run_in_threadpool(
-        edit, _archive(request), doc_id, overrides_from_form(form),
-        "published" if publish else None, actor(request),
+        archive.edit, doc_id, overrides_from_form(form),
+        "published" if publish else None, actor=actor(request),
     )  # fmt: skip
+    await wait_searchable(archive)  # so the search the archivist goes to next shows the change
     return _back(f"/documents/{doc_id}/edit?done={'published' if publish else 'saved'}")
 
 
-def trash_one(request: Request) -> Response:
+async def trash_one(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
-    _archive(request).trash(doc_id, actor=actor(request))
+    archive = _archive(request)
+    await run_in_threadpool(archive.trash, doc_id, actor=actor(request))
+    await wait_searchable(archive)
     return _back(f"/documents/{doc_id}/edit?done=trashed")
 
 
 async def restore_one(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
     form = await _form(request)
-    await run_in_threadpool(_archive(request).restore, doc_id, actor=actor(request))
+    archive = _archive(request)
+    await run_in_threadpool(archive.restore, doc_id, actor=actor(request))
+    await wait_searchable(archive)
     back = form.get("next")
     return _back(back if back in RETURN_PAGES else f"/documents/{doc_id}/edit?done=restored")
 

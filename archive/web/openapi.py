@@ -15,10 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from archive.browse_params import MAX_FACET_PAGE, MAX_MATCH_CHARS
+from archive.core import EDITABLE_STATUSES
 from archive.models import FACETS, MAX_PER_PAGE, SORTS
 from archive.query_params import FACET_PARAMS, MAX_QUERY_CHARS
 from archive.web.api import MAX_SUGGEST_CHARS
-from archive.web.api_write import STATUSES_SET_BY_PATCH
 from archive.web.uploads import LIST_FIELDS, MAX_FIELD_BYTES, TEXT_FIELDS
 
 Schema = dict[str, Any]
@@ -87,7 +87,12 @@ SCHEMAS: dict[str, Schema] = {
     }),
     "Document": obj(DOCUMENT),
     "WrittenDocument": obj(
-        {**DOCUMENT, "status": {"enum": ["draft", "published", "trashed"]}, "collections": STRINGS}
+        {
+            **DOCUMENT,
+            "status": {"enum": ["draft", "published", "trashed"]},
+            "collections": STRINGS,
+            "searchable": {"type": "boolean"},
+        }
     ),
     "Similar": obj(
         {"id": INT, "similar": array(obj({"id": INT, "title": STR, "date": nullable("string"),
@@ -111,7 +116,7 @@ SCHEMAS: dict[str, Schema] = {
          "publish": BOOL}, optional=("filename", *METADATA_NAMES)),
     "Corrections": {
         "type": "object", "additionalProperties": False,
-        "properties": {**METADATA, "status": {"enum": list(STATUSES_SET_BY_PATCH)}},
+        "properties": {**METADATA, "status": {"enum": list(EDITABLE_STATUSES)}},
     },
 }  # fmt: skip
 

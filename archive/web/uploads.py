@@ -152,9 +152,25 @@ def _json_upload(body: bytes, limit: int) -> Upload:
     data = text.encode("utf-8")
     if len(data) > limit:
         raise TooLarge(f"The text is over the limit of {limit:,} bytes.")
-    upload = from_fields({k: v if isinstance(v, list) else [v] for k, v in record.items()}, True)
+    upload = from_fields(json_fields(record), True)
     upload.data, upload.filename = data, filename
     return upload
+
+
+def json_fields(record: dict[str, Any]) -> dict[str, list[Any]]:
+    """A JSON object's fields as a form's: a list where the API's description has an array
+    (authors, tags), one value elsewhere. The other shape is a 400, as the description says."""
+    fields: dict[str, list[Any]] = {}
+    for name, value in record.items():
+        if name in LIST_FIELDS:
+            if not isinstance(value, list):
+                raise BadRequest(f'{name} must be a list of strings, such as ["{name}"].')
+            fields[name] = value
+        elif isinstance(value, list):
+            raise BadRequest(f"{name} must be one value, not a list.")
+        else:
+            fields[name] = [value]
+    return fields
 
 
 def from_fields(fields: dict[str, list[Any]], strict: bool) -> Upload:

@@ -1,0 +1,64 @@
+"""The server's indexing worker process, and the merge policies its rounds commit with."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from archive import Archive, Settings, ingest
+from archive.index_worker import settings_from_json, settings_to_json
+from archive.indexer import drain, fewest_merges, small_merges
+from archive.models import SearchQuery
+
+
+def found(archive: Archive, word: str) -> list[int]:
+    return [hit.id for hit in archive.search(SearchQuery(text=word)).hits]
+
+
+def test_settings_cross_to_the_worker_unchanged(tmp_path: Path) -> None:
+    settings = Settings(root=tmp_path, index_batch_size=7, variants_path=tmp_path / "v.txt")
+    assert settings_from_json(settings_to_json(settings)) == settings
+    assert settings_from_json(settings_to_json(Settings(root=tmp_path))).variants_path is None
+
+
+def test_a_server_indexes_in_its_worker_and_outlives_its_death(settings: Settings) -> None:
+    with Archive(settings, background=True) as archive:
+        first = archive.add(b"Beavers build dams across the creek.", "a.txt")
+        assert archive.wait_searchable(30)
+        assert found(archive, "beavers") == [first.id]
+        worker = archive._worker._proc  # noqa: SLF001 - the process this test kills
+        assert worker is not None and worker.pid != os.getpid()
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        second = archive.add(b"Otters return to the river after decades.", "b.txt")
+        # the round that finds the worker dead fails; the next starts a new worker
+        assert archive.wait_searchable(30)
+        assert found(archive, "otters") == [second.id]
+        assert archive._worker._proc.pid != worker.pid  # noqa: SLF001
+    assert worker.returncode == -signal.SIGKILL
+
+
+def test_closing_the_archive_stops_its_worker(settings: Settings) -> None:
+    archive = Archive(settings, background=True)
+    archive.add(b"Herons nest in the tall reeds.", "a.txt")
+    assert archive.wait_searchable(30)
+    worker = archive._worker._proc  # noqa: SLF001
+    archive.close()
+    assert worker is not None and worker.poll() == 0
+
+
+def test_rounds_merge_a_little_and_an_idle_merge_leaves_few_segments(settings: Settings) -> None:
+    with Archive(settings) as archive:
+        for n in range(30):  # thirty one-document rounds, as uploads arriving one by one
+            text = f"Note {n} on the migration of cranes."
+            prepared = ingest.prepare(text.encode(), f"{n}.txt", settings)
+            ingest.commit([prepared], archive.store, archive.catalog)
+            drain(archive.catalog, archive.index, 50, merge=small_merges(8))
+            assert archive.index.segment_count() <= 8  # never a pile of one-document segments
+        sizes = sorted(s.doc_count_all() for s in archive.index.ix._segments())  # noqa: SLF001
+        assert max(sizes) <= 8 + 1 and sum(sizes) == 30  # at most 8, plus the round's own
+        archive.index.write([], merge=fewest_merges(2))
+        assert archive.index.segment_count() == 2
+        archive.engine.changed()
+        assert archive.search(SearchQuery(text="cranes")).total == 30
