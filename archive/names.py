@@ -14,22 +14,36 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
+from operator import itemgetter
 
 from archive.analysis import fold, stop_words, term_language
 from archive.variants import Variants, edit_distance, name_key
 
 MAX_NAMES = 30
 MAX_RUN = 4  # words in a name
+# Distinct runs and parts analysed, kept across documents (a corpus repeats its names).
+CACHE_SIZE = 200_000
 # Runs of capitalised words joined by one space or a hyphen, found by one regex (a Python loop
 # over every word cost more than the rest of indexing). Upper-case letters of the Latin, Greek
 # and Cyrillic blocks make the class, since `re` has no \p{Lu}.
 _UPPER = re.escape("".join(ch for ch in map(chr, range(0x41, 0x530)) if ch.isupper()))
 _CAP_WORD = rf"[{_UPPER}][^\W\d_]*"
-_RUN_RE = re.compile(rf"(?<![^\W\d_]){_CAP_WORD}(?:[ \-\u00a0]{_CAP_WORD}){{0,{MAX_RUN - 1}}}")
-_JOINER_RE = re.compile(r"[ \-\u00a0]")
 # Skipped when looking back for the end of the previous sentence ("1) The", "(Kyiv").
-_BEFORE = frozenset(" \t\u00a0\"“”„«»([‘’'0123456789")
-_SENTENCE_END = frozenset(".!?:;•\n")  # the next word starts a sentence
+_BEFORE = " \t\u00a0\"“”„«»([‘’'0123456789"
+_SENTENCE_END = ".!?:;•\n"  # the next word starts a sentence
+_END, _SKIP = re.escape(_SENTENCE_END), re.escape(_BEFORE)
+# A run with the characters before it that the look-back needs: a sentence end and the skipped
+# characters after it, or the skipped characters alone (from the first of them), or nothing
+# (a run after any other non-letter). Every match starts with a character of one class, which
+# `re` finds fast, and a match never starts inside skipped characters, which keeps it linear.
+_RUN_RE = re.compile(
+    rf"[{_END}{_SKIP}{_UPPER}]"
+    rf"(?:(?<=[{_END}{_SKIP}])(?<![{_SKIP}][{_SKIP}])[{_SKIP}]*+[{_UPPER}]"
+    rf"|(?<=[{_UPPER}])(?<![^\W\d_].))"
+    rf"[^\W\d_]*(?:[ \-\u00a0]{_CAP_WORD}){{0,{MAX_RUN - 1}}}"
+)
+_JOINER_RE = re.compile(r"[ \-\u00a0]")
 # Single words with these endings are demonyms, adjectives and creeds (Ukrainian, Stalinist).
 _NOT_NAME_ENDINGS = ("ian", "ians", "ean", "eans", "ese", "ish", "ist", "ists", "ism")
 # Curated names weigh double when choosing the top names: an archivist listed them.
@@ -44,6 +58,8 @@ _CALENDAR = frozenset(
 
 _WORDS_RE = re.compile(r"\b[^\W\d_]+\b")
 
+Part = tuple[tuple[str, ...], bool]  # words, starts a sentence
+
 
 def _is_capitalised(word: str) -> bool:
     return word[0].isupper() and (len(word) == 1 or not word[1:].isupper() or _is_acronym(word))
@@ -53,23 +69,35 @@ def _is_acronym(word: str) -> bool:
     return 2 <= len(word) <= 6 and word.isupper()
 
 
-def _runs(text: str) -> Iterable[tuple[list[str], bool]]:
-    """(capitalised words, starts a sentence) for each run of capitalised words in text."""
-    for m in _RUN_RE.finditer(text):
-        j = m.start() - 1
-        while j >= 0 and text[j] in _BEFORE:
-            j -= 1
-        initial = j < 0 or text[j] in _SENTENCE_END
-        run: list[str] = []
-        for word in _JOINER_RE.split(m.group()):
-            if _is_capitalised(word):  # not a shouted word (PARTISANS)
-                run.append(word)
-                continue
-            if run:
-                yield run, initial
-            run, initial = [], False
+@lru_cache(maxsize=32)
+def _stops(lang: str) -> frozenset[str]:
+    return stop_words(term_language(lang)) | stop_words("en")
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _parts(match: str, variants: Variants, stops: frozenset[str]) -> tuple[Part, ...]:
+    """The parts of one run as `_RUN_RE` matched it: split at shouted words (PARTISANS), around
+    the known names it holds and at stop words."""
+    text = match.lstrip(_SENTENCE_END + _BEFORE)
+    initial = len(text) < len(match) and match[0] in _SENTENCE_END
+    out: list[Part] = []
+    run: list[str] = []
+    for word in _JOINER_RE.split(text):
+        if _is_capitalised(word):
+            run.append(word)
+            continue
         if run:
-            yield run, initial
+            out.extend(_split_known(tuple(run), initial, variants, stops))
+        run, initial = [], False
+    if run:
+        out.extend(_split_known(tuple(run), initial, variants, stops))
+    return tuple(out)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _describe(words: tuple[str, ...], variants: Variants) -> tuple[tuple[str, ...], str | None]:
+    """A name's key (its words' cross-script keys) and its canonical spelling if it is known."""
+    return tuple(name_key(w) or fold(w) for w in words), variants.canonical(words)
 
 
 def extract(
@@ -85,52 +113,59 @@ def extract(
         if _shouting(found):
             continue
         texts.append(t)
-        lowercase.update(w for w in found if w.islower())
-    stops = stop_words(term_language(lang)) | stop_words("en")
+        lowercase.update(filter(str.islower, found))
+    stops = _stops(lang)
     counts: Counter[tuple[str, ...]] = Counter()  # key -> mentions
     spellings: dict[tuple[str, ...], Counter[str]] = {}
     known: dict[tuple[str, ...], str] = {}
     seen_inside: set[tuple[str, ...]] = set()  # single words seen not starting a sentence
 
-    def add(words: list[str], initial: bool) -> None:
-        # a run's first word may be a common word starting a sentence ("After Bakhmut"); inside
-        # a longer name common words belong to it ("Yellow Ribbon Movement", "Wall Street")
-        while words and (
-            words[0].lower() in stops
-            or ((initial or len(words) == 1) and _common(words[0], stops, lowercase))
-        ):
-            words, initial = words[1:], False
-        while words and words[-1].lower() in stops:
-            words = words[:-1]
-        if not words:
-            return
-        key = tuple(name_key(w) or fold(w) for w in words)
-        canonical = variants.canonical(tuple(words))
-        if canonical:
-            known[key] = canonical
-        counts[key] += 1
-        spellings.setdefault(key, Counter())[" ".join(words)] += 1
-        if not initial or len(words) > 1 or _is_acronym(words[0]):
-            seen_inside.add(key)
-
-    for text in texts:
-        for run, initial in _runs(text):
-            for part, part_initial in _split_known(run, initial, variants, stops):
-                add(part, part_initial)
+    # A document repeats its names: each distinct run is analysed once, in the order of its first
+    # mention (so that ties and near-misses resolve as they would mention by mention). A line
+    # break before the first text makes a run at its very start begin a sentence.
+    runs = Counter(_RUN_RE.findall("\n" + "\n".join(texts)))
+    for match, n in runs.items():
+        for words, initial in _parts(match, variants, stops):
+            # a run's first word may be a common word starting a sentence ("After Bakhmut");
+            # inside a longer name common words belong to it ("Yellow Ribbon Movement")
+            while words and (
+                words[0].lower() in stops
+                or ((initial or len(words) == 1) and _common(words[0], stops, lowercase))
+            ):
+                words, initial = words[1:], False
+            while words and words[-1].lower() in stops:
+                words = words[:-1]
+            if not words:
+                continue
+            key, canonical = _describe(words, variants)
+            if canonical:
+                known[key] = canonical
+            counts[key] += n
+            spelled = spellings.get(key)
+            if spelled is None:
+                spelled = spellings[key] = Counter()
+            spelled[" ".join(words)] += n
+            if not initial or len(words) > 1 or _is_acronym(words[0]):
+                seen_inside.add(key)
 
     merged: Counter[str] = Counter()
     for key, n in counts.items():
         if key not in known:
-            if key not in seen_inside or _not_a_name(key, spellings[key]):
+            if key not in seen_inside or _not_a_name(key, _most(spellings[key])):
                 continue
             if len(key) > 1 and (key[-1],) in counts:
                 key = (key[-1],)  # "Vladimir Putin" counts for "Putin"
             else:
                 key = _near_known(key, known) or key  # "Prgozhin": a slip of "Prigozhin"
-        name = known.get(key) or spellings[key].most_common(1)[0][0]
+        name = known.get(key) or _most(spellings[key])
         merged[name] += n * (KNOWN_WEIGHT if key in known else 1)
     ordered = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
     return [name for name, _ in ordered[:limit]]
+
+
+def _most(spellings: Counter[str]) -> str:
+    """The most frequent spelling, the first written of equals (as Counter.most_common)."""
+    return max(spellings.items(), key=itemgetter(1))[0]
 
 
 def _common(word: str, stops: frozenset[str], lowercase: set[str]) -> bool:
@@ -144,26 +179,36 @@ def _common(word: str, stops: frozenset[str], lowercase: set[str]) -> bool:
     )
 
 
-def _not_a_name(key: tuple[str, ...], spellings: Counter[str]) -> bool:
-    word = spellings.most_common(1)[0][0]
+def _not_a_name(key: tuple[str, ...], word: str) -> bool:
     return len(key) == 1 and not _is_acronym(word) and word.lower().endswith(_NOT_NAME_ENDINGS)
 
 
 def _near_known(key: tuple[str, ...], known: dict[tuple[str, ...], str]) -> tuple[str, ...] | None:
     if len(key) != 1 or len(key[0]) < 6:
         return None
-    return next((k for k in known if len(k) == 1 and edit_distance(k[0], key[0]) == 1), None)
+    word = key[0]
+    return next(
+        (
+            k
+            for k in known
+            # one edit changes the length by one at most: most pairs need no distance
+            if len(k) == 1 and abs(len(k[0]) - len(word)) <= 1 and edit_distance(k[0], word) == 1
+        ),
+        None,
+    )
 
 
 def _shouting(found: list[str]) -> bool:
     """A block mostly in capitals (given its words): its words are not acronyms."""
+    if sum(map(str.isupper, found)) < 3:  # most blocks: too few to be most of four or more
+        return False
     words = [w for w in found if len(w) > 1]
     return len(words) >= 4 and sum(w.isupper() for w in words) * 2 > len(words)
 
 
 def _split_known(
-    run: list[str], initial: bool, variants: Variants, stops: frozenset[str]
-) -> Iterable[tuple[list[str], bool]]:
+    run: tuple[str, ...], initial: bool, variants: Variants, stops: frozenset[str]
+) -> Iterable[tuple[tuple[str, ...], bool]]:
     """A run cut around the known names it holds (longest first), and at stop words."""
     i = start = 0
     while i < len(run):
@@ -172,7 +217,7 @@ def _split_known(
         for n in range(
             min(variants.longest, len(run) - i) if first in variants.starts else 0, 0, -1
         ):
-            if variants.canonical(tuple(run[i : i + n])):
+            if variants.canonical(run[i : i + n]):
                 found = n
                 break
         if found or run[i].lower() in stops:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from archive.analysis import fold
@@ -80,6 +80,7 @@ def name_key(word: str) -> str:
     return latin if len(latin) >= MIN_KEY else ""
 
 
+@lru_cache(maxsize=200_000)  # a corpus repeats its names; this runs for each capitalised word
 def alias_term(word: str) -> str | None:
     """The index term that lets a word be found from the other script: "c:key" or "l:key"."""
     kind = script(word)
@@ -106,9 +107,12 @@ def phrase_key(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name_key(w) or fold(w) for w in words)
 
 
-@dataclass
+@dataclass(eq=False)
 class Variants:
-    """The spellings of each name, looked up by the keys of their words."""
+    """The spellings of each name, looked up by the keys of their words.
+
+    Compared and hashed by identity, so that memo caches can key on the variants in use.
+    """
 
     lines: list[tuple[str, ...]] = field(default_factory=list)
     digest: str = "none"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 from archive import Archive, Settings
 from archive.errors import BadQuery
 from archive.models import SearchQuery
-from archive.variants import edit_distance, name_key
+from archive.names import extract
+from archive.variants import edit_distance, load, name_key
 from tests.conftest import sample_path
 
 RECORDS = [
@@ -152,3 +154,32 @@ def test_a_query_gets_only_a_few_fuzzy_lookups(archive):
             archive.add(f"Notes on {word[:-1]}z, copy {copy}.".encode(), f"common-{n}-{copy}.txt")
     page = archive.search(SearchQuery(text=" OR ".join(rare), per_page=100))
     assert page.total == len(rare) + 2 * FUZZY_WORDS_PER_QUERY
+
+
+def test_runs_at_sentence_starts_and_after_skipped_characters() -> None:
+    variants = load()
+    # a common word capitalised at a sentence start is not a name, even after "1) " or quotes;
+    # mid-sentence after a parenthesis or digits the run stands as written
+    blocks = [
+        "After talks in Geneva, Lavrov left. Talks resumed.",
+        '1) Talks with Lavrov. "Talks ended," he said (Geneva 2) Lavrov said.',
+        "talks went on",
+    ]
+    assert extract(blocks, "en", variants) == ["Lavrov", "Geneva"]
+    # the first word of a block starts a sentence; a single word only seen there is no name
+    assert extract(["Zorvania was shelled again"], "en", variants) == []
+    assert extract(["Shelling of Zorvania again"], "en", variants) == ["Zorvania"]
+
+
+def test_repeated_mentions_count_once_each_whatever_their_context() -> None:
+    variants = load()
+    text = " ".join(["Wagner said.", "Then Wagner left.", "(Wagner)", "Bakhmut fell; Wagner won."])
+    assert extract([text, "Wagner again and Bakhmut"], "en", variants) == ["Wagner", "Bakhmut"]
+
+
+def test_blocks_of_digits_quotes_and_capitals_take_linear_time() -> None:
+    """A match never starts inside skipped characters: hostile text is not quadratic."""
+    started = time.perf_counter()
+    for text in ("1 " * 100_000, '("' * 100_000, ". " * 100_000, "Ab " * 60_000):
+        extract([text], "en", load())
+    assert time.perf_counter() - started < 5
