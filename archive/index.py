@@ -41,7 +41,11 @@ ALIAS_FIELD = "alias"
 
 
 class LanguageAnalyzer(Analyzer):
-    """Analyses "lang<US>text" with that language's rules (see archive.analysis)."""
+    """Analyses "lang<US>text" with that language's rules (see archive.analysis).
+
+    Character offsets count from the start of the whole value, tag included, as Whoosh's
+    highlighter expects when it slices the value it was given.
+    """
 
     def __call__(  # type: ignore[override]
         self,
@@ -54,7 +58,9 @@ class LanguageAnalyzer(Analyzer):
         **kwargs: object,
     ) -> Iterator[Token]:
         lang, sep, text = value.partition(LANG_SEP)
-        if not sep:
+        if sep:
+            start_char += len(lang) + len(sep)  # the text starts after the tag
+        else:
             lang, text = UNKNOWN, value
         token = Token(positions=positions, chars=chars, mode=mode, **kwargs)
         token.stopped = False

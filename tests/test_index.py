@@ -1,0 +1,65 @@
+"""The index's analysis and fields: character offsets, and what a document becomes in Whoosh."""
+
+from __future__ import annotations
+
+from whoosh.highlight import ContextFragmenter, UppercaseFormatter, highlight
+
+from archive.index import ALIAS_FIELD, LANG_SEP, VALUE_SEP, LanguageAnalyzer, document_fields
+from archive.models import Block, Document, Metadata
+from archive.variants import alias_term, load
+
+
+def offsets(value: str, start_char: int = 0) -> list[tuple[str, str]]:
+    """(term, the characters its offsets cover) for each token of value."""
+    tokens = LanguageAnalyzer()(value, positions=True, chars=True, start_char=start_char)
+    return [(t.text, value[t.startchar - start_char : t.endchar - start_char]) for t in tokens]
+
+
+def test_offsets_count_from_the_start_of_the_tagged_value() -> None:
+    value = "en" + LANG_SEP + "The Kremlin said, then Kyiv replied."
+    assert offsets(value) == [
+        ("en:kremlin", "Kremlin"),
+        ("en:said", "said"),
+        ("en:kyiv", "Kyiv"),
+        ("en:repli", "replied"),
+    ]
+    assert offsets(value, start_char=100) == offsets(value)  # a field's later value
+    assert offsets("Kyiv replied") == [("xx:kyiv", "Kyiv"), ("xx:replied", "replied")]  # no tag
+
+
+def test_the_stock_highlighter_marks_the_word_itself() -> None:
+    value = "uk" + LANG_SEP + "Ракети влучили в Київ вночі."
+    marked = highlight(
+        value, {"uk:київ"}, LanguageAnalyzer(), ContextFragmenter(), UppercaseFormatter()
+    )
+    assert "КИЇВ" in marked and "Ракети влучили в КИЇВ вночі" in marked
+
+
+def document(title: str, blocks: list[Block], language: str = "en") -> Document:
+    return Document(
+        id=7, sha256="", filename="", format="txt", size=0, added_at="",
+        metadata=Metadata(title=title, authors=("Ann Lee",), language=language, tags=("War",)),
+        blocks=tuple(blocks),
+    )  # fmt: skip
+
+
+def test_spelling_and_alias_fields_take_the_capitalised_words() -> None:
+    doc = document(
+        "Shelling near Bakhmut",
+        [
+            Block("heading", "Wagner in Soledar", 2),
+            Block("paragraph", "Prigozhin said the Wagner Group took Бахмут; the army denied it."),
+            Block("paragraph", "Officials in Kyiv were silent."),
+        ],
+    )
+    fields = document_fields(doc, load())
+    spell = str(fields["spell"]).split(LANG_SEP, 1)[1].split("\n")
+    assert spell[:4] == ["Shelling near Bakhmut", "Wagner in Soledar", "Ann Lee", "War"]
+    # of the body, only its capitalised words: names, mostly
+    assert spell[4] == "Prigozhin Wagner Group Бахмут Officials Kyiv"
+    words = "Shelling Bakhmut Wagner Soledar Prigozhin Wagner Group Бахмут Officials Kyiv".split()
+    expected = [t for t in map(alias_term, words) if t]
+    assert str(fields[ALIAS_FIELD]).split(VALUE_SEP) == expected
+    assert alias_term("Бахмут") == "c:bagmut" and alias_term("Bakhmut") == "l:bagmut"
+    names = str(fields["names"]).split(VALUE_SEP)
+    assert "Bakhmut" in names and "Prigozhin" in names and "Wagner" in names
