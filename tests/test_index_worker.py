@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+from whoosh import index as whoosh_index
 
 from archive import Archive, Settings, ingest
 from archive.index_worker import settings_from_json, settings_to_json
@@ -62,3 +67,56 @@ def test_rounds_merge_a_little_and_an_idle_merge_leaves_few_segments(settings: S
         assert archive.index.segment_count() == 2
         archive.engine.changed()
         assert archive.search(SearchQuery(text="cranes")).total == 30
+
+
+SERVER = """
+import sys, time
+from pathlib import Path
+from archive import Archive, Settings
+archive = Archive(Settings(root=Path(sys.argv[1])), background=True)
+archive.add(b"Storks return to the chimneys of the village.", "a.txt")
+assert archive.wait_searchable(30)
+print(archive._worker._proc.pid, flush=True)
+sys.stdin.readline()
+archive.add(b"Cranes winter in the marshes of the south.", "b.txt")
+print("added", flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_worker_dies_with_a_killed_server_even_inside_a_round(tmp_path: Path) -> None:
+    """No writer outlives its server: killed while its worker waits for the index's write lock
+    (held here), the worker goes too, rather than writing after a new server has started."""
+    root = tmp_path / "archive"
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    held = None
+    try:
+        assert server.stdin is not None and server.stdout is not None
+        worker = int(server.stdout.readline())
+        held = whoosh_index.open_dir(str(Settings(root=root).index_dir)).writer()
+        server.stdin.write(b"go\n")
+        server.stdin.flush()
+        assert server.stdout.readline() == b"added\n"
+        time.sleep(0.5)  # the worker's round is now waiting for the lock held above
+        assert _alive(worker)
+        server.kill()
+        server.wait(10)
+        deadline = time.monotonic() + 5
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker)
+    finally:
+        server.kill()
+        if held is not None:
+            held.cancel()
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (the worker is the killed server's child, reaped by init)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0]
+    except OSError:
+        return False
+    return state != "Z"
