@@ -21,6 +21,7 @@ MAX_SNIPPETS = 3
 MAX_CANDIDATES = 40
 
 Span = tuple[int, int]
+_SEPARATOR = "\x00"
 # character -> its fold, or None where folding it alone could differ from folding it in text
 _FOLDED: dict[str, str | None] = {}
 
@@ -70,13 +71,15 @@ class Highlighter:
             self._by_lang[lang] = cached
         return cached
 
-    def spans(self, text: str, lang: str) -> list[Span]:
+    def spans(self, text: str, lang: str, folded: str | None = None) -> list[Span]:
+        """The matches in text; folded is _fold(text) where the caller has it (_fold_blocks)."""
         lang = term_language(lang)
         terms, roots = self._terms(lang)
         aliases = self.aliases  # names in the other script: no cheap substring test for them
         if not roots and not aliases:
             return []
-        folded = _fold(text)
+        if folded is None:
+            folded = _fold(text)
         if aliases and self._cyrillic_aliases and not _CYRILLIC_RE.search(folded):
             aliases = frozenset()  # ...but a Cyrillic name needs a Cyrillic letter
         if not aliases and not any(r in folded for r in roots):
@@ -102,8 +105,9 @@ class Highlighter:
         scored: list[tuple[int, int, int, list[Span]]] = []
         if not self.empty:
             examined = 0
+            folded = _fold_blocks(doc.blocks)
             for i, block in enumerate(doc.blocks):
-                spans = self.spans(block.text, lang)
+                spans = self.spans(block.text, lang, folded[i])
                 if not spans:
                     continue
                 distinct = len({_fold(block.text[a:b]) for a, b in spans})
@@ -124,8 +128,9 @@ class Highlighter:
         outline: list[tuple[int, int, str]] = []
         heading = ""
         counter = 0
+        folded = _fold_blocks(doc.blocks) if not self.empty else [""] * len(doc.blocks)
         for i, block in enumerate(doc.blocks):
-            spans = [] if self.empty else self.spans(block.text, lang)
+            spans = [] if self.empty else self.spans(block.text, lang, folded[i])
             html = mark(block.text, spans, first_id=counter)
             counter += len(spans)
             rendered.append(RenderedBlock(block.kind, block.level, html, len(spans)))
@@ -151,22 +156,43 @@ def _fold(text: str) -> str:
     lowered = text.lower()
     if lowered.isascii():
         return lowered
-    table: dict[int, str] = {}
+    changed: list[tuple[str, str]] = []
     for ch in set(lowered):
         if ch < "\x80":
             continue
-        if ch not in _FOLDED:
-            alone = ch.lower() == ch and not unicodedata.combining(
-                unicodedata.normalize("NFD", ch)[0]
-            )
-            _FOLDED[ch] = fold(ch) if alone else None
-        folded = _FOLDED[ch]
+        folded = _FOLDED.get(ch, "")
+        if folded == "":
+            folded = _FOLDED[ch] = _fold_alone(ch)
         if folded is None:
             return fold(text)
         if folded != ch:
-            table[ord(ch)] = folded
-    out = lowered.translate(table) if table else lowered
-    return out if unicodedata.is_normalized("NFC", out) else fold(text)
+            changed.append((ch, folded))
+    # one replace per changed character (fast on long text, unlike translate's lookup per
+    # character); a result never holds a character that changes, so order does not matter
+    for ch, folded in changed:
+        lowered = lowered.replace(ch, folded)
+    return lowered if unicodedata.is_normalized("NFC", lowered) else fold(text)
+
+
+def _fold_alone(ch: str) -> str | None:
+    """fold(ch) where that is what ch folds to in any text, else None."""
+    if ch.lower() != ch or unicodedata.combining(unicodedata.normalize("NFD", ch)[0]):
+        return None
+    folded = fold(ch)
+    return folded if all(fold(c) == c for c in folded) else None
+
+
+def _fold_blocks(blocks: tuple[Block, ...]) -> list[str]:
+    """_fold of each block's text, folded in one pass: a hit may have a thousand short blocks
+    (a transcript's lines). Joined by a character that no block holds, which folds to itself
+    and neither composes nor changes case with its neighbours, the blocks fold each as alone."""
+    texts = [b.text for b in blocks]
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) == len(texts) - 1:
+        parts = _fold(joined).split(_SEPARATOR)
+        if len(parts) == len(texts):
+            return parts
+    return [_fold(t) for t in texts]
 
 
 def mark(text: str, spans: list[Span], first_id: int | None = None) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from archive.analysis import fold
-from archive.highlight import Highlighter, Marks, _fold
+from archive.highlight import Highlighter, Marks, _fold, _fold_blocks
+from archive.models import Block
 from archive.query_syntax import parse
 from archive.variants import cross_script_term
 
@@ -29,6 +30,14 @@ def test_fold_is_analysis_fold(text: str) -> None:
     assert _fold(text) == fold(text)
     for word in text.split():
         assert _fold(word) == fold(word)
+
+
+def test_blocks_fold_together_as_each_alone() -> None:
+    texts = [*TEXTS, "ΟΔΟΣ", "Σ at the start", "a \x00 separator inside", "", "ΣΟΦΟΣ"]
+    blocks = tuple(Block("paragraph", t) for t in texts)
+    assert _fold_blocks(blocks) == [fold(t) for t in texts]
+    assert _fold_blocks(blocks[:3]) == [fold(t) for t in texts[:3]]  # without the separator
+    assert _fold_blocks(()) == []
 
 
 def test_cyrillic_names_are_marked_where_a_cyrillic_letter_is() -> None:
