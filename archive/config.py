@@ -53,6 +53,11 @@ class Settings:
         return self.uploads_dir / "catalog.sqlite3"
 
     @property
+    def jobs_dir(self) -> Path:
+        """A lock file per running import job (archive.jobs.running)."""
+        return self.uploads_dir / "jobs"
+
+    @property
     def index_dir(self) -> Path:
         return self.root / "index"
 

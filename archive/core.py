@@ -57,6 +57,7 @@ class Archive:
         self.store.clean_partials()
         self.catalog = Catalog(settings.catalog_path)
         self.swept = integrity.sweep_at_start(self)
+        jobs.interrupt_orphans(self.catalog, settings.jobs_dir)
         self.accounts = Accounts(self.catalog, settings)
         self.index = Index(settings)
         self.engine = SearchEngine(self.index, self.catalog.get_many)
@@ -171,27 +172,28 @@ class Archive:
         size = 0
         seen = 0
         counts = [job.added if previous else 0, job.duplicates if previous else 0]
-        try:
-            items = ingest.iter_items(paths, self.settings, overrides, skip=skip)
-            for seen, item in enumerate(items, skip + 1):
-                if item.prepared is None:
-                    failed.append((item.name, item.error or "refused"))
-                else:
-                    batch.append(item.prepared)
-                    size += len(item.prepared.data)
-                if len(batch) >= self.settings.index_batch_size or size >= BATCH_BYTES:
-                    self._commit_batch(batch, report, counts, actor)
-                    jobs.progress(self.catalog, job.id, seen, *counts, failed)
-                    report.failed.extend(failed)
-                    batch, failed, size = [], [], 0
-                if progress:
-                    progress(seen - skip, None, item.name)
-            self._commit_batch(batch, report, counts, actor)
-            report.failed.extend(failed)
-            jobs.progress(self.catalog, job.id, max(seen, skip), *counts, failed, seen, "done")
-        except BaseException as exc:
-            jobs.interrupt(self.catalog, job.id, f"{type(exc).__name__}: {exc}")
-            raise
+        with jobs.running(self.settings.jobs_dir, job.id):
+            try:
+                items = ingest.iter_items(paths, self.settings, overrides, skip=skip)
+                for seen, item in enumerate(items, skip + 1):
+                    if item.prepared is None:
+                        failed.append((item.name, item.error or "refused"))
+                    else:
+                        batch.append(item.prepared)
+                        size += len(item.prepared.data)
+                    if len(batch) >= self.settings.index_batch_size or size >= BATCH_BYTES:
+                        self._commit_batch(batch, report, counts, actor)
+                        jobs.progress(self.catalog, job.id, seen, *counts, failed)
+                        report.failed.extend(failed)
+                        batch, failed, size = [], [], 0
+                    if progress:
+                        progress(seen - skip, None, item.name)
+                self._commit_batch(batch, report, counts, actor)
+                report.failed.extend(failed)
+                jobs.progress(self.catalog, job.id, max(seen, skip), *counts, failed, seen, "done")
+            except BaseException as exc:
+                jobs.interrupt(self.catalog, job.id, f"{type(exc).__name__}: {exc}")
+                raise
         report.job_id = job.id
         report.resumed_after = skip
         return report

@@ -3,15 +3,25 @@ resumed run all read the same figures."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from archive.catalog import Catalog
-from archive.errors import NotFound
+from archive.errors import BadRequest, NotFound
 
 # A job keeps the first reasons for failures; the count says how many there were.
 MAX_ERRORS = 200
+LOCK_WAIT_SECONDS = 2.0
+ORPHAN_MESSAGE = (
+    "Stopped when the process running it ended (a restart or a crash). Every batch before that"
+    " is stored; import the same file again to resume after it."
+)
 
 
 @dataclass(frozen=True)
@@ -120,10 +130,46 @@ def interrupt(catalog: Catalog, job_id: int, message: str) -> None:
         )
 
 
-def mark_interrupted(catalog: Catalog) -> int:
-    """At start: jobs left running by a process that died are interrupted (and resumable)."""
-    with catalog.transaction() as conn:
-        return conn.execute(
-            "UPDATE jobs SET state = 'interrupted', updated_at = ? WHERE state = 'running'",
-            (_now(),),
-        ).rowcount
+@contextmanager
+def running(folder: Path, job_id: int) -> Iterator[None]:
+    """Held by the process that runs the job, for as long as it runs it: a "running" job whose
+    lock nobody holds was left by a process that died (see interrupt_orphans).
+
+    Raises BadRequest if another process is running this job (a resume started twice)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{job_id}.lock"
+    with path.open("a") as handle:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS  # a sweep holds it for an instant
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise BadRequest(
+                        f"Import job {job_id} is running in another process."
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)  # while still held: a sweep never sees a stale lock
+
+
+def interrupt_orphans(catalog: Catalog, folder: Path) -> int:
+    """At start: jobs still "running" whose process is gone (a restart, a crash, a kill) are
+    marked interrupted, so the browser stops showing them as live; a new run resumes them."""
+    rows = catalog.query("SELECT id FROM jobs WHERE state = 'running'")
+    orphans = 0
+    for (job_id,) in rows:
+        path = folder / f"{job_id}.lock"
+        folder.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # alive in another process
+            interrupt(catalog, job_id, ORPHAN_MESSAGE)
+            path.unlink(missing_ok=True)
+            orphans += 1
+    return orphans

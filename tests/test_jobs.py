@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import zipfile
 
 import pytest
 
 from archive import Archive
+from archive.errors import BadRequest
 from archive.models import SearchQuery
 
 from .conftest import corpus_records, sample_path
@@ -93,3 +96,50 @@ def test_background_indexing_makes_uploads_searchable(settings):
             assert time.monotonic() < deadline, "not searchable within 5 s"
             time.sleep(0.05)
         assert archive.search(SearchQuery(text="Bakhmut")).hits[0].id == doc.id
+
+
+IMPORTER = """
+import sys
+from pathlib import Path
+from archive import Archive, Settings
+archive = Archive(Settings(root=Path(sys.argv[1])))
+def stop_here(done, total, name):
+    if done == 3:
+        print("importing", flush=True)
+        sys.stdin.readline()  # killed while waiting here
+archive.ingest_paths([Path(sys.argv[2])], progress=stop_here)
+"""
+
+
+def test_a_job_whose_process_died_is_marked_interrupted_at_the_next_start(settings, tmp_path):
+    """An import cut off by a kill or a restart (no exception to record it) does not stay
+    "running" forever; one that is really running in another process is left alone."""
+    sources = [tmp_path / "first.jsonl", tmp_path / "second.jsonl"]
+    records = corpus_records(4)
+    write_jsonl(sources[0], records[:4])
+    write_jsonl(sources[1], records[4:8])
+    Archive(settings).close()
+    importers = [
+        subprocess.Popen(
+            [sys.executable, "-c", IMPORTER, str(settings.root), str(source)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        for source in sources
+    ]
+    try:
+        for importer in importers:
+            assert importer.stdout.readline() == b"importing\n"
+        importers[0].kill()
+        importers[0].wait(10)
+        with Archive(settings) as archive:
+            jobs = {job.id: job for job in archive.recent_jobs()}
+            assert sorted(job.state for job in jobs.values()) == ["interrupted", "running"]
+            [dead] = [job for job in jobs.values() if job.state == "interrupted"]
+            assert "process running it ended" in dead.message
+            # the live one cannot be resumed a second time beside itself
+            with pytest.raises(BadRequest, match="running in another process"):
+                archive.ingest_paths([sources[1]])
+    finally:
+        for importer in importers:
+            importer.kill()
