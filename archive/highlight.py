@@ -6,7 +6,9 @@ what matched. Every piece of text is escaped before our own <mark> tags go aroun
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
 
@@ -54,6 +56,7 @@ class Highlighter:
         self._by_lang: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
         # a Latin query word's names in Cyrillic ("c:" terms), as archive.variants.script sees
         self._cyrillic_aliases = all(a.startswith("c:") for a in self.aliases)
+        self._patterns: dict[str, re.Pattern[str] | None] = {}  # any root, by language
 
     @property
     def empty(self) -> bool:
@@ -99,6 +102,22 @@ class Highlighter:
                 out.append((m.start(), m.end()))
         return out
 
+    def _candidates(self, folded: list[str], lang: str) -> Iterable[int]:
+        """The blocks (by their folded texts) where spans() may find something: spans() tests
+        the same, one block at a time, but a hit may have a thousand blocks."""
+        _, roots = self._terms(term_language(lang))
+        if self.aliases and not self._cyrillic_aliases:
+            return range(len(folded))
+        found = self._patterns.get(lang)
+        if found is None:
+            options = [re.escape(r) for r in roots]
+            if self.aliases:
+                options.append(_CYRILLIC_RE.pattern)
+            found = self._patterns[lang] = re.compile("|".join(options)) if options else None
+        if found is None:
+            return ()
+        return [i for i, text in enumerate(folded) if found.search(text)]
+
     def snippets(self, doc: Document, limit: int = MAX_SNIPPETS) -> tuple[str, ...]:
         """Up to `limit` snippets from the best-matching blocks; the opening text if none match."""
         lang = doc.metadata.language
@@ -106,7 +125,8 @@ class Highlighter:
         if not self.empty:
             examined = 0
             folded = _fold_blocks(doc.blocks)
-            for i, block in enumerate(doc.blocks):
+            for i in self._candidates(folded, lang):
+                block = doc.blocks[i]
                 spans = self.spans(block.text, lang, folded[i])
                 if not spans:
                     continue
