@@ -18,9 +18,11 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from archive.errors import NotFound
 
@@ -45,6 +47,9 @@ _SHA = re.compile(r"[0-9a-f]{64}")
 _EXT = re.compile(r"[a-z0-9]{1,8}")
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _NAME = re.compile(r"([0-9a-f]{64})\.([a-z0-9]{1,8})")
+# Files and folders of a batch fsync'd at once (put_many).
+SYNC_THREADS = 8
+T = TypeVar("T")
 
 
 def extension_for(format: str) -> str:
@@ -78,6 +83,18 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _in_parallel(work: Callable[[T], object], items: Sequence[T]) -> None:
+    """work(item) for every item on SYNC_THREADS threads (fsync releases the GIL); the first
+    failure is raised once every item has finished."""
+    if len(items) < 2:
+        for item in items:
+            work(item)
+        return
+    with ThreadPoolExecutor(min(SYNC_THREADS, len(items))) as pool:
+        for _ in pool.map(work, items):
+            pass
 
 
 class Store:
@@ -139,19 +156,19 @@ class Store:
     def put_many(self, items: Sequence[tuple[bytes, str]]) -> list[str]:
         """Like ``put`` for a batch, fsyncing each touched folder once at the end.
 
-        Nothing is durable until this returns: acknowledge the batch only afterwards.
+        Nothing is durable until this returns: acknowledge the batch only afterwards. The files
+        are written and fsync'd by a few threads at once, then the folders likewise: each file
+        is still renamed only after its own fsync, but the disk flushes overlap instead of
+        queueing one behind the other (most of a batch's time was waiting on them).
         """
         for _, ext in items:
             _check_ext(ext)  # refused before anything is written
+        shas = [hashlib.sha256(data).hexdigest() for data, _ in items]
+        distinct = {(sha, ext): data for sha, (data, ext) in zip(shas, items, strict=True)}
         dirty: set[Path] = set()
-        shas: list[str] = []
         with self._lock():
-            for data, ext in items:
-                sha = hashlib.sha256(data).hexdigest()
-                self._write(sha, ext, data, dirty)
-                shas.append(sha)
-        for folder in sorted(dirty):
-            _fsync_dir(folder)
+            _in_parallel(lambda key: self._write(*key, distinct[key], dirty), list(distinct))
+        _in_parallel(_fsync_dir, sorted(dirty))
         return shas
 
     def _write(self, sha: str, ext: str, data: bytes, dirty: set[Path]) -> None:
