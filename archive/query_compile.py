@@ -13,7 +13,7 @@ facet, built at index time, does: archive.index records the file's hash).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from weakref import WeakKeyDictionary
 
@@ -63,6 +63,7 @@ FUZZY_FIELDS = ("title", "body")
 # this many, so a query of many rare words cannot hold the searcher for seconds.
 FUZZY_WORDS_PER_QUERY = 3
 EXPANDED_FIELDS = (None, "title", "headings", "body")
+DATE_FIELD = "date_desc"  # what date:[a TO b] searches
 
 
 class ArchiveBM25(BM25F):
@@ -121,12 +122,19 @@ def compile_node(node: Node, searcher: Searcher, fuzzy: bool = True) -> wq.Query
     return compiled
 
 
-def matched_docs(searcher: Searcher, query: wq.Query, live: AbstractSet[int]) -> set[int]:
-    """The live documents (searcher-wide numbers) a compiled query matches.
+def matched_docs(
+    searcher: Searcher,
+    query: wq.Query,
+    live: AbstractSet[int],
+    dates: Sequence[int] | None = None,
+) -> set[int]:
+    """The live documents (searcher-wide numbers) a compiled query matches; dates, each
+    document's date_desc value by number (archive.facet_cache), answers date ranges.
 
     Words and their alternatives are unions of posting lists: read as sets, one list at a
     time, and combined by set operations in C, they cost a fraction of walking Whoosh's tree
-    of matchers document by document. Phrases and ranges are left to Whoosh."""
+    of matchers document by document. A date range compares the dates (Whoosh walks the
+    range's many trie terms); phrases are left to Whoosh."""
     leaves = searcher.reader().leaf_readers()
 
     def docs(q: wq.Query) -> set[int]:
@@ -151,11 +159,18 @@ def matched_docs(searcher: Searcher, query: wq.Query, live: AbstractSet[int]) ->
             return parts[0].intersection(*parts[1:])
         if kind is wq.Not:
             return set(live) - docs(q.query)
+        if kind is wq.NumericRange and q.fieldname == DATE_FIELD and _closed(q) and dates:
+            lo, hi = q.start, q.end
+            return {d for d in live if lo <= dates[d] <= hi}
         return set(searcher.docs_for_query(q))
 
     found = docs(matching(query))
     found &= live  # posting lists still hold deleted documents
     return found
+
+
+def _closed(q: wq.NumericRange) -> bool:
+    return not (q.startexcl or q.endexcl or q.start is None or q.end is None)
 
 
 def matching(query: wq.Query) -> wq.Query:
@@ -210,7 +225,7 @@ class Compiler:
             found = (node.field, node.value) in self.reader
             return wq.Term(node.field, node.value) if found else NOTHING
         if isinstance(node, DateRange):
-            return wq.NumericRange("date_desc", *_date_bounds(node))
+            return wq.NumericRange(DATE_FIELD, *_date_bounds(node))
         if isinstance(node, Not):
             inner = self.compile(node.child)
             return NOTHING if inner is ALL else ALL if inner is NOTHING else wq.Not(inner)

@@ -132,7 +132,7 @@ class SearchEngine:
     ) -> tuple[wq.Query, AbstractSet[int], dict[str, set[int]]]:
         """The compiled query, the documents it matches, and the documents of each filter."""
         compiled = compile_node(node, searcher) if node is not None else ALL
-        base = cache.live if compiled is ALL else matched_docs(searcher, compiled, cache.live)
+        base = _matched(searcher, cache, compiled)
         selections = {f: cache.docs_with(f, v) for f, v in sq.filters.items() if v}
         if sq.date_from or sq.date_to:
             selections["_dates"] = _date_docs(cache, sq.date_from, sq.date_to)
@@ -205,7 +205,7 @@ class SearchEngine:
         def count(corrected: str) -> int:
             fixed = parse(corrected)
             compiled = compile_node(fixed, searcher) if fixed is not None else NOTHING
-            return 0 if compiled is NOTHING else len(matched_docs(searcher, compiled, cache.live))
+            return 0 if compiled is NOTHING else len(_matched(searcher, cache, compiled))
 
         return correct(searcher.reader(), text, node, hits, known, count)
 
@@ -222,8 +222,14 @@ class SearchEngine:
         with self._lock:
             searcher, cache = self._current()
             compiled = compile_node(node, searcher) if node is not None else ALL
-            docs = cache.live if compiled is ALL else matched_docs(searcher, compiled, cache.live)
+            docs = _matched(searcher, cache, compiled)
             return {int(searcher.stored_fields(d)["id"]) for d in docs}
+
+
+def _matched(searcher: Searcher, cache: FacetCache, compiled: wq.Query) -> AbstractSet[int]:
+    if compiled is ALL:
+        return cache.live
+    return matched_docs(searcher, compiled, cache.live, cache.dates)
 
 
 def _facet_docs(

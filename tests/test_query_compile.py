@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.models import SearchQuery
+from archive.models import Overrides, SearchQuery
 from archive.query_compile import compile_node, fuzzy_allowance, matched_docs, near_terms
 from archive.query_syntax import parse
 from archive.suggest import _distance
@@ -24,7 +24,11 @@ TEXTS = [
 @pytest.fixture
 def segmented(archive):
     """An archive whose index has several segments (one commit per document), one deleted."""
-    docs = [archive.add(text.encode(), f"doc-{n}.txt") for n, text in enumerate(TEXTS)]
+    dates = ["2015-03-02", "2016", "2016-07", None, "2019-12-31", "2020-01-01", "2023-05-05", None]
+    docs = [
+        archive.add(text.encode(), f"doc-{n}.txt", Overrides(date=date))
+        for n, (text, date) in enumerate(zip(TEXTS, dates, strict=True))
+    ]
     archive.trash(docs[-1].id, actor="test")
     return archive
 
@@ -91,6 +95,10 @@ QUERIES = [
     "the",
     "Shelling near Donetsk went on the front held again and again",
     "date:[2000 TO 2030]",
+    "date:[2016 TO 2019]",
+    "date:[2016-07 TO 2020-01-01] OR trump",
+    "date:[2019-12-31 TO 2019-12-31]",
+    "york date:[2015 TO 2016]",
     "weather",
 ]
 
@@ -100,5 +108,7 @@ def test_matched_docs_are_what_whoosh_matches(segmented, text: str) -> None:
     searcher, cache = _searcher(segmented)
     compiled = compile_node(parse(text), searcher)
     expected = set(searcher.docs_for_query(compiled))
+    assert expected or "date" not in text  # the date ranges each match some documents
     assert matched_docs(searcher, compiled, cache.live) == expected
+    assert matched_docs(searcher, compiled, cache.live, cache.dates) == expected
     assert segmented.search(SearchQuery(text=text)).total == len(expected)
