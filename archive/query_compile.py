@@ -13,12 +13,10 @@ facet, built at index time, does: archive.index records the file's hash).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterable
 from weakref import WeakKeyDictionary
 
 from whoosh import query as wq
-from whoosh.reading import IndexReader
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
@@ -27,7 +25,8 @@ from archive.errors import BadQuery
 from archive.highlight import Marks
 from archive.index import ALIAS_FIELD, TEXT_FIELDS, date_key
 from archive.query_syntax import And, DateRange, Node, Not, Phrase, Value, Word
-from archive.variants import Variants, cross_script_term, edit_distance, load
+from archive.suggest import near_terms
+from archive.variants import Variants, cross_script_term, load
 
 ALL = wq.Every()
 NOTHING = wq.NullQuery
@@ -86,17 +85,6 @@ def weighting() -> BM25F:
 _VARIANTS: WeakKeyDictionary[Searcher, Variants] = WeakKeyDictionary()
 _MARKS: WeakKeyDictionary[Searcher, dict[Node, Marks]] = WeakKeyDictionary()
 MAX_REMEMBERED = 64
-# Per reader: near terms already looked up. A rare word is looked up by the compiler, again by
-# "did you mean" and its count of the corrected query, and again on the next page.
-_NEAR: WeakKeyDictionary[IndexReader, dict[tuple[str, str, int, int], tuple[str, ...]]] = (
-    WeakKeyDictionary()
-)
-MAX_NEAR_REMEMBERED = 1024
-# ...and the terms under each prefix scanned: at most about this many terms (a few MB) a reader.
-_LEXICON: WeakKeyDictionary[IndexReader, dict[tuple[str, str], tuple[str, ...]]] = (
-    WeakKeyDictionary()
-)
-MAX_LISTED_TERMS = 200_000
 
 
 def bind(searcher: Searcher, variants: Variants) -> Searcher:
@@ -120,57 +108,6 @@ def compile_node(node: Node, searcher: Searcher, fuzzy: bool = True) -> wq.Query
             remembered.clear()
         remembered[node] = compiler.marks
     return compiled
-
-
-def matched_docs(
-    searcher: Searcher,
-    query: wq.Query,
-    live: AbstractSet[int],
-    dates: Sequence[int] | None = None,
-) -> set[int]:
-    """The live documents (searcher-wide numbers) a compiled query matches; dates, each
-    document's date_desc value by number (archive.facet_cache), answers date ranges.
-
-    Words and their alternatives are unions of posting lists: read as sets, one list at a
-    time, and combined by set operations in C, they cost a fraction of walking Whoosh's tree
-    of matchers document by document. A date range compares the dates (Whoosh walks the
-    range's many trie terms); phrases are left to Whoosh."""
-    leaves = searcher.reader().leaf_readers()
-
-    def docs(q: wq.Query) -> set[int]:
-        kind = type(q)  # exact types: Whoosh's subclasses (Ordered, FuzzyTerm) mean more
-        if kind is wq.Term:
-            found: set[int] = set()
-            for leaf, offset in leaves:
-                if (q.fieldname, q.text) in leaf:
-                    ids = leaf.postings(q.fieldname, q.text).all_ids()
-                    found.update(ids if not offset else (d + offset for d in ids))
-            return found
-        if kind is wq.ConstantScoreQuery:
-            return docs(q.child)
-        if kind is wq.Every:
-            return set(live)
-        if q is NOTHING:
-            return set()
-        if kind is wq.Or and not q.minmatch:
-            return set().union(*map(docs, q.subqueries))
-        if kind is wq.And:
-            parts = sorted(map(docs, q.subqueries), key=len)
-            return parts[0].intersection(*parts[1:])
-        if kind is wq.Not:
-            return set(live) - docs(q.query)
-        if kind is wq.NumericRange and q.fieldname == DATE_FIELD and _closed(q) and dates:
-            lo, hi = q.start, q.end
-            return {d for d in live if lo <= dates[d] <= hi}
-        return set(searcher.docs_for_query(q))
-
-    found = docs(matching(query))
-    found &= live  # posting lists still hold deleted documents
-    return found
-
-
-def _closed(q: wq.NumericRange) -> bool:
-    return not (q.startexcl or q.endexcl or q.start is None or q.end is None)
 
 
 def matching(query: wq.Query) -> wq.Query:
@@ -373,53 +310,6 @@ class Compiler:
 def fuzzy_allowance(stem: str) -> int:
     """Edits a fuzzy match may make to a stem: none when short, one, two when long."""
     return 1 if 5 <= len(stem) <= 7 else 2 if len(stem) >= 8 else 0
-
-
-def near_terms(
-    reader: IndexReader, fieldname: str, text: str, maxdist: int, prefix: int
-) -> tuple[str, ...]:
-    """The field's terms within maxdist edits of text (a swap of neighbours is one edit) that
-    share its first `prefix` characters, in lexicon order; remembered per reader.
-
-    Whoosh's terms_within on a reader of several segments merges their lexicons term by term
-    and computes the full distance in Python for every term under the prefix (tens of ms under
-    "en:s"). Here the terms under a prefix are listed once per reader, and a term whose length
-    differs by more than maxdist, or with more than maxdist letters the other lacks, is skipped
-    without measuring: it cannot be that near.
-    """
-    key = (fieldname, text, maxdist, prefix)
-    remembered = _NEAR.setdefault(reader, {})
-    found = remembered.get(key)
-    if found is None:
-        size, letters = len(text), set(text)
-        found = tuple(
-            term
-            for term in _terms_under(reader, fieldname, text[:prefix])
-            if abs(len(term) - size) <= maxdist
-            and len(set(term) - letters) <= maxdist
-            and len(letters - set(term)) <= maxdist
-            and edit_distance(term, text) <= maxdist
-        )
-        if len(remembered) >= MAX_NEAR_REMEMBERED:
-            remembered.clear()
-        remembered[key] = found
-    return found
-
-
-def _terms_under(reader: IndexReader, fieldname: str, head: str) -> tuple[str, ...]:
-    """The field's terms starting with head, sorted; listed once per reader."""
-    listed = _LEXICON.setdefault(reader, {})
-    found = listed.get((fieldname, head))
-    if found is None:
-        merged: set[bytes] = set()
-        for leaf, _ in reader.leaf_readers():  # each segment's own lexicon: no merge by heap
-            merged.update(leaf.expand_prefix(fieldname, head))
-        # UTF-8 bytes sort as their text does: the lexicon's order
-        found = tuple(raw.decode("utf-8") for raw in sorted(merged))
-        if sum(map(len, listed.values())) + len(found) > MAX_LISTED_TERMS:
-            listed.clear()
-        listed[(fieldname, head)] = found
-    return found
 
 
 def _is_plain(node: Node) -> bool:

@@ -19,7 +19,7 @@ from whoosh.searching import Searcher
 from whoosh.sorting import FieldFacet
 
 from archive.errors import NotFound
-from archive.facet_cache import FacetCache, SegmentValues
+from archive.facet_cache import FacetCache, SegmentValues, matched_docs
 from archive.facet_pages import facet_page
 from archive.highlight import Highlighter
 from archive.index import FACET_FIELDS, Index, date_key
@@ -39,7 +39,6 @@ from archive.query_compile import (
     bind,
     compile_node,
     marks_for,
-    matched_docs,
     weighting,
 )
 from archive.query_syntax import Node, Word, parse

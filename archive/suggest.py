@@ -5,6 +5,9 @@ reader search.py hands over; like search.py, it lets no Whoosh object out. Autoc
 from a Vocabulary built once per searcher generation: sorted folded keys searched with bisect,
 and the best entries of every one- to three-letter prefix precomputed, because those ranges are
 the long ones and the first keystrokes are the most frequent.
+
+near_terms finds a word's near spellings in a field's lexicon, for "did you mean" and for the
+query compiler's fuzzy matching.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from archive.analysis import UNKNOWN, fold
 from archive.models import Suggestion
-from archive.query_compile import near_terms
 from archive.query_syntax import And, Node, Or, Word
 
 MIN_PREFIX = 2
@@ -31,6 +34,15 @@ FEW_HITS = 2
 MORE_TIMES = 3
 MIN_BETTER = 5
 _SPACE = re.compile(r"\s+")
+# Per reader: near terms already looked up. A rare word is looked up by the compiler, again by
+# "did you mean" and its count of the corrected query, and again on the next page.
+_NEAR: WeakKeyDictionary[object, dict[tuple[str, str, int, int], tuple[str, ...]]] = (
+    WeakKeyDictionary()
+)
+MAX_NEAR_REMEMBERED = 1024
+# ...and the terms under each prefix scanned: at most about this many terms (a few MB) a reader.
+_LEXICON: WeakKeyDictionary[object, dict[tuple[str, str], tuple[str, ...]]] = WeakKeyDictionary()
+MAX_LISTED_TERMS = 200_000
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,57 @@ def correct(
     if found == 0 or (hits and found < max(MIN_BETTER, MORE_TIMES * hits)):
         return None
     return corrected
+
+
+def near_terms(
+    reader,  # noqa: ANN001 - a Whoosh reader
+    fieldname: str,
+    text: str,
+    maxdist: int,
+    prefix: int,
+) -> tuple[str, ...]:
+    """The field's terms within maxdist edits of text (a swap of neighbours is one edit) that
+    share its first `prefix` characters, in lexicon order; remembered per reader.
+
+    Whoosh's terms_within on a reader of several segments merges their lexicons term by term
+    and computes the full distance in Python for every term under the prefix (tens of ms under
+    "en:s"). Here the terms under a prefix are listed once per reader, and a term whose length
+    differs by more than maxdist, or with more than maxdist letters the other lacks, is skipped
+    without measuring: it cannot be that near.
+    """
+    key = (fieldname, text, maxdist, prefix)
+    remembered = _NEAR.setdefault(reader, {})
+    found = remembered.get(key)
+    if found is None:
+        size, letters = len(text), set(text)
+        found = tuple(
+            term
+            for term in _terms_under(reader, fieldname, text[:prefix])
+            if abs(len(term) - size) <= maxdist
+            and len(set(term) - letters) <= maxdist
+            and len(letters - set(term)) <= maxdist
+            and _distance(term, text) <= maxdist
+        )
+        if len(remembered) >= MAX_NEAR_REMEMBERED:
+            remembered.clear()
+        remembered[key] = found
+    return found
+
+
+def _terms_under(reader, fieldname: str, head: str) -> tuple[str, ...]:  # noqa: ANN001
+    """The field's terms starting with head, sorted; listed once per reader."""
+    listed = _LEXICON.setdefault(reader, {})
+    found = listed.get((fieldname, head))
+    if found is None:
+        merged: set[bytes] = set()
+        for leaf, _ in reader.leaf_readers():  # each segment's own lexicon: no merge by heap
+            merged.update(leaf.expand_prefix(fieldname, head))
+        # UTF-8 bytes sort as their text does: the lexicon's order
+        found = tuple(raw.decode("utf-8") for raw in sorted(merged))
+        if sum(map(len, listed.values())) + len(found) > MAX_LISTED_TERMS:
+            listed.clear()
+        listed[(fieldname, head)] = found
+    return found
 
 
 def _closest(reader, folded: str) -> tuple[str, int] | None:  # noqa: ANN001 - a Whoosh reader

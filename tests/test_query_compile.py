@@ -1,13 +1,14 @@
-"""The compiler's own lookups against Whoosh's and brute force: near terms, matched documents."""
+"""The compiler's lookups against Whoosh's and brute force: near terms, matched documents."""
 
 from __future__ import annotations
 
 import pytest
 
+from archive.facet_cache import matched_docs
 from archive.models import Overrides, SearchQuery
-from archive.query_compile import compile_node, fuzzy_allowance, matched_docs, near_terms
+from archive.query_compile import compile_node, fuzzy_allowance
 from archive.query_syntax import parse
-from archive.suggest import _distance
+from archive.suggest import _distance, near_terms
 
 TEXTS = [
     "Shelling near Donetsk went on; the Donetsk front held.",
