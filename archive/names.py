@@ -56,7 +56,12 @@ _CALENDAR = frozenset(
 )
 
 
+# Words (letters only) and tokens (every run of word characters, digits and "_" too: a cheaper
+# scan). The letter-only words are exactly the tokens without digits or "_", and a name's
+# lowercased word never has either, so the tokens serve to tell which words a block writes in
+# lowercase; only a block that might be shouting needs its words.
 _WORDS_RE = re.compile(r"\b[^\W\d_]+\b")
+_TOKENS_RE = re.compile(r"\w+")
 
 Part = tuple[tuple[str, ...], bool]  # words, starts a sentence
 
@@ -109,8 +114,9 @@ def extract(
     for t in blocks:
         if not t:
             continue
-        found = _WORDS_RE.findall(t)  # one pass a block serves both tests below
-        if _shouting(found):
+        found = _TOKENS_RE.findall(t)  # one pass a block serves both tests below
+        # a shouting block has three upper-case words or more: most blocks have not
+        if sum(map(str.isupper, found)) >= 3 and _shouting(_WORDS_RE.findall(t)):
             continue
         texts.append(t)
         lowercase.update(filter(str.islower, found))
@@ -200,8 +206,6 @@ def _near_known(key: tuple[str, ...], known: dict[tuple[str, ...], str]) -> tupl
 
 def _shouting(found: list[str]) -> bool:
     """A block mostly in capitals (given its words): its words are not acronyms."""
-    if sum(map(str.isupper, found)) < 3:  # most blocks: too few to be most of four or more
-        return False
     words = [w for w in found if len(w) > 1]
     return len(words) >= 4 and sum(w.isupper() for w in words) * 2 > len(words)
 
