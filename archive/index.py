@@ -7,6 +7,7 @@ index that the caller refills from the catalog.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from whoosh import fields, index
 from whoosh.analysis import Analyzer, Token
 from whoosh.writing import LockError
 
-from archive.analysis import UNKNOWN, document_terms, fold, term_language, words
+from archive.analysis import UNKNOWN, document_terms, fold, term_language
 from archive.config import Settings
 from archive.errors import IndexBusy
 from archive.models import Document
@@ -182,8 +183,22 @@ def document_fields(doc: Document, variants: Variants | None = None) -> dict[str
 
 def _capitalised(text: str) -> list[str]:
     """Words that start with a capital: the names a reader misspells (Prigozhin, Donetsk), at a
-    fraction of the cost of indexing every body word twice."""
-    return [w for w in words(text) if w[0].isupper()]
+    fraction of the cost of indexing every body word twice. The words of `analysis.words` whose
+    first letter is upper-case, found by one regex rather than a test of every word."""
+    return _CAPITALISED_RE.findall(text)
+
+
+# Every character `str.isupper` calls upper-case that can start a word: all lie in the first two
+# planes (tests/test_index.py checks the rest), and `re` has no \p{Lu}. A match starts at such
+# a character that follows no letter or digit, and takes the rest of the word (see WORD_RE).
+# The class tested at every character holds the first plane's and one range of the second: a
+# long list of single characters there would be searched for each character of the text.
+_UPPER = [c for c in map(chr, range(0x20000)) if c.isupper() and c.isalnum()]
+_UPPER_BMP = re.escape("".join(c for c in _UPPER if c <= "\uffff"))
+_UPPER_SMP = re.escape("".join(c for c in _UPPER if c > "\uffff"))
+_CAPITALISED_RE = re.compile(
+    rf"[{_UPPER_BMP}\U00010000-\U0001ffff](?<![^\W_].)(?<=[{_UPPER_BMP}]|[{_UPPER_SMP}])[^\W_]*"
+)
 
 
 # A Whoosh merge policy: (writer, segments) -> the segments to keep as they are; None: Whoosh's.

@@ -63,3 +63,21 @@ def test_spelling_and_alias_fields_take_the_capitalised_words() -> None:
     assert alias_term("Бахмут") == "c:bagmut" and alias_term("Bakhmut") == "l:bagmut"
     names = str(fields["names"]).split(VALUE_SEP)
     assert "Bakhmut" in names and "Prigozhin" in names and "Wagner" in names
+
+
+def test_capitalised_words_are_the_words_that_start_upper_case() -> None:
+    from archive.analysis import words
+    from archive.index import _capitalised
+
+    text = (
+        "Ελλάδα and Αθήνα; Бахмут, Київ. x1Y 3Dpeople iPhone McDonald's O'Neil NATO_Pact "
+        "snake_Case "
+        "Émile ǅemal ǄEMAL Ⅻ 𝐀lpha 𐐀pple Ⓐnna Ωmega-Point Ärzte"
+    )
+    assert _capitalised(text) == [w for w in words(text) if w[0].isupper()]
+    assert _capitalised("no capitals here at all") == []
+
+
+def test_no_upper_case_letter_lies_beyond_the_first_two_planes() -> None:
+    """_capitalised's class scans the first two planes only: true of Python's Unicode tables."""
+    assert not any(chr(c).isupper() for c in range(0x20000, 0x110000))
