@@ -34,13 +34,12 @@ _BEFORE = " \t\u00a0\"“”„«»([‘’'0123456789"
 _SENTENCE_END = ".!?:;•\n"  # the next word starts a sentence
 _END, _SKIP = re.escape(_SENTENCE_END), re.escape(_BEFORE)
 # A run with the characters before it that the look-back needs: a sentence end and the skipped
-# characters after it, or the skipped characters alone (from the first of them), or nothing
-# (a run after any other non-letter). Every match starts with a character of one class, which
-# `re` finds fast, and a match never starts inside skipped characters, which keeps it linear.
+# characters after it, or nothing (a run after anything else but a letter: had a sentence end
+# come before the skipped characters, the match would have started there, further left). Every
+# match starts with a sentence end or a capital, which `re` finds fast, and a sentence end
+# starts at most one scan of the skipped characters after it, which keeps it linear.
 _RUN_RE = re.compile(
-    rf"[{_END}{_SKIP}{_UPPER}]"
-    rf"(?:(?<=[{_END}{_SKIP}])(?<![{_SKIP}][{_SKIP}])[{_SKIP}]*+[{_UPPER}]"
-    rf"|(?<=[{_UPPER}])(?<![^\W\d_].))"
+    rf"[{_END}{_UPPER}](?:(?<=[{_END}])[{_SKIP}]*+[{_UPPER}]|(?<=[{_UPPER}])(?<![^\W\d_].))"
     rf"[^\W\d_]*(?:[ \-\u00a0]{_CAP_WORD}){{0,{MAX_RUN - 1}}}"
 )
 _JOINER_RE = re.compile(r"[ \-\u00a0]")
