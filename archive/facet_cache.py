@@ -9,6 +9,7 @@ matched_docs finds the documents a query matches as sets of those same numbers.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
@@ -32,7 +33,9 @@ class SegmentValues:
             per_doc: list[list[str]] = [[] for _ in range(n)]
             if facet in fields:
                 for raw in reader.lexicon(facet):
-                    value = raw.decode("utf-8")
+                    # one object per value across segments: counting compares by identity first
+                    # (the names facet counts hundreds of thousands of values a broad search)
+                    value = sys.intern(raw.decode("utf-8"))
                     for d in reader.postings(facet, raw).all_ids():
                         per_doc[d].append(value)
             self.values[facet] = [tuple(v) for v in per_doc]
