@@ -22,8 +22,9 @@ from archive.variants import Variants, edit_distance, name_key
 
 MAX_NAMES = 30
 MAX_RUN = 4  # words in a name
-# Distinct runs and parts analysed, kept across documents (a corpus repeats its names).
-CACHE_SIZE = 200_000
+# Distinct runs and parts analysed, kept across documents (a corpus repeats its names); each of
+# the two caches holds about 15 MB when full.
+CACHE_SIZE = 50_000
 # Runs of capitalised words joined by one space or a hyphen, found by one regex (a Python loop
 # over every word cost more than the rest of indexing). Upper-case letters of the Latin, Greek
 # and Cyrillic blocks make the class, since `re` has no \p{Lu}.
