@@ -79,10 +79,17 @@ def _stops(lang: str) -> frozenset[str]:
     return stop_words(term_language(lang)) | stop_words("en")
 
 
+# The variants files in use, by digest: the caches below key on strings alone, which the garbage
+# collector need not track (keys holding the Variants made every collection during indexing
+# walk the caches).
+_VARIANTS: dict[str, Variants] = {}
+
+
 @lru_cache(maxsize=CACHE_SIZE)
-def _parts(match: str, variants: Variants, stops: frozenset[str]) -> tuple[Part, ...]:
+def _parts(match: str, lang: str, digest: str) -> tuple[Part, ...]:
     """The parts of one run as `_RUN_RE` matched it: split at shouted words (PARTISANS), around
     the known names it holds and at stop words."""
+    variants, stops = _VARIANTS[digest], _stops(lang)
     text = match.lstrip(_SENTENCE_END + _BEFORE)
     initial = len(text) < len(match) and match[0] in _SENTENCE_END
     out: list[Part] = []
@@ -100,9 +107,9 @@ def _parts(match: str, variants: Variants, stops: frozenset[str]) -> tuple[Part,
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _describe(words: tuple[str, ...], variants: Variants) -> tuple[tuple[str, ...], str | None]:
+def _describe(words: tuple[str, ...], digest: str) -> tuple[tuple[str, ...], str | None]:
     """A name's key (its words' cross-script keys) and its canonical spelling if it is known."""
-    return tuple(name_key(w) or fold(w) for w in words), variants.canonical(words)
+    return tuple(name_key(w) or fold(w) for w in words), _VARIANTS[digest].canonical(words)
 
 
 def extract(
@@ -121,6 +128,9 @@ def extract(
         texts.append(t)
         lowercase.update(filter(str.islower, found))
     stops = _stops(lang)
+    digest = variants.digest
+    if _VARIANTS.get(digest) is not variants:
+        _VARIANTS[digest] = variants
     counts: Counter[tuple[str, ...]] = Counter()  # key -> mentions
     spellings: dict[tuple[str, ...], Counter[str]] = {}
     known: dict[tuple[str, ...], str] = {}
@@ -131,7 +141,7 @@ def extract(
     # break before the first text makes a run at its very start begin a sentence.
     runs = Counter(_RUN_RE.findall("\n" + "\n".join(texts)))
     for match, n in runs.items():
-        for words, initial in _parts(match, variants, stops):
+        for words, initial in _parts(match, lang, digest):
             # a run's first word may be a common word starting a sentence ("After Bakhmut");
             # inside a longer name common words belong to it ("Yellow Ribbon Movement")
             while words and (
@@ -143,7 +153,7 @@ def extract(
                 words = words[:-1]
             if not words:
                 continue
-            key, canonical = _describe(words, variants)
+            key, canonical = _describe(words, digest)
             if canonical:
                 known[key] = canonical
             counts[key] += n

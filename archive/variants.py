@@ -107,12 +107,9 @@ def phrase_key(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name_key(w) or fold(w) for w in words)
 
 
-@dataclass(eq=False)
+@dataclass
 class Variants:
-    """The spellings of each name, looked up by the keys of their words.
-
-    Compared and hashed by identity, so that memo caches can key on the variants in use.
-    """
+    """The spellings of each name, looked up by the keys of their words."""
 
     lines: list[tuple[str, ...]] = field(default_factory=list)
     digest: str = "none"
