@@ -10,13 +10,12 @@ body text from the catalog.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from query_set import BenchQuery
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh.analysis import Analyzer, Token
 from whoosh.sorting import Count, FieldFacet
 
 from archive.analysis import term_language
@@ -94,23 +93,6 @@ def ingest(
     return wall, cpu
 
 
-class _CharShift(Analyzer):
-    """The archive's LanguageAnalyzer with character offsets counted from the value's start.
-
-    LanguageAnalyzer reports offsets within the text after the "lang<US>" prefix, so the stock
-    highlighter, which slices the whole value, would mark three characters too early.
-    """
-
-    def __init__(self, inner: Analyzer) -> None:
-        self.inner = inner
-
-    def __call__(self, value: str, **kwargs: object) -> Iterator[Token]:  # type: ignore[override]
-        lang, sep, _ = value.partition(LANG_SEP)
-        if sep and kwargs.get("chars"):
-            kwargs["start_char"] = int(kwargs.get("start_char", 0)) + len(lang) + len(sep)  # type: ignore[call-overload]
-        return self.inner(value, **kwargs)
-
-
 def filter_query(q: BenchQuery) -> wq.Query | None:
     """The Whoosh query for a query's facet selections (OR within, AND across) and dates."""
     parts: list[wq.Query] = [
@@ -136,9 +118,6 @@ class RawSearch:
         self.ix = windex.open_dir(str(index_dir))
         # the archive's ranking and name variants, so compile_node gives the same queries
         self.searcher = bind(self.ix.searcher(weighting=weighting()), variants)
-        # this searcher's own unpickled schema: the archive's searcher is not touched
-        body = self.searcher.schema["body"]
-        body.analyzer = _CharShift(body.analyzer)
         self.catalog = catalog
         self.facets = {f: FieldFacet(f, allow_overlap=f in MULTI_VALUED) for f in FACET_FIELDS}
 
