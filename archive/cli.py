@@ -55,10 +55,11 @@ class ProgressLine:
         self.shown = False
 
 
-def _open(ctx: click.Context) -> Archive:
+def _open(ctx: click.Context, background: bool = False) -> Archive:
+    """The archive; background: index in the worker process while this one reads on."""
     settings: Settings = ctx.obj
     bar = ProgressLine("indexing")
-    archive = Archive(settings, progress=bar)
+    archive = Archive(settings, progress=bar, background=background)
     bar.finish()
     return archive
 
@@ -140,9 +141,13 @@ def ingest(
             language=language,
             tags=tags or None,
         )
-    with _open(ctx) as archive:
+    # extraction and storage here overlap with indexing in the worker process
+    with _open(ctx, background=True) as archive:
         bar = ProgressLine("ingesting")
         report = archive.ingest_paths(paths, overrides, progress=bar)
+        bar.finish()
+        bar = ProgressLine("indexing")
+        archive.wait_indexed(bar)
         bar.finish()
     for name, existing in report.duplicates:
         click.echo(f"duplicate: {name} is already document {existing}")

@@ -78,14 +78,15 @@ def drain(
     """Index every unindexed catalog row, a batch per Whoosh commit; returns how many.
 
     Only published documents are in the index: drafts and trashed ones are taken out.
-    merge: the commits' merge policy (Whoosh's MERGE_SMALL by default).
+    merge: the merge policy of commits smaller than a batch (a full batch uses Whoosh's own).
     """
     done = 0
     total = catalog.count_unindexed()
     while docs := catalog.unindexed(batch_size):
         shown = [d for d in docs if d.status == "published"]
         hidden = [d.id for d in docs if d.status != "published"]
-        index.write(shown, delete_ids=hidden, merge=merge)
+        # a full batch (a bulk import) merges as Whoosh would; a server's small rounds merge little
+        index.write(shown, delete_ids=hidden, merge=merge if len(docs) < batch_size else None)
         catalog.mark_indexed([d.id for d in docs])
         done += len(docs)
         if progress:
