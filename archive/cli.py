@@ -55,11 +55,10 @@ class ProgressLine:
         self.shown = False
 
 
-def _open(ctx: click.Context, background: bool = False) -> Archive:
-    """The archive; background: index in the worker process while this one reads on."""
+def _open(ctx: click.Context) -> Archive:
     settings: Settings = ctx.obj
     bar = ProgressLine("indexing")
-    archive = Archive(settings, progress=bar, background=background)
+    archive = Archive(settings, progress=bar)
     bar.finish()
     return archive
 
@@ -141,13 +140,9 @@ def ingest(
             language=language,
             tags=tags or None,
         )
-    # extraction and storage here overlap with indexing in the worker process
-    with _open(ctx, background=True) as archive:
+    with _open(ctx) as archive:
         bar = ProgressLine("ingesting")
         report = archive.ingest_paths(paths, overrides, progress=bar)
-        bar.finish()
-        bar = ProgressLine("indexing")
-        archive.wait_indexed(bar)
         bar.finish()
     for name, existing in report.duplicates:
         click.echo(f"duplicate: {name} is already document {existing}")

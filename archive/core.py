@@ -115,20 +115,6 @@ class Archive:
         limit = self.settings.index_wait_seconds if timeout is None else timeout
         return self._indexer.wait(self._indexer.ticket(), limit)
 
-    def wait_indexed(self, progress: Progress | None = None) -> None:
-        """Block until the index has every catalog row, however long that takes (a bulk import
-        run with background indexing: its rows are indexed in the worker while it reads on)."""
-        if self._indexer is None:
-            self.index_pending(progress)
-            return
-        total = self.catalog.count_unindexed()
-        while not self._indexer.wait(self._indexer.ticket(), 1.0):
-            if progress:
-                left = self.catalog.count_unindexed()
-                progress(max(total - left, 0), max(total, 1), "indexing")
-        if progress and total:
-            progress(total, total, "indexing")
-
     def _changed(self) -> None:
         if self._indexer is not None:
             self._indexer.poke()

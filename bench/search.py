@@ -5,9 +5,7 @@
 
 1. Ingest: a fresh archive in a temporary folder runs `Archive.ingest_paths` on every
    *.jsonl.gz of the corpus (../shared/corpora/political-news by default; --limit N takes the
-   first N records of each file) as `archive ingest` does: extraction, storage and the catalog
-   here, indexing in the worker process (archive/index_worker.py), timed until the index has
-   every document; its CPU time counts both processes. The baseline, run FIRST, is raw Whoosh on the same schema:
+   first N records of each file). The baseline, run FIRST, is raw Whoosh on the same schema:
    `document_fields` of a Document made straight from each record (not timed), then only the
    writer's work (add_document + commit, in the archive's batch size) is timed. The archive's
    memo caches (stems, name keys) are emptied before each, so neither inherits them warm.
@@ -175,15 +173,6 @@ def load_corpus(files: Sequence[Path], limit: int | None, inputs: Path) -> tuple
 
 
 # --- 1. ingest --------------------------------------------------------------------------------
-def worker_cpu(archive: Archive) -> float:
-    """CPU seconds of the archive's indexing worker process so far (Linux /proc)."""
-    proc = archive._worker._proc if archive._worker else None  # noqa: SLF001 - a bench's look
-    if proc is None:
-        return 0.0
-    fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(") ", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def bench_ingest(paths: list[Path], records: list[dict], work: Path) -> dict:
     # Records the archive refuses (no body text) are left out of the baseline too.
     kept = [r for r in records if raw_whoosh.record_blocks(r)]
@@ -224,20 +213,15 @@ def bench_ingest(paths: list[Path], records: list[dict], work: Path) -> dict:
     empty_caches()
     gc.collect()
     bar = ProgressLine("archive", len(records))
-    # as `archive ingest` runs it: indexing in the worker process, overlapping this process's
-    # extraction and storage; timed until the index has every document. CPU counts both.
-    archive = Archive(settings, background=True)
+    archive = Archive(settings)
     t0, c0 = time.perf_counter(), time.process_time()
     report = archive.ingest_paths(paths, progress=bar)
-    archive.wait_indexed()
-    archive_s = time.perf_counter() - t0
-    archive_cpu = time.process_time() - c0 + worker_cpu(archive)
+    archive_s, archive_cpu = time.perf_counter() - t0, time.process_time() - c0
     bar.close()
     added = len(report.added)
     archive_rate = added / archive_s
     print(
-        f"archive:    {archive_s:,.1f} s of ingest_paths + indexing ({archive_cpu:,.1f} s CPU,"
-        " both processes)"
+        f"archive:    {archive_s:,.1f} s of ingest_paths ({archive_cpu:,.1f} s CPU)"
         f"  {archive_rate:,.0f} docs/s"
         f"  {body_bytes / MB / archive_s:,.2f} MB/s  (added {added:,},"
         f" duplicates {len(report.duplicates)}, refused {len(report.failed)})"

@@ -120,19 +120,3 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def test_a_bulk_import_indexes_in_the_worker_and_waits_for_it(settings: Settings, tmp_path: Path):
-    """As `archive ingest` runs: rows are committed here while the worker indexes them, and
-    wait_indexed returns only when the index has every one."""
-    folder = tmp_path / "notes"
-    folder.mkdir()
-    for n in range(12):
-        (folder / f"{n}.txt").write_text(f"Field note {n} on the herons of the delta.")
-    with Archive(settings.with_(index_batch_size=5), background=True) as archive:
-        report = archive.ingest_paths([folder])
-        seen: list[tuple[int, int | None]] = []
-        archive.wait_indexed(lambda done, total, label: seen.append((done, total)))
-        assert archive.catalog.count_unindexed() == 0
-        assert archive.search(SearchQuery(text="herons")).total == len(report.added) == 12
-        assert all(total and done <= total for done, total in seen)
