@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from archive.catalog import Catalog
-    from archive.index import Index
+    from archive.index import Index, MergePolicy
 
 log = logging.getLogger(__name__)
 # Unindexed rows left by another process (a CLI import beside the server) are picked up this often.
@@ -21,7 +21,6 @@ IDLE_SECONDS = 1.0
 # when a round finds nothing to index and more segments than this, the smallest are merged.
 ROUND_MERGE_MIN_SEGMENTS = 4
 IDLE_MAX_SEGMENTS = 10
-Policy = Callable[[Any, list[Any]], list[Any]]
 
 
 def _merge(writer: Any, segments: list[Any], chosen: list[Any]) -> list[Any]:
@@ -34,7 +33,7 @@ def _merge(writer: Any, segments: list[Any], chosen: list[Any]) -> list[Any]:
     return [s for s in segments if s not in chosen]
 
 
-def small_merges(limit: int) -> Policy:
+def small_merges(limit: int) -> MergePolicy:
     """A Whoosh merge policy of bounded cost: once there are ROUND_MERGE_MIN_SEGMENTS segments
     of few documents, merge the smallest, at most `limit` documents together.
 
@@ -55,7 +54,7 @@ def small_merges(limit: int) -> Policy:
     return policy
 
 
-def fewest_merges(keep: int) -> Policy:
+def fewest_merges(keep: int) -> MergePolicy:
     """A merge policy that leaves `keep` segments, merging the smallest: what an idle worker
     does so that a long run of small rounds does not leave searches reading many segments."""
 
@@ -73,7 +72,7 @@ def drain(
     index: Index,
     batch_size: int,
     progress: Callable[[int, int | None, str], None] | None = None,
-    merge: Policy | None = None,
+    merge: MergePolicy = None,
 ) -> int:
     """Index every unindexed catalog row, a batch per Whoosh commit; returns how many.
 
