@@ -28,6 +28,8 @@ from archive.models import Block, Document, Metadata
 BUSY_TIMEOUT_MS = 30_000
 
 SCHEMA_VERSION = len(MIGRATIONS)
+# A row's revision when added (the schema's default): every change bumps it.
+FIRST_REVISION = 1
 
 _COLUMNS = (
     "id, sha256, filename, format, size, title, authors, publication, date, date_ambiguous,"
@@ -321,10 +323,11 @@ class Catalog:
             self._pending.update((row[0], row[17]) for row in rows)
         return [_document(row) for row in rows]
 
-    def mark_indexed(self, ids: Sequence[int]) -> None:
-        """Mark documents as in the index, except those changed since ``unindexed`` read them."""
+    def mark_indexed(self, ids: Sequence[int], *, as_added: bool = False) -> None:
+        """Mark documents as in the index, except those changed since ``unindexed`` read them
+        (as_added: since ``add_many`` added them, when they were indexed as added)."""
         with self._state_lock:
-            params = [(i, self._pending.pop(i, None)) for i in ids]
+            params = [(i, FIRST_REVISION if as_added else self._pending.pop(i, None)) for i in ids]
         with self._write() as conn:
             conn.executemany(
                 "UPDATE documents SET indexed = 1"

@@ -25,6 +25,9 @@ class Settings:
     index_wait_seconds: float = 10.0
     # Whoosh writer memory (MB) and processes; one process keeps the single-writer design.
     index_memory_mb: int = 256
+    # A bulk import of at least this many bytes prepares its documents in a helper process
+    # beside the index writer (archive.prepare_process); -1: never.
+    prepare_process_min_bytes: int = 4 * 1024 * 1024
     # The archivist's own variants file (names in several spellings); None: the bundled one.
     variants_path: Path | None = None
     # Reading requires a login (a private archive); by default the archive is public.
@@ -77,6 +80,8 @@ class Settings:
             kwargs["max_upload_bytes"] = int(env["ARCHIVE_MAX_UPLOAD_BYTES"])
         if "ARCHIVE_INDEX_BATCH_SIZE" in env:
             kwargs["index_batch_size"] = int(env["ARCHIVE_INDEX_BATCH_SIZE"])
+        if "ARCHIVE_PREPARE_PROCESS_MIN_BYTES" in env:
+            kwargs["prepare_process_min_bytes"] = int(env["ARCHIVE_PREPARE_PROCESS_MIN_BYTES"])
         if "ARCHIVE_INDEX_WAIT_SECONDS" in env:
             kwargs["index_wait_seconds"] = float(env["ARCHIVE_INDEX_WAIT_SECONDS"])
         if env.get("ARCHIVE_VARIANTS"):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from archive import curation, ingest, integrity, jobs, metadata
+from archive import curation, ingest, integrity, jobs, metadata, prepare_process
 from archive.accounts import Accounts
 from archive.catalog import Catalog
 from archive.config import Settings
@@ -167,19 +167,19 @@ class Archive:
         skip = previous.done if previous else 0
         job = job or previous or jobs.create(self.catalog, "import", source, actor)
         report = IngestReport()
-        batch: list[ingest.Prepared] = []
+        batch: list[prepare_process.Ready] = []
         failed: list[tuple[str, str]] = []
         size = 0
         seen = 0
         counts = [job.added if previous else 0, job.duplicates if previous else 0]
         with jobs.running(self.settings.jobs_dir, job.id):
             try:
-                items = ingest.iter_items(paths, self.settings, overrides, skip=skip)
-                for seen, item in enumerate(items, skip + 1):
+                for seen, ready in enumerate(self._ready_items(paths, overrides, skip), skip + 1):
+                    item = ready.item
                     if item.prepared is None:
                         failed.append((item.name, item.error or "refused"))
                     else:
-                        batch.append(item.prepared)
+                        batch.append(ready)
                         size += len(item.prepared.data)
                     if len(batch) >= self.settings.index_batch_size or size >= BATCH_BYTES:
                         self._commit_batch(batch, report, counts, actor)
@@ -198,21 +198,51 @@ class Archive:
         report.resumed_after = skip
         return report
 
+    def _ready_items(
+        self, paths: list[Path], overrides: Overrides | None, skip: int
+    ) -> Iterator[prepare_process.Ready]:
+        """The documents under paths, prepared in a helper process when there are enough of
+        them; with their index fields when this process indexes (no server worker)."""
+        if prepare_process.worthwhile(paths, self.settings):
+            variants = self.index.variants if self._indexer is None else None
+            return prepare_process.iter_ready(paths, self.settings, overrides, skip, variants)
+        items = ingest.iter_items(paths, self.settings, overrides, skip=skip)
+        return (prepare_process.Ready(item) for item in items)
+
     def _commit_batch(
-        self, batch: Sequence[ingest.Prepared], report: IngestReport, counts: list[int], actor: str
+        self,
+        batch: Sequence[prepare_process.Ready],
+        report: IngestReport,
+        counts: list[int],
+        actor: str,
     ) -> None:
         if not batch:
             return
-        for prepared, (doc_id, duplicate) in zip(
-            batch, ingest.commit(batch, self.store, self.catalog), strict=True
-        ):
+        prepared = [ready.item.prepared for ready in batch if ready.item.prepared is not None]
+        results = ingest.commit(prepared, self.store, self.catalog)
+        for item, (doc_id, duplicate) in zip(prepared, results, strict=True):
             if duplicate:
-                report.duplicates.append((prepared.name, doc_id))
+                report.duplicates.append((item.name, doc_id))
                 counts[1] += 1
             else:
                 report.added.append(doc_id)
                 counts[0] += 1
+        added = [
+            (doc_id, ready.fields)
+            for ready, (doc_id, duplicate) in zip(batch, results, strict=True)
+            if not duplicate and ready.fields is not None
+        ]
+        if added and self._indexer is None:
+            self._index_added(added)
         self._changed()
+
+    def _index_added(self, added: Sequence[tuple[int, dict[str, object]]]) -> None:
+        """Index documents just catalogued from the fields their helper built (the catalog rows
+        need not be read back); whatever else is unindexed is left to index_pending."""
+        with self._write_lock:
+            self.index.write_fields(added)
+            self.catalog.mark_indexed([doc_id for doc_id, _ in added], as_added=True)
+        self.engine.changed()
 
     def index_pending(self, progress: Progress | None = None) -> int:
         """Index every unindexed catalog row here, a batch per Whoosh commit; returns how many.

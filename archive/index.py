@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +255,18 @@ class Index:
     ) -> None:
         """Add or replace docs (and delete ids) in one commit; merge: which segments to merge
         into it (Whoosh's MERGE_SMALL by default)."""
+        self.write_fields(
+            ((doc.id, document_fields(doc, self.variants)) for doc in docs), delete_ids, merge
+        )
+
+    def write_fields(
+        self,
+        docs: Iterable[tuple[int, dict[str, object]]],
+        delete_ids: Sequence[int] = (),
+        merge: MergePolicy = None,
+    ) -> None:
+        """`write` given each document's id and `document_fields` (built elsewhere: a bulk
+        import builds them in a helper process, archive.prepare_process)."""
         try:
             writer = self.ix.writer(
                 timeout=self.settings.writer_timeout, limitmb=self.settings.index_memory_mb
@@ -263,13 +275,11 @@ class Index:
             raise IndexBusy("The index is locked by another writer; try again shortly.") from exc
         try:
             # read under the write lock: another process (a CLI import) may have added ids
-            newest = _highest_id(writer.reader())
-            for doc in docs:
+            newest = 0 if self.fresh else _highest_id(writer.reader())
+            for doc_id, fields in docs:
                 # an id above every id the index has ever held needs no delete-by-id first
-                add = (
-                    writer.add_document if self.fresh or doc.id > newest else writer.update_document
-                )
-                add(**document_fields(doc, self.variants))
+                add = writer.add_document if doc_id > newest else writer.update_document
+                add(**{**fields, "id": str(doc_id)})
             for doc_id in delete_ids:
                 writer.delete_by_term("id", str(doc_id))
         except BaseException:

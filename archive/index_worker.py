@@ -18,11 +18,9 @@ and exits when its stdin closes.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -30,8 +28,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from archive.config import Settings
+from archive.processes import die_with_parent
 
-PR_SET_PDEATHSIG = 1
 START_SECONDS = 60.0
 _PATH_FIELDS = ("root", "variants_path")
 
@@ -127,13 +125,6 @@ class IndexWorker:
                 self._lock.release()
 
 
-def _die_with_parent(parent: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the server died before the line above: nothing to serve
-        os._exit(0)
-
-
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     from archive.catalog import Catalog
     from archive.index import Index
@@ -168,7 +159,7 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
 
 
 def main() -> None:
-    _die_with_parent(int(os.environ["ARCHIVE_WORKER_PARENT"]))
+    die_with_parent(int(os.environ["ARCHIVE_WORKER_PARENT"]))
     # the protocol owns stdout: anything a library prints goes to stderr
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
