@@ -40,7 +40,6 @@ from archive.variants import Variants
 CHUNK_ITEMS = 64
 # Chunks prepared ahead of the writer at most (~1,000 documents: a few batches' worth).
 AHEAD_CHUNKS = 16
-PARENT_ENV = "ARCHIVE_PREPARE_PARENT"
 
 
 class PrepareFailed(ArchiveError):
@@ -108,7 +107,6 @@ def iter_ready(
         [sys.executable, "-c", "from archive.prepare_process import main; main()"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env={**os.environ, PARENT_ENV: str(os.getpid())},
     )
     assert proc.stdin is not None and proc.stdout is not None
     inbox: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=AHEAD_CHUNKS)
@@ -118,7 +116,8 @@ def iter_ready(
     )
     try:
         with proc.stdin:
-            pickle.dump((list(paths), settings, overrides, skip, variants), proc.stdin)
+            job = (os.getpid(), list(paths), settings, overrides, skip, variants)
+            pickle.dump(job, proc.stdin)
         reader.start()
         while True:
             kind, payload = inbox.get()
@@ -156,13 +155,13 @@ def _receive(proc: subprocess.Popen[bytes], inbox: queue.Queue[tuple[str, Any]])
 
 def main() -> None:
     """The helper process: reads its job from stdin, writes chunks of Ready to stdout."""
-    die_with_parent(int(os.environ[PARENT_ENV]))
     # ^C in a terminal reaches the whole process group: the parent stops this one itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # the protocol owns stdout: anything a library prints goes to stderr
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    paths, settings, overrides, skip, variants = pickle.load(sys.stdin.buffer)
+    parent, paths, settings, overrides, skip, variants = pickle.load(sys.stdin.buffer)
+    die_with_parent(parent)
     try:
         chunk: list[Ready] = []
         for item in ingest.iter_items(paths, settings, overrides, skip=skip):
