@@ -6,7 +6,8 @@ import (about 15 ms a news article). Reading, extracting and describing a docume
 what the index holds of it (the names facet above all) cost another ~3 ms of Python, which in
 the same process adds to the writer's time and in a second process runs beside it on the other
 core. The helper works ahead of the writer by a bounded number of documents and dies with its
-parent (PR_SET_PDEATHSIG), so a killed import never leaves it behind.
+parent (PR_SET_PDEATHSIG; else at its next write to the pipe nobody reads), so a killed import
+never leaves it behind.
 
 Nothing here is durable: the importing process stores and catalogues each document before it is
 acknowledged and before it is indexed, exactly as without the helper, so a crash of either

@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -120,8 +124,9 @@ def test_only_large_imports_start_a_helper(tmp_path):
     )
 
 
-def _helper_pids() -> list[int]:
-    """This process's children running archive.prepare_process."""
+def _helper_pids(parent: int | None = None) -> list[int]:
+    """The children of parent (this process) running archive.prepare_process."""
+    parent = os.getpid() if parent is None else parent
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -131,23 +136,27 @@ def _helper_pids() -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        parent = int(stat.rpartition(")")[2].split()[1])
-        if parent == os.getpid() and b"archive.prepare_process" in cmdline:
+        ppid = int(stat.rpartition(")")[2].split()[1])
+        if ppid == parent and b"archive.prepare_process" in cmdline:
             found.append(int(entry.name))
     return found
+
+
+def _dispatches(path: Path, count: int = 2000) -> Path:
+    path.write_text(
+        "".join(
+            json.dumps({"title": f"Dispatch {n}", "body": f"Report {n} from Kherson and Mykolaiv."})
+            + "\n"
+            for n in range(count)
+        )
+    )
+    return path
 
 
 def test_a_helper_that_dies_loses_nothing_and_the_import_resumes(tmp_path, monkeypatch):
     # a look-ahead of one chunk: the helper cannot have finished when the import is half done
     monkeypatch.setattr(prepare_process, "AHEAD_CHUNKS", 1)
-    jsonl = tmp_path / "many.jsonl"
-    jsonl.write_text(
-        "".join(
-            json.dumps({"title": f"Dispatch {n}", "body": f"Report {n} from Kherson and Mykolaiv."})
-            + "\n"
-            for n in range(2000)
-        )
-    )
+    jsonl = _dispatches(tmp_path / "many.jsonl")
     settings = _settings(tmp_path / "a", 0)
     killed: list[int] = []
 
@@ -186,3 +195,64 @@ def test_a_server_import_is_prepared_by_the_helper_and_indexed_by_its_worker(tmp
         assert archive.search(SearchQuery(text="Odesa")).total >= 1
         assert archive.index.doc_count() == len(report.added) > 100
         assert archive.check() == []
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")  # a zombie nobody has reaped yet runs no more
+
+
+def test_an_import_killed_midway_takes_its_helper_with_it_and_loses_nothing(tmp_path):
+    jsonl = _dispatches(tmp_path / "many.jsonl", 3000)
+    root = tmp_path / "a"
+    env = {
+        **os.environ,
+        "ARCHIVE_PREPARE_PROCESS_MIN_BYTES": "0",
+        "ARCHIVE_INDEX_BATCH_SIZE": "50",
+    }
+    command = [sys.executable, "-m", "archive", "--root", str(root), "ingest", str(jsonl)]
+    cli = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        catalog = root / "uploads" / "catalog.sqlite3"
+        deadline = time.monotonic() + 60
+        helpers: list[int] = []
+        while time.monotonic() < deadline:
+            helpers = helpers or _helper_pids(cli.pid)
+            if helpers and catalog.exists() and _count(catalog) >= 200:
+                break
+            time.sleep(0.02)
+        assert helpers, "no helper process was started"
+        os.kill(cli.pid, signal.SIGKILL)
+        cli.wait()
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    deadline = time.monotonic() + 10
+    while not _gone(helpers[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(helpers[0])
+
+    settings = Settings(root=root, index_batch_size=50, rate_limits=NO_LIMITS)
+    with Archive(settings) as archive:  # opening repairs: the unindexed rows are indexed
+        kept = archive.count()
+        assert kept % 50 == 0 and 200 <= kept < 3000
+        assert archive.search(SearchQuery(text="Kherson")).total == kept
+        assert archive.check() == []
+        report = archive.ingest_paths([jsonl])
+        # the job's count follows each batch's catalog commit: killed in between, it is a
+        # batch behind, and that batch comes again as duplicates
+        assert report.resumed_after in (kept, kept - 50)
+        assert len(report.duplicates) == kept - report.resumed_after
+        assert archive.count() == 3000 == archive.search(SearchQuery(text="Mykolaiv")).total
+        assert archive.check() == []
+
+
+def _count(catalog: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{catalog}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    except sqlite3.Error:
+        return 0
