@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from archive.browse_params import MAX_FACET_PAGE, MAX_MATCH_CHARS
-from archive.core import EDITABLE_STATUSES
+from archive.curating import EDITABLE_STATUSES
 from archive.models import FACETS, MAX_PER_PAGE, SORTS
 from archive.query_params import FACET_PARAMS, MAX_QUERY_CHARS
 from archive.web.api import MAX_SUGGEST_CHARS
