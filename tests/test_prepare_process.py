@@ -122,6 +122,18 @@ def test_only_large_imports_start_a_helper(tmp_path):
     assert not prepare_process.worthwhile(
         [tmp_path / "in"], settings.with_(prepare_process_min_bytes=-1)
     )
+    # and an import starts one only then: seen among this process's children while it runs
+    jsonl = tmp_path / "in" / "records.jsonl"
+    for min_bytes, expected in ((jsonl.stat().st_size + 1, False), (jsonl.stat().st_size, True)):
+        seen: list[bool] = []
+
+        def progress(*_: object, seen: list[bool] = seen) -> None:
+            seen.append(bool(_helper_pids()))
+
+        with Archive(_settings(tmp_path / f"b{min_bytes}", min_bytes)) as archive:
+            archive.ingest_paths([jsonl], progress=progress)
+        # (a helper that has sent everything may have ended before the last documents)
+        assert len(seen) > 100 and any(seen) == expected, min_bytes
 
 
 def _helper_pids(parent: int | None = None) -> list[int]:
