@@ -30,9 +30,9 @@ from typing import Any
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, LimitReachedError, PyPdfError
 
+from archive.dates import parse_date
 from archive.errors import InvalidUpload
 from archive.extract import properties
-from archive.metadata import parse_date
 from archive.models import Block, Extracted, Hints
 
 PARAGRAPH_GAP = 1.6  # baselines of one paragraph sit ~1.2 font sizes apart, paragraphs ~2.2

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from archive.metadata import parse_byline, parse_date
+from archive.dates import parse_date
+from archive.metadata import parse_byline
 from archive.models import Block, Extracted, Hints
 
 HEADING_MAX_CHARS = 150
