@@ -10,17 +10,24 @@ CLI ingest next to the server) instead of failing on a read-to-write upgrade mid
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archive.catalog_rows import (
+    INSERT,
+    SELECT,
+    NewRow,
+    document_from_row,
+    dumps,
+    metadata_params,
+    row_params,
+)
 from archive.catalog_schema import MIGRATIONS
 from archive.errors import ArchiveError, Duplicate, NotFound
 from archive.models import Block, Document, Metadata
@@ -30,86 +37,6 @@ BUSY_TIMEOUT_MS = 30_000
 SCHEMA_VERSION = len(MIGRATIONS)
 # A row's revision when added (the schema's default): every change bumps it.
 FIRST_REVISION = 1
-
-_COLUMNS = (
-    "id, sha256, filename, format, size, title, authors, publication, date, date_ambiguous,"
-    " date_readings, language, tags, url, source_id, blocks, added_at, revision, status,"
-    " (SELECT json_group_array(c.name) FROM collection_documents cd"
-    "  JOIN collections c ON c.id = cd.collection_id WHERE cd.doc_id = documents.id)"
-)
-_SELECT = f"SELECT {_COLUMNS} FROM documents"
-_INSERT = (
-    "INSERT INTO documents (sha256, filename, format, size, title, authors, publication, date,"
-    " date_ambiguous, date_readings, language, tags, url, source_id, blocks, added_at, status)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (sha256) DO NOTHING RETURNING id"
-)
-
-
-@dataclass(frozen=True)
-class NewRow:
-    """One document for ``Catalog.add_many``: the arguments of ``Catalog.add``."""
-
-    sha256: str
-    filename: str
-    format: str
-    size: int
-    metadata: Metadata
-    blocks: Sequence[Block]
-    source_id: str | None = None
-    status: str = "published"
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _metadata_params(m: Metadata) -> tuple[object, ...]:
-    return (
-        m.title,
-        _dumps(list(m.authors)),
-        m.publication,
-        m.date,
-        int(m.date_ambiguous),
-        _dumps(list(m.date_readings)),
-        m.language,
-        _dumps(list(m.tags)),
-        m.url,
-    )
-
-
-def _row_params(row: NewRow, added_at: str) -> tuple[object, ...]:
-    blocks = _dumps([[b.kind, b.level, b.text] for b in row.blocks])
-    return (
-        row.sha256,
-        row.filename,
-        row.format,
-        row.size,
-        *_metadata_params(row.metadata),
-        row.source_id,
-        blocks,
-        added_at,
-        row.status,
-    )
-
-
-def _document(r: tuple[Any, ...]) -> Document:
-    metadata = Metadata(
-        title=r[5],
-        authors=tuple(json.loads(r[6])),
-        publication=r[7],
-        date=r[8],
-        date_ambiguous=bool(r[9]),
-        date_readings=tuple(json.loads(r[10])),
-        language=r[11],
-        tags=tuple(json.loads(r[12])),
-        url=r[13],
-    )
-    blocks = tuple(Block(kind, text, level) for kind, level, text in json.loads(r[15]))
-    collections = tuple(sorted(json.loads(r[19]))) if r[19] else ()
-    return Document(
-        r[0], r[1], r[2], r[3], r[4], metadata, blocks, r[16], r[14], r[18], collections
-    )
 
 
 def _now() -> str:
@@ -256,7 +183,7 @@ class Catalog:
         results: list[tuple[int, bool]] = []
         with self._write() as conn:
             for row in rows:
-                inserted = conn.execute(_INSERT, _row_params(row, added_at)).fetchall()
+                inserted = conn.execute(INSERT, row_params(row, added_at)).fetchall()
                 if inserted:
                     results.append((inserted[0][0], False))
                 else:
@@ -268,7 +195,7 @@ class Catalog:
 
     def restore(self, docs: Sequence[Document]) -> None:
         """Insert documents exactly as exported: same ids, dates added and status (an import)."""
-        sql = _INSERT.replace("(sha256,", "(id, sha256,").replace("VALUES (?,", "VALUES (?, ?,")
+        sql = INSERT.replace("(sha256,", "(id, sha256,").replace("VALUES (?,", "VALUES (?, ?,")
         sql = sql.replace(" ON CONFLICT (sha256) DO NOTHING RETURNING id", "")
         with self._write() as conn:
             for doc in docs:
@@ -276,7 +203,7 @@ class Catalog:
                     doc.sha256, doc.filename, doc.format, doc.size, doc.metadata, doc.blocks,
                     doc.source_id, doc.status,
                 )  # fmt: skip
-                conn.execute(sql, (doc.id, *_row_params(row, doc.added_at)))
+                conn.execute(sql, (doc.id, *row_params(row, doc.added_at)))
 
     # --- reading -----------------------------------------------------------------------------
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
@@ -287,16 +214,16 @@ class Catalog:
         """The document; raises NotFound."""
         if not 0 < doc_id < 2**63:  # SQLite integers are 64-bit: a larger id cannot exist
             raise NotFound(f"there is no document {doc_id}")
-        rows = self._read(f"{_SELECT} WHERE id = ?", (doc_id,))
+        rows = self._read(f"{SELECT} WHERE id = ?", (doc_id,))
         if not rows:
             raise NotFound(f"there is no document {doc_id}")
-        return _document(rows[0])
+        return document_from_row(rows[0])
 
     def get_many(self, ids: Sequence[int]) -> dict[int, Document]:
         """The documents that exist among ids, by id, in one query (any number of ids)."""
-        ids_json = _dumps([int(i) for i in ids if 0 < int(i) < 2**63])
-        rows = self._read(f"{_SELECT} WHERE id IN (SELECT value FROM json_each(?))", (ids_json,))
-        return {row[0]: _document(row) for row in rows}
+        ids_json = dumps([int(i) for i in ids if 0 < int(i) < 2**63])
+        rows = self._read(f"{SELECT} WHERE id IN (SELECT value FROM json_each(?))", (ids_json,))
+        return {row[0]: document_from_row(row) for row in rows}
 
     def find_sha(self, sha: str) -> int | None:
         rows = self._read("SELECT id FROM documents WHERE sha256 = ?", (sha,))
@@ -311,17 +238,17 @@ class Catalog:
     def iter_documents(self, batch_size: int = 500) -> Iterator[Document]:
         """Every document by id; each batch is one query, so no read stays open across yields."""
         last = 0
-        while rows := self._read(f"{_SELECT} WHERE id > ? ORDER BY id LIMIT ?", (last, batch_size)):
+        while rows := self._read(f"{SELECT} WHERE id > ? ORDER BY id LIMIT ?", (last, batch_size)):
             last = rows[-1][0]
-            yield from (_document(row) for row in rows)
+            yield from (document_from_row(row) for row in rows)
 
     # --- indexing state ----------------------------------------------------------------------
     def unindexed(self, limit: int) -> list[Document]:
         """Up to limit documents the index lacks, oldest first."""
-        rows = self._read(f"{_SELECT} WHERE indexed = 0 ORDER BY id LIMIT ?", (limit,))
+        rows = self._read(f"{SELECT} WHERE indexed = 0 ORDER BY id LIMIT ?", (limit,))
         with self._state_lock:
             self._pending.update((row[0], row[17]) for row in rows)
-        return [_document(row) for row in rows]
+        return [document_from_row(row) for row in rows]
 
     def mark_indexed(self, ids: Sequence[int], *, as_added: bool = False) -> None:
         """Mark documents as in the index, except those changed since ``unindexed`` read them
@@ -364,7 +291,7 @@ class Catalog:
             "UPDATE documents SET title = ?, authors = ?, publication = ?, date = ?,"
             " date_ambiguous = ?, date_readings = ?, language = ?, tags = ?, url = ?"
             " WHERE id = ?",
-            (*_metadata_params(metadata), doc_id),
+            (*metadata_params(metadata), doc_id),
         )
         if cur.rowcount == 0:
             raise NotFound(f"there is no document {doc_id}")

@@ -1,0 +1,57 @@
+"""A document's catalog row: the statements' columns and the values written agree, and what is
+written reads back the same (through a real SQLite table with the catalog's schema)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from archive.catalog import Catalog
+from archive.catalog_rows import INSERT, SELECT, NewRow, document_from_row, dumps, row_params
+from archive.models import Block, Metadata
+
+ROW = NewRow(
+    sha256="ab" * 32,
+    filename="ночь.txt",
+    format="txt",
+    size=12,
+    metadata=Metadata(
+        title="Харків «вночі»",
+        authors=("Jane Doe", "Іван Франко"),
+        publication="Press",
+        date="2023-06-11",
+        date_ambiguous=True,
+        date_readings=("2023-06-11", "2023-11-06"),
+        language="uk",
+        tags=("war", "ніч"),
+        url="https://example.org/a",
+    ),
+    blocks=(Block("heading", "Вночі", 2), Block("paragraph", 'Text with "quotes" and \\ .')),
+    source_id="rec-1",
+    status="draft",
+)
+
+
+def test_insert_takes_exactly_the_values_written():
+    assert INSERT.count("?") == len(row_params(ROW, "2026-01-01T00:00:00+00:00"))
+
+
+def test_lists_are_compact_json_that_keeps_their_letters():
+    assert dumps(["ніч", "a b"]) == '["ніч","a b"]'
+
+
+def test_a_row_reads_back_as_written(tmp_path):
+    Catalog(tmp_path / "c.sqlite3").close()  # the catalog's own schema
+    with sqlite3.connect(tmp_path / "c.sqlite3") as conn:
+        [(doc_id,)] = conn.execute(INSERT, row_params(ROW, "2026-01-01T00:00:00+00:00")).fetchall()
+        [raw] = conn.execute(f"{SELECT} WHERE id = ?", (doc_id,)).fetchall()
+    doc = document_from_row(raw)
+    assert (doc.id, doc.sha256, doc.filename, doc.format, doc.size) == (
+        doc_id, ROW.sha256, ROW.filename, ROW.format, ROW.size,
+    )  # fmt: skip
+    assert doc.metadata == ROW.metadata and doc.blocks == ROW.blocks
+    assert (doc.source_id, doc.status, doc.added_at) == (
+        "rec-1",
+        "draft",
+        "2026-01-01T00:00:00+00:00",
+    )
+    assert doc.collections == ()
