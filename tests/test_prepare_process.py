@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,8 @@ QUERIES = ("", "Bakhmut", "war OR guerra", "president -Ukraine", '"White House"'
 
 
 def _inputs(folder: Path) -> list[Path]:
-    """Every format a bulk import takes: the sample article, HTML, Markdown and JSONL records
-    of each corpus file (several languages), one of them a duplicate and one refused."""
+    """Every format a bulk import takes: the sample article, HTML, Markdown, a zip and JSONL
+    records of each corpus file (several languages), with a duplicate and refusals."""
     folder.mkdir()
     records = corpus_records(per_file=20)
     jsonl = folder / "records.jsonl"
@@ -41,7 +42,12 @@ def _inputs(folder: Path) -> list[Path]:
     )
     md = folder / "notes.md"
     md.write_text("# Kharkiv notes\n\nShelling in Kharkiv and Izium.\n\n## After\n\nQuiet.\n")
-    return [sample_path(), jsonl, html, md]
+    bundle = folder / "bundle.zip"
+    with zipfile.ZipFile(bundle, "w") as z:
+        z.writestr("a/kherson.txt", "Kherson\n\nBy Jane Doe 11/6/23\n\nThe bridge at Kherson.\n")
+        z.writestr("b/mykolaiv.md", "# Mykolaiv\n\nWater came back to Mykolaiv.\n")
+        z.writestr("c/image.png", b"\x89PNG\r\n\x1a\n" + bytes(64))  # refused
+    return [sample_path(), jsonl, html, md, bundle]
 
 
 def _settings(root: Path, min_bytes: int) -> Settings:
