@@ -166,7 +166,8 @@ class Archive(Curating):
         skip = previous.done if previous else 0
         job = job or previous or jobs.create(self.catalog, "import", source, actor)
         report = IngestReport()
-        batch: list[prepare_process.Ready] = []
+        # each document with its index fields, when its helper built them
+        batch: list[tuple[ingest.Prepared, dict[str, object] | None]] = []
         failed: list[tuple[str, str]] = []
         size = 0
         seen = 0
@@ -178,7 +179,7 @@ class Archive(Curating):
                     if item.prepared is None:
                         failed.append((item.name, item.error or "refused"))
                     else:
-                        batch.append(ready)
+                        batch.append((item.prepared, ready.fields))
                         size += len(item.prepared.data)
                     if len(batch) >= self.settings.index_batch_size or size >= BATCH_BYTES:
                         self._commit_batch(batch, report, counts, actor)
@@ -210,26 +211,25 @@ class Archive(Curating):
 
     def _commit_batch(
         self,
-        batch: Sequence[prepare_process.Ready],
+        batch: Sequence[tuple[ingest.Prepared, dict[str, object] | None]],
         report: IngestReport,
         counts: list[int],
         actor: str,
     ) -> None:
         if not batch:
             return
-        prepared = [ready.item.prepared for ready in batch if ready.item.prepared is not None]
-        results = ingest.commit(prepared, self.store, self.catalog)
-        for item, (doc_id, duplicate) in zip(prepared, results, strict=True):
+        results = ingest.commit([prepared for prepared, _ in batch], self.store, self.catalog)
+        for (prepared, _), (doc_id, duplicate) in zip(batch, results, strict=True):
             if duplicate:
-                report.duplicates.append((item.name, doc_id))
+                report.duplicates.append((prepared.name, doc_id))
                 counts[1] += 1
             else:
                 report.added.append(doc_id)
                 counts[0] += 1
         added = [
-            (doc_id, ready.fields)
-            for ready, (doc_id, duplicate) in zip(batch, results, strict=True)
-            if not duplicate and ready.fields is not None
+            (doc_id, fields)
+            for (_, fields), (doc_id, duplicate) in zip(batch, results, strict=True)
+            if not duplicate and fields is not None
         ]
         if added and self._indexer is None:
             self._index_added(added)

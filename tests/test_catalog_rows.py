@@ -7,25 +7,16 @@ import sqlite3
 
 from archive.catalog import Catalog
 from archive.catalog_rows import INSERT, SELECT, NewRow, document_from_row, dumps, row_params
-from archive.models import Block, Metadata
+
+from .test_catalog import FULL_BLOCKS, FULL_METADATA
 
 ROW = NewRow(
     sha256="ab" * 32,
     filename="ночь.txt",
     format="txt",
     size=12,
-    metadata=Metadata(
-        title="Харків «вночі»",
-        authors=("Jane Doe", "Іван Франко"),
-        publication="Press",
-        date="2023-06-11",
-        date_ambiguous=True,
-        date_readings=("2023-06-11", "2023-11-06"),
-        language="uk",
-        tags=("war", "ніч"),
-        url="https://example.org/a",
-    ),
-    blocks=(Block("heading", "Вночі", 2), Block("paragraph", 'Text with "quotes" and \\ .')),
+    metadata=FULL_METADATA,
+    blocks=FULL_BLOCKS,
     source_id="rec-1",
     status="draft",
 )
