@@ -436,6 +436,24 @@ def bench_search(archive: Archive, queries: list[BenchQuery], raw_every: int = 1
     }
 
 
+def write_results(archive: Archive, queries: list[BenchQuery], out: Path) -> None:
+    """Each query's results, untimed, one JSON line a query: what must not change when only the
+    code's layout does (hit ids in order, totals, facet counts, timeline, suggestion)."""
+    with out.open("w", encoding="utf-8") as f:
+        for q in queries:
+            page = archive.search(search_query(q))
+            row = {
+                "query": q.describe(),
+                "total": page.total,
+                "hits": [h.id for h in page.hits],
+                "facets": {k: [[v.value, v.count] for v in vs] for k, vs in page.facets.items()},
+                "timeline": [[b.label, b.count] for b in page.timeline],
+                "suggestion": page.suggestion,
+            }
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"results of {len(queries)} queries written to {out}")
+
+
 # --- 3. summary -------------------------------------------------------------------------------
 def summary(
     ing: dict, srch: dict, corpus: Path, limit: int | None, loads: Sequence[float], version: str
@@ -487,6 +505,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024, help="seed of the query set")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
+        "--results",
+        type=Path,
+        metavar="OUT",
+        help="write each query's hit ids, totals and facet counts here (JSON Lines), to compare"
+        " two versions' results",
+    )
+    parser.add_argument(
         "--raw-every",
         type=int,
         default=1,
@@ -510,6 +535,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             queries = build_queries(ing["kept"], args.seed)
             srch = bench_search(archive, queries, args.raw_every)
+            if args.results:
+                write_results(archive, queries, args.results)
         finally:
             archive.close()
         loads.append(os.getloadavg()[0])
