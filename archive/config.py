@@ -6,8 +6,6 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from archive.ratelimit import parse_rates
-
 DATE_ORDERS = ("DMY", "MDY")
 
 
@@ -26,7 +24,7 @@ class Settings:
     # Whoosh writer memory (MB) and processes; one process keeps the single-writer design.
     index_memory_mb: int = 256
     # A bulk import of at least this many bytes prepares its documents in a helper process
-    # beside the index writer (archive.prepare_process); -1: never.
+    # beside the index writer (archive.core.prepare); -1: never.
     prepare_process_min_bytes: int = 4 * 1024 * 1024
     # The archivist's own variants file (names in several spellings); None: the bundled one.
     variants_path: Path | None = None
@@ -39,7 +37,7 @@ class Settings:
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     password_parallelism: int = 4
-    # Requests per second/burst per token, user or address, by kind (archive.ratelimit);
+    # Requests per second/burst per token, user or address, by kind (archive.web.ratelimit);
     # "off" for none (ARCHIVE_RATE_LIMITS; a loopback load test may want that).
     rate_limits: str = "search=20/60,upload=5/20,login=1/10"
 
@@ -57,7 +55,7 @@ class Settings:
 
     @property
     def jobs_dir(self) -> Path:
-        """A lock file per running import job (archive.jobs.running)."""
+        """A lock file per running import job (archive.storage.jobs.running)."""
         return self.uploads_dir / "jobs"
 
     @property
@@ -87,7 +85,8 @@ class Settings:
         if env.get("ARCHIVE_VARIANTS"):
             kwargs["variants_path"] = Path(env["ARCHIVE_VARIANTS"]).resolve()
         if "ARCHIVE_RATE_LIMITS" in env:
-            parse_rates(env["ARCHIVE_RATE_LIMITS"])  # a typo fails at startup, not per request
+            # kept as text (the ground floor imports no part): the web parses it when the app
+            # is created, so a typo still fails at startup, not per request
             kwargs["rate_limits"] = env["ARCHIVE_RATE_LIMITS"]
         kwargs["private"] = env.get("ARCHIVE_PRIVATE", "0") not in ("", "0", "false", "no")
         secure = env.get("ARCHIVE_SECURE_COOKIES", "auto").lower()

@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from archive.cli.demo import demo_paths
 from archive.config import Settings
-from archive.core import Archive
-from archive.demo import demo_paths
+from archive.core.archive import Archive
 from archive.models import SearchQuery
 
 

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from archive.analysis import stop_words
+from archive.search.analysis import stop_words
 
 # (kind, how many): 200 in all
 MIX = (

@@ -18,14 +18,14 @@ from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.sorting import Count, FieldFacet
 
-from archive.analysis import term_language
-from archive.catalog import Catalog
-from archive.index import FACET_FIELDS, LANG_SEP, build_schema, date_key, document_fields
 from archive.models import Block, Document, Metadata
-from archive.query_compile import bind, weighting
-from archive.query_syntax import parse
-from archive.search import compile_node
-from archive.variants import Variants
+from archive.search.analysis import term_language
+from archive.search.compile import bind, weighting
+from archive.search.engine import compile_node
+from archive.search.index import FACET_FIELDS, LANG_SEP, build_schema, date_key, document_fields
+from archive.search.syntax import parse
+from archive.search.variants import Variants
+from archive.storage.catalog import Catalog
 
 # Facets that hold several values per document: Whoosh must let a document count in each.
 MULTI_VALUED = ("authors", "tags", "collections", "names")

@@ -32,7 +32,7 @@ if str(REPO) not in sys.path:  # run as a script: the archive package lives besi
     sys.path.insert(0, str(REPO))
 
 from archive.config import Settings  # noqa: E402
-from archive.core import Archive  # noqa: E402
+from archive.core.archive import Archive  # noqa: E402
 from archive.errors import BadQuery  # noqa: E402
 from archive.models import SearchQuery  # noqa: E402
 

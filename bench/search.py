@@ -43,12 +43,12 @@ from pathlib import Path
 import raw_whoosh
 from query_set import BenchQuery, build_queries
 
-from archive import analysis
 from archive.config import Settings
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.errors import ArchiveError
 from archive.models import SearchQuery
-from archive.variants import load as load_variants
+from archive.search import analysis
+from archive.search.variants import load as load_variants
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "political-news"

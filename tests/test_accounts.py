@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from archive.accounts import LOGIN_FAILED, SESSION_SECONDS, Accounts
-from archive.catalog import Catalog
+from archive.accounts.throttle import MAX_DELAY, delay
+from archive.accounts.users import LOGIN_FAILED, SESSION_SECONDS, Accounts
 from archive.config import Settings
 from archive.errors import BadRequest, NotFound, TooManyRequests, Unauthorized
-from archive.throttle import MAX_DELAY, delay
+from archive.storage.catalog import Catalog
 
 PASSWORD = "correct horse battery"
 

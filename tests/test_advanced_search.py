@@ -6,10 +6,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from archive.advanced_search import AdvancedForm, advanced_query, advanced_url, form_of
 from archive.errors import BadRequest
 from archive.models import Overrides, SearchQuery
-from archive.query_syntax import And, Not, Or, Phrase, Word, parse
+from archive.search.syntax import And, Not, Or, Phrase, Word, parse
+from archive.web.advanced import AdvancedForm, advanced_query, advanced_url, form_of
 
 
 def test_each_box_becomes_its_clause():

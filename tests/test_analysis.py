@@ -1,4 +1,4 @@
-from archive.analysis import document_terms, fold, query_word_terms, stem
+from archive.search.analysis import document_terms, fold, query_word_terms, stem
 
 
 def test_fold_strips_accents_but_keeps_cyrillic_letters():

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.catalog import SCHEMA_VERSION, Catalog, NewRow
 from archive.errors import ArchiveError, Duplicate, NotFound
 from archive.models import Block, Document, Metadata
+from archive.storage.catalog import SCHEMA_VERSION, Catalog, NewRow
 
 
 def sha(n: int | str) -> str:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from archive.accounts import Accounts
-from archive.catalog import Catalog
-from archive.cli import main
+from archive.accounts.users import Accounts
+from archive.cli.main import main
 from archive.config import Settings
+from archive.storage.catalog import Catalog
 
 PASSWORD = "correct horse battery"
 

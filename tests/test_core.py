@@ -14,8 +14,8 @@ import pytest
 
 from archive import Archive, Settings
 from archive.errors import Duplicate, NotFound, UnsupportedFormat
-from archive.index import VERSION_FILE
 from archive.models import Overrides, SearchQuery
+from archive.search.index import VERSION_FILE
 
 from .conftest import corpus_records, sample_path
 
@@ -110,7 +110,8 @@ def _run_and_kill(root: Path, script: str) -> None:
         f"""
         import os, signal, sys
         from pathlib import Path
-        from archive import Archive, Settings, ingest
+        from archive import Archive, Settings
+        from archive.ingest import pipeline
         settings = Settings(root=Path({str(root)!r}))
         archive = Archive(settings)
         """
@@ -124,8 +125,8 @@ def test_a_crash_between_catalog_and_index_commit_is_repaired_at_start(tmp_path)
     _run_and_kill(
         root,
         f"""
-        prepared = ingest.prepare(Path({str(sample_path())!r}).read_bytes(), "s.txt", settings)
-        ingest.commit([prepared], archive.store, archive.catalog)  # acknowledged from here on
+        prepared = pipeline.prepare(Path({str(sample_path())!r}).read_bytes(), "s.txt", settings)
+        pipeline.commit([prepared], archive.store, archive.catalog)  # acknowledged from here on
         os.kill(os.getpid(), signal.SIGKILL)
         """,
     )
@@ -140,8 +141,8 @@ def test_a_crash_after_the_index_commit_does_not_index_twice(tmp_path):
     _run_and_kill(
         root,
         f"""
-        prepared = ingest.prepare(Path({str(sample_path())!r}).read_bytes(), "s.txt", settings)
-        ingest.commit([prepared], archive.store, archive.catalog)
+        prepared = pipeline.prepare(Path({str(sample_path())!r}).read_bytes(), "s.txt", settings)
+        pipeline.commit([prepared], archive.store, archive.catalog)
         archive.index.write(archive.catalog.unindexed(10))  # committed, but never marked
         os.kill(os.getpid(), signal.SIGKILL)
         """,

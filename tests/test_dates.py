@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from archive.dates import is_filler, parse_date
+from archive.ingest.dates import is_filler, parse_date
 
 
 @pytest.mark.parametrize(

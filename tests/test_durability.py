@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from archive import Archive, Settings
-from archive.integrity import ORPHAN
-from archive.store import TEMP_PREFIX, Store
+from archive.core.integrity import ORPHAN
+from archive.storage.originals import TEMP_PREFIX, Store
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
@@ -69,7 +69,7 @@ KILL_BEFORE_CATALOG_COMMIT = textwrap.dedent(
     import os, signal, sys
     from pathlib import Path
     from archive import Archive, Settings
-    from archive.catalog import Catalog
+    from archive.storage.catalog import Catalog
 
     def killed(self, rows):  # SIGKILL exactly after the originals are stored, before the row
         os.kill(os.getpid(), signal.SIGKILL)
@@ -97,7 +97,7 @@ def test_an_upload_killed_before_its_catalog_commit_leaves_nothing_behind(tmp_pa
 HOLD_A_PUT = textwrap.dedent(
     """
     import sys, time
-    from archive.store import Store
+    from archive.storage.originals import Store
     store = Store(sys.argv[1])
     with store._lock():  # what put() holds while its temp file exists
         (store.root / ".tmp-in-progress").write_bytes(b"half an upload")

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from archive.errors import InvalidUpload, UnsupportedFormat
-from archive.extract import BINARY_EXTRACTORS, EXTRACTORS, canonical, detect, extract, iter_jsonl
+from archive.ingest.extract import (
+    BINARY_EXTRACTORS,
+    EXTRACTORS,
+    canonical,
+    detect,
+    extract,
+    iter_jsonl,
+)
 from archive.models import Block
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -16,8 +16,8 @@ from docx.oxml.ns import nsdecls, qn
 
 from archive.config import Settings
 from archive.errors import InvalidUpload, UnsupportedFormat
-from archive.extract import detect, extract
-from archive.ingest import prepare
+from archive.ingest.extract import detect, extract
+from archive.ingest.pipeline import prepare
 
 
 def docx_bytes(document: docx.document.Document) -> bytes:

@@ -20,7 +20,7 @@ from docx.oxml.parser import parse_xml
 from lxml.etree import XMLSyntaxError
 
 from archive.errors import ArchiveError, InvalidUpload, UnsupportedFormat
-from archive.extract import Limits, detect, docx, extract, sandbox
+from archive.ingest.extract import Limits, detect, docx, extract, sandbox
 from tests.test_extract_docx import report_docx, rezip
 from tests.test_extract_pdf import build_pdf, report_pdf, serialize, text_stream
 

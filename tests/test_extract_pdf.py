@@ -14,8 +14,8 @@ from pypdf import PdfReader, PdfWriter
 
 from archive.config import Settings
 from archive.errors import InvalidUpload
-from archive.extract import detect, extract, md
-from archive.ingest import prepare
+from archive.ingest.extract import detect, extract, md
+from archive.ingest.pipeline import prepare
 from archive.models import Extracted
 
 RAW = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "political-news" / "raw"

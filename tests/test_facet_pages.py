@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from archive.errors import NotFound
-from archive.facet_pages import facet_page
 from archive.models import SearchQuery
+from archive.search.facets import facet_page
 from tests.test_search import brute_force
 
 

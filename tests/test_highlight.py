@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from archive.analysis import fold
-from archive.highlight import Highlighter, Marks, _fold, _fold_blocks
 from archive.models import Block
-from archive.query_syntax import parse
-from archive.variants import cross_script_term
+from archive.search.analysis import fold
+from archive.search.highlight import Highlighter, Marks, _fold, _fold_blocks
+from archive.search.syntax import parse
+from archive.search.variants import cross_script_term
 
 TEXTS = [
     "plain ascii, nothing to fold",

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from archive.core import Archive
-from archive.ratelimit import RateLimiter
+from archive.core.archive import Archive
 from archive.web import create_app
+from archive.web.ratelimit import RateLimiter
 from tests.live_server import Timed, serving
 
 BUDGET = 0.050  # seconds: the limit for refusing a hostile query

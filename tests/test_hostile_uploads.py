@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from archive.config import Settings
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.web import create_app
 from tests.live_server import serving
 from tests.test_extract_docx import report_docx, rezip

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from whoosh.highlight import ContextFragmenter, UppercaseFormatter, highlight
 
-from archive.index import ALIAS_FIELD, LANG_SEP, VALUE_SEP, LanguageAnalyzer, document_fields
 from archive.models import Block, Document, Metadata
-from archive.variants import alias_term, load
+from archive.search.index import ALIAS_FIELD, LANG_SEP, VALUE_SEP, LanguageAnalyzer, document_fields
+from archive.search.variants import alias_term, load
 
 
 def offsets(value: str, start_char: int = 0) -> list[tuple[str, str]]:
@@ -66,8 +66,8 @@ def test_spelling_and_alias_fields_take_the_capitalised_words() -> None:
 
 
 def test_capitalised_words_are_the_words_that_start_upper_case() -> None:
-    from archive.analysis import words
-    from archive.index import _capitalised
+    from archive.search.analysis import words
+    from archive.search.index import _capitalised
 
     text = (
         "Ελλάδα and Αθήνα; Бахмут, Київ. x1Y 3Dpeople iPhone McDonald's O'Neil NATO_Pact "

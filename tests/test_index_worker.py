@@ -11,9 +11,10 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from archive import Archive, Settings, ingest
-from archive.index_worker import settings_from_json, settings_to_json
-from archive.indexer import drain, fewest_merges, small_merges
+from archive import Archive, Settings
+from archive.core.indexing import drain, fewest_merges, small_merges
+from archive.core.worker import settings_from_json, settings_to_json
+from archive.ingest import pipeline
 from archive.models import SearchQuery
 
 
@@ -57,8 +58,8 @@ def test_rounds_merge_a_little_and_an_idle_merge_leaves_few_segments(settings: S
     with Archive(settings) as archive:
         for n in range(30):  # thirty one-document rounds, as uploads arriving one by one
             text = f"Note {n} on the migration of cranes."
-            prepared = ingest.prepare(text.encode(), f"{n}.txt", settings)
-            ingest.commit([prepared], archive.store, archive.catalog)
+            prepared = pipeline.prepare(text.encode(), f"{n}.txt", settings)
+            pipeline.commit([prepared], archive.store, archive.catalog)
             drain(archive.catalog, archive.index, 50, merge=small_merges(8))
             assert archive.index.segment_count() <= 8  # never a pile of one-document segments
         sizes = sorted(s.doc_count_all() for s in archive.index.ix._segments())  # noqa: SLF001

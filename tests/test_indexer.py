@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from archive.indexer import BackgroundIndexer
+from archive.core.indexing import BackgroundIndexer
 
 
 class Rounds:

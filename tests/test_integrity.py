@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from archive import Archive, Settings
-from archive.integrity import CHANGED, EXTRA, MISSING, ORPHAN, UNINDEXED
+from archive.core.integrity import CHANGED, EXTRA, MISSING, ORPHAN, UNINDEXED
 from archive.models import SearchQuery
 
 

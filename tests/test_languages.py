@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from archive import Archive, Settings
-from archive.analysis import LANGUAGES
 from archive.models import SearchQuery
+from archive.search.analysis import LANGUAGES
 
 # language -> (document text, a query with other inflections, a query led by stop words)
 CASES = {

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from archive.errors import BadRequest
-from archive.extract import extract, iter_jsonl
-from archive.metadata import (
+from archive.ingest.extract import extract, iter_jsonl
+from archive.ingest.metadata import (
     apply,
     detect_language,
     parse_byline,

@@ -12,8 +12,8 @@ import pytest
 from archive import Archive, Settings
 from archive.errors import BadQuery
 from archive.models import SearchQuery
-from archive.names import extract
-from archive.variants import edit_distance, load, name_key
+from archive.search.names import extract
+from archive.search.variants import edit_distance, load, name_key
 from tests.conftest import sample_path
 
 RECORDS = [
@@ -145,7 +145,7 @@ def test_a_query_gets_only_a_few_fuzzy_lookups(archive):
     """Fuzzy lookups scan the lexicon in Python (tens of ms each): a query of many rare words
     gets FUZZY_WORDS_PER_QUERY of them, so it cannot hold the searcher for seconds."""
     from archive.models import SearchQuery
-    from archive.query_compile import FUZZY_WORDS_PER_QUERY
+    from archive.search.compile import FUZZY_WORDS_PER_QUERY
 
     rare = "brelvanik crostemal dravinoku frelomast grovanite hestrabul jolvimark klostaver".split()
     for n, word in enumerate(rare):

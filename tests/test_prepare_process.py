@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from archive import Archive, Settings, ingest, prepare_process
-from archive.index import document_fields
+from archive import Archive, Settings
+from archive.core import prepare
+from archive.ingest import pipeline
 from archive.models import SearchQuery
-from archive.variants import load as load_variants
+from archive.search.index import document_fields
+from archive.search.variants import load as load_variants
 
 from .conftest import NO_LIMITS, corpus_records, sample_path
 
@@ -64,11 +66,11 @@ def test_fields_built_before_cataloguing_equal_those_built_from_the_catalog(tmp_
         by_sha = {archive.catalog.get(i).sha256: i for i in report.added}
         variants = archive.index.variants
         compared = 0
-        for item in ingest.iter_items(paths, settings):
+        for item in pipeline.iter_items(paths, settings):
             if item.prepared is None or item.prepared.row.sha256 not in by_sha:
                 continue
             doc_id = by_sha.pop(item.prepared.row.sha256)
-            built = prepare_process.prepared_fields(item.prepared, variants)
+            built = prepare.prepared_fields(item.prepared, variants)
             assert built is not None
             expected = document_fields(archive.catalog.get(doc_id), variants)
             assert {**built, "id": str(doc_id)} == expected, item.name
@@ -78,19 +80,19 @@ def test_fields_built_before_cataloguing_equal_those_built_from_the_catalog(tmp_
 
 
 def test_a_draft_has_no_fields(tmp_path):
-    [item] = ingest.iter_items([sample_path()], _settings(tmp_path, -1))
+    [item] = pipeline.iter_items([sample_path()], _settings(tmp_path, -1))
     assert item.prepared is not None
     draft = item.prepared.row.__class__(**{**vars(item.prepared.row), "status": "draft"})
-    prepared = ingest.Prepared(item.prepared.name, draft, item.prepared.data)
-    assert prepare_process.prepared_fields(prepared, load_variants()) is None
-    assert prepare_process.prepared_fields(item.prepared, load_variants()) is not None
+    prepared = pipeline.Prepared(item.prepared.name, draft, item.prepared.data)
+    assert prepare.prepared_fields(prepared, load_variants()) is None
+    assert prepare.prepared_fields(item.prepared, load_variants()) is not None
 
 
 def test_the_helper_yields_what_iter_items_yields_in_order(tmp_path):
     paths = _inputs(tmp_path / "in")
     settings = _settings(tmp_path / "a", 0)
-    here = list(ingest.iter_items(paths, settings, skip=3))
-    there = list(prepare_process.iter_ready(paths, settings, None, 3, None))
+    here = list(pipeline.iter_items(paths, settings, skip=3))
+    there = list(prepare.iter_ready(paths, settings, None, 3, None))
     assert [r.item for r in there] == here
     assert all(r.fields is None for r in there)
     assert any(i.error for i in here) and sum(1 for i in here if i.prepared) > 100
@@ -122,12 +124,10 @@ def test_only_large_imports_start_a_helper(tmp_path):
     small = tmp_path / "small.txt"
     small.write_text("A short note on Kyiv.\n")
     settings = _settings(tmp_path / "a", 1024)
-    assert not prepare_process.worthwhile([small], settings)
-    assert prepare_process.worthwhile([small, _inputs(tmp_path / "in")[1]], settings)
-    assert prepare_process.worthwhile([tmp_path / "in"], settings)
-    assert not prepare_process.worthwhile(
-        [tmp_path / "in"], settings.with_(prepare_process_min_bytes=-1)
-    )
+    assert not prepare.worthwhile([small], settings)
+    assert prepare.worthwhile([small, _inputs(tmp_path / "in")[1]], settings)
+    assert prepare.worthwhile([tmp_path / "in"], settings)
+    assert not prepare.worthwhile([tmp_path / "in"], settings.with_(prepare_process_min_bytes=-1))
     # and an import starts one only then: seen among this process's children while it runs
     jsonl = tmp_path / "in" / "records.jsonl"
     for min_bytes, expected in ((jsonl.stat().st_size + 1, False), (jsonl.stat().st_size, True)):
@@ -143,7 +143,7 @@ def test_only_large_imports_start_a_helper(tmp_path):
 
 
 def _helper_pids(parent: int | None = None) -> list[int]:
-    """The children of parent (this process) running archive.prepare_process."""
+    """The children of parent (this process) running archive.prepare."""
     parent = os.getpid() if parent is None else parent
     found = []
     for entry in Path("/proc").iterdir():
@@ -155,7 +155,7 @@ def _helper_pids(parent: int | None = None) -> list[int]:
         except OSError:
             continue
         ppid = int(stat.rpartition(")")[2].split()[1])
-        if ppid == parent and b"archive.prepare_process" in cmdline:
+        if ppid == parent and b"archive.core.prepare" in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -173,7 +173,7 @@ def _dispatches(path: Path, count: int = 2000) -> Path:
 
 def test_a_helper_that_dies_loses_nothing_and_the_import_resumes(tmp_path, monkeypatch):
     # a look-ahead of one chunk: the helper cannot have finished when the import is half done
-    monkeypatch.setattr(prepare_process, "AHEAD_CHUNKS", 1)
+    monkeypatch.setattr(prepare, "AHEAD_CHUNKS", 1)
     jsonl = _dispatches(tmp_path / "many.jsonl")
     settings = _settings(tmp_path / "a", 0)
     killed: list[int] = []
@@ -186,7 +186,7 @@ def test_a_helper_that_dies_loses_nothing_and_the_import_resumes(tmp_path, monke
             killed.extend(pids)
 
     with Archive(settings) as archive:
-        with pytest.raises(prepare_process.PrepareFailed, match="exit code -9"):
+        with pytest.raises(prepare.PrepareFailed, match="exit code -9"):
             archive.ingest_paths([jsonl], progress=progress)
         assert killed and not _helper_pids()
         # the batches committed before the death are there, indexed, and nothing else

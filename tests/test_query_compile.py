@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from archive.facet_cache import matched_docs
 from archive.models import Overrides, SearchQuery
-from archive.query_compile import compile_node, fuzzy_allowance
-from archive.query_syntax import parse
-from archive.suggest import _distance, near_terms
+from archive.search.compile import compile_node, fuzzy_allowance
+from archive.search.facets import matched_docs
+from archive.search.suggest import _distance, near_terms
+from archive.search.syntax import parse
 
 TEXTS = [
     "Shelling near Donetsk went on; the Donetsk front held.",

@@ -8,7 +8,7 @@ import pytest
 
 from archive.errors import BadRequest
 from archive.models import Page, SearchQuery
-from archive.query_params import (
+from archive.web.params import (
     clear_all_url,
     clear_facet_url,
     page_links,

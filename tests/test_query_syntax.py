@@ -3,7 +3,7 @@ import re
 import pytest
 
 from archive.errors import BadQuery
-from archive.query_syntax import And, DateRange, Not, Or, Phrase, Value, Word, parse, words_of
+from archive.search.syntax import And, DateRange, Not, Or, Phrase, Value, Word, parse, words_of
 
 
 def test_words_are_anded_by_default():

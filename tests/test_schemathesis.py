@@ -40,10 +40,10 @@ from starlette.testclient import TestClient
 from whoosh.codec.base import Segment
 
 from archive.config import Settings
-from archive.core import Archive
-from archive.ratelimit import RateLimiter
+from archive.core.archive import Archive
 from archive.web import create_app
 from archive.web.openapi import PATHS
+from archive.web.ratelimit import RateLimiter
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "200"))
 WRITE_EXAMPLES = int(os.environ.get("SCHEMATHESIS_WRITE_EXAMPLES", "200"))

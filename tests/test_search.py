@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 
-from archive.analysis import term_language
 from archive.errors import BadQuery
 from archive.models import FACETS, SearchQuery
-from archive.names import extract as extract_names
-from archive.variants import load
+from archive.search.analysis import term_language
+from archive.search.names import extract as extract_names
+from archive.search.variants import load
 
 
 def facet_values(doc) -> dict[str, tuple[str, ...]]:
@@ -171,7 +171,7 @@ def test_top_facet_values_are_the_sorted_ones() -> None:
     # the heap shortcut over tens of thousands of names: the same values, ties by value
     import random
 
-    from archive.search import FACET_LIMIT, _most_common
+    from archive.search.engine import FACET_LIMIT, _most_common
 
     rng = random.Random(7)
     for size in (0, 5, FACET_LIMIT, 500, 20_000):

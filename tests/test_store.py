@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archive.errors import NotFound
-from archive.store import Store, extension_for
+from archive.storage.originals import Store, extension_for
 
 
 def temp_files(root: Path) -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from archive.models import Overrides, SearchQuery
-from archive.suggest import Vocabulary, _distance
+from archive.search.suggest import Vocabulary, _distance
 
 
 def vocabulary() -> Vocabulary:

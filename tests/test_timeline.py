@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from archive.models import SearchQuery
-from archive.timeline import buckets
+from archive.search.timeline import buckets
 from tests.test_search import facet_values
 
 

@@ -37,7 +37,7 @@ def test_a_round_trip_differs_in_nothing(thousand_template, tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert second.returncode == 0, second.stderr
     with Archive(Settings(root=tmp_path / "b")) as restored:
-        from archive import transfer
+        from archive.core import transfer
 
         transfer.export(restored, tmp_path / "e2")
         after = restored.search(SearchQuery(text="election", per_page=50))
@@ -53,7 +53,7 @@ def test_a_round_trip_differs_in_nothing(thousand_template, tmp_path):
 
 
 def test_a_tampered_export_is_refused(sample_archive, tmp_path):
-    from archive import transfer
+    from archive.core import transfer
 
     transfer.export(sample_archive, tmp_path / "e")
     original = next((tmp_path / "e" / "originals").rglob("*.json"))

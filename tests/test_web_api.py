@@ -8,7 +8,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.models import FACETS, SearchQuery
 from archive.web import create_app
 

@@ -16,9 +16,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from archive.accounts import LOGIN_FAILED
+from archive.accounts.users import LOGIN_FAILED
 from archive.config import Settings
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.models import FACETS
 from archive.web import create_app
 from archive.web.auth import COOKIE

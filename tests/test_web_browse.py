@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.models import SearchQuery
 from archive.web import create_app
 from archive.web.permissions import READ, TABLE

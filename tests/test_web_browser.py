@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.models import Overrides, SearchQuery
 from archive.web import create_app
 

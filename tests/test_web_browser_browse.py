@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.models import SearchQuery
 from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, result_count, serve
 

@@ -13,7 +13,7 @@ from markupsafe import escape
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.models import Overrides, SearchQuery
 from archive.web import create_app
 from archive.web.display import FACET_SHOWN

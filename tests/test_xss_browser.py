@@ -19,7 +19,7 @@ from urllib.parse import quote
 import pytest
 
 from archive.config import Settings
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.models import Overrides
 from archive.web import create_app
 from tests.live_server import serving

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from archive.accounts import ROLES, SCOPES, Accounts, NewToken
+from archive.accounts.users import ROLES, SCOPES, Accounts, NewToken
 from archive.errors import TooManyRequests, Unauthorized
 from archive.web.auth import (
     COOKIE,

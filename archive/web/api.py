@@ -8,11 +8,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from archive.browse_params import parse_facet_request, without_browse
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.errors import BadRequest
 from archive.models import FACETS, MAX_PER_PAGE, Document, FacetPage, Page
-from archive.query_params import document_id, parse_search_params, query_params_of
+from archive.web.facet_params import parse_facet_request, without_browse
+from archive.web.params import document_id, parse_search_params, query_params_of
 
 MAX_SUGGEST_CHARS = 200
 

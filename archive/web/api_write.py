@@ -17,13 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from archive import jobs
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.errors import BadRequest, Duplicate, NotFound
 from archive.models import Document, Overrides
-from archive.query_params import document_id
+from archive.storage import jobs
 from archive.web.api import document_json
 from archive.web.auth import actor
+from archive.web.params import document_id
 from archive.web.uploads import (
     from_fields,
     json_fields,

@@ -10,8 +10,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from archive import query_params
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.models import FACETS
 from archive.web import (
     account_pages,
@@ -24,6 +23,7 @@ from archive.web import (
     display,
     openapi,
     pages,
+    params,
     security,
 )
 from archive.web.errors import EXCEPTION_HANDLERS
@@ -48,16 +48,16 @@ def make_templates() -> Jinja2Templates:
     )
     env.globals.update(
         FACETS=FACETS,
-        search_url=query_params.search_url,
-        toggle_url=query_params.toggle_url,
-        clear_facet_url=query_params.clear_facet_url,
-        clear_all_url=query_params.clear_all_url,
-        is_filtered=query_params.is_filtered,
-        document_url=query_params.document_url,
-        page_links=query_params.page_links,
-        sort_options=query_params.sort_options,
-        per_page_options=query_params.per_page_options,
-        facet_param=query_params.PARAM_OF_FACET.__getitem__,
+        search_url=params.search_url,
+        toggle_url=params.toggle_url,
+        clear_facet_url=params.clear_facet_url,
+        clear_all_url=params.clear_all_url,
+        is_filtered=params.is_filtered,
+        document_url=params.document_url,
+        page_links=params.page_links,
+        sort_options=params.sort_options,
+        per_page_options=params.per_page_options,
+        facet_param=params.PARAM_OF_FACET.__getitem__,
         facet_value_label=display.facet_value_label,
         split_facet=display.split_facet,
         ambiguity_note=display.ambiguity_note,

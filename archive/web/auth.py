@@ -26,8 +26,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from archive.accounts import SESSION_SECONDS, Token, User
-from archive.core import Archive
+from archive.accounts.users import SESSION_SECONDS, Token, User
+from archive.core.archive import Archive
 from archive.errors import Forbidden, TooLarge, Unauthorized
 from archive.web import permissions, security
 from archive.web.errors import is_api

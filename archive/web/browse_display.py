@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archive import browse_params
 from archive.models import FacetPage, FacetValue, Page, TimeBucket
+from archive.web import facet_params
 from archive.web.display import MONTHS
 
 HEIGHT_STEPS = 20
@@ -52,7 +52,7 @@ def selected_elsewhere(page: Page, facet: str) -> list[FacetValue]:
 
 
 def is_long(facet: str) -> bool:
-    return facet in browse_params.LONG_FACETS
+    return facet in facet_params.LONG_FACETS
 
 
 def more_pages(more: FacetPage) -> tuple[int | None, int | None]:
@@ -63,11 +63,11 @@ def more_pages(more: FacetPage) -> tuple[int | None, int | None]:
 
 
 GLOBALS = {
-    "timeline_url": browse_params.timeline_url,
-    "zoom_out_url": browse_params.zoom_out_url,
-    "facet_more_url": browse_params.facet_more_url,
-    "facet_form_fields": browse_params.facet_form_fields,
-    "facet_api_url": browse_params.facet_api_url,
+    "timeline_url": facet_params.timeline_url,
+    "zoom_out_url": facet_params.zoom_out_url,
+    "facet_more_url": facet_params.facet_more_url,
+    "facet_form_fields": facet_params.facet_form_fields,
+    "facet_api_url": facet_params.facet_api_url,
     "bar_height": bar_height,
     "bar_label": bar_label,
     "bar_title": bar_title,

@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.errors import BadRequest, Duplicate
 from archive.models import Overrides
-from archive.query_params import document_id
 from archive.web.api_write import job_json, save_and_start_import, wait_searchable
 from archive.web.auth import actor, current_user
+from archive.web.params import document_id
 from archive.web.uploads import read_upload
 
 CURATOR_ROLES = ("archivist", "admin")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from archive.curation import AuditEntry
 from archive.models import SearchQuery
-from archive.query_params import search_url
+from archive.storage.audit import AuditEntry
 from archive.web.display import LANGUAGES, human_date
+from archive.web.params import search_url
 
 STATUS_LABELS = {"draft": "Draft", "published": "Published", "trashed": "In the trash"}
 ACTION_LABELS = {

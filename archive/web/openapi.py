@@ -14,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from archive.browse_params import MAX_FACET_PAGE, MAX_MATCH_CHARS
-from archive.curating import EDITABLE_STATUSES
+from archive.core.archive import EDITABLE_STATUSES
 from archive.models import FACETS, MAX_PER_PAGE, SORTS
-from archive.query_params import FACET_PARAMS, MAX_QUERY_CHARS
 from archive.web.api import MAX_SUGGEST_CHARS
+from archive.web.facet_params import MAX_FACET_PAGE, MAX_MATCH_CHARS
+from archive.web.params import FACET_PARAMS, MAX_QUERY_CHARS
 from archive.web.uploads import LIST_FIELDS, MAX_FIELD_BYTES, TEXT_FIELDS
 
 Schema = dict[str, Any]

@@ -8,18 +8,18 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from archive.advanced_search import FIELD_LABELS, advanced_url, form_of
-from archive.browse_params import parse_facet_request
-from archive.core import Archive
+from archive.core.archive import Archive
 from archive.models import PER_PAGE_CHOICES
-from archive.query_params import (
+from archive.web.advanced import FIELD_LABELS, advanced_url, form_of
+from archive.web.curation import can_curate
+from archive.web.display import LANGUAGES, number_hits
+from archive.web.facet_params import parse_facet_request
+from archive.web.params import (
     document_id,
     parse_search_params,
     query_params_of,
     text_search_url,
 )
-from archive.web.curation import can_curate
-from archive.web.display import LANGUAGES, number_hits
 
 
 def _archive(request: Request) -> Archive:

@@ -17,7 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from archive.ratelimit import RateLimiter, parse_rates
+from archive.web.ratelimit import RateLimiter, parse_rates
 
 if TYPE_CHECKING:
     from archive.web.auth import Principal

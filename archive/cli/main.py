@@ -1,0 +1,263 @@
+"""The `archive` command: serve, ingest, search, reindex, check, users, tokens."""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from archive.cli import accounts
+from archive.config import Settings
+from archive.core.archive import Archive
+from archive.errors import ArchiveError
+from archive.models import Overrides, SearchQuery
+
+
+class ProgressLine:
+    """A one-line progress display on stderr: a bar when the total is known, a count otherwise."""
+
+    def __init__(self, label: str, stream=None) -> None:  # noqa: ANN001 - a text stream
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.done = 0
+        self.shown = False
+
+    def __call__(self, done: int, total: int | None, item: str = "") -> None:
+        self.done = done
+        now = time.monotonic()
+        if now - self.last < 0.1 and done != total:
+            return
+        self.last = now
+        rate = done / max(now - self.start, 1e-6)
+        if total:
+            filled = int(30 * done / total)
+            text = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,}"
+        else:
+            text = f"{self.label} {done:,}"
+        text += f"  {rate:,.0f}/s"
+        if item and self.stream.isatty():
+            text += f"  {item[-40:]}"
+        end = "\r" if self.stream.isatty() else "\n"
+        self.stream.write(text.ljust(100)[:120] + end)
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown and self.stream.isatty():
+            self.stream.write("\n")
+        self.shown = False
+
+
+def _open(ctx: click.Context) -> Archive:
+    settings: Settings = ctx.obj
+    bar = ProgressLine("indexing")
+    archive = Archive(settings, progress=bar)
+    bar.finish()
+    return archive
+
+
+@click.group()
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Data root holding uploads/ and index/ (default: ARCHIVE_ROOT, else .)",
+)
+@click.pass_context
+def main(ctx: click.Context, root: str | None) -> None:
+    """A searchable archive of articles."""
+    try:
+        ctx.obj = Settings.from_env(root)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Load the demo collection when the archive is empty.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, demo: bool) -> None:
+    """Serve the archive over HTTP."""
+    import uvicorn
+
+    from archive.web import create_app
+
+    # a damaged or outdated index is rebuilt by the indexing worker while the server answers
+    archive = Archive(ctx.obj, background=True)
+    if demo and archive.is_empty():
+        from archive.cli.demo import demo_paths
+
+        click.echo("The archive is empty: loading the demo collection.", err=True)
+        bar = ProgressLine("loading demo")
+        report = archive.ingest_paths(demo_paths(), progress=bar)
+        bar.finish()
+        click.echo(f"Demo loaded: {len(report.added)} documents.", err=True)
+    click.echo(f"Serving {archive.count():,} documents at http://{host}:{port}/", err=True)
+    try:
+        uvicorn.run(create_app(archive), host=host, port=port, log_level="warning")
+    finally:
+        archive.close()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--title")
+@click.option("--author", "authors", multiple=True, help="Repeat for several authors.")
+@click.option("--publication")
+@click.option("--date", help="YYYY-MM-DD, or as written (11/6/23 is read day first by default).")
+@click.option("--language", help="Two-letter code: en, es, ru, uk, de, fr, pt, it…")
+@click.option("--tag", "tags", multiple=True, help="Repeat for several tags.")
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    title: str | None,
+    authors: tuple[str, ...],
+    publication: str | None,
+    date: str | None,
+    language: str | None,
+    tags: tuple[str, ...],
+) -> None:
+    """Add files, folders and JSONL(.gz) files to the archive."""
+    given = any((title, authors, publication, date, language, tags))
+    if given and (len(paths) > 1 or paths[0].is_dir()):
+        raise click.UsageError("Metadata options apply to a single file; give one file path.")
+    overrides = None
+    if given:
+        overrides = Overrides(
+            title=title,
+            authors=authors or None,
+            publication=publication,
+            date=date,
+            language=language,
+            tags=tags or None,
+        )
+    with _open(ctx) as archive:
+        bar = ProgressLine("ingesting")
+        report = archive.ingest_paths(paths, overrides, progress=bar)
+        bar.finish()
+    for name, existing in report.duplicates:
+        click.echo(f"duplicate: {name} is already document {existing}")
+    for name, reason in report.failed:
+        click.echo(f"failed: {reason}" if name in reason else f"failed: {name}: {reason}")
+    click.echo(
+        f"added {len(report.added)}, duplicates {len(report.duplicates)}, "
+        f"failed {len(report.failed)}"
+    )
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("query", default="")
+@click.option("--json", "as_json", is_flag=True, help="Print the page as JSON.")
+@click.option("--per-page", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--sort", default="relevance", type=click.Choice(["relevance", "newest", "oldest", "title"])
+)
+@click.pass_context
+def search(
+    ctx: click.Context, query: str, as_json: bool, per_page: int, page: int, sort: str
+) -> None:
+    """Search the archive."""
+    with _open(ctx) as archive:
+        result = archive.search(SearchQuery(text=query, page=page, per_page=per_page, sort=sort))
+    if as_json:
+        click.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2, default=list))
+        return
+    click.echo(f"{result.total:,} documents")
+    for hit in result.hits:
+        byline = " · ".join(
+            x for x in (", ".join(hit.authors), hit.publication, hit.date or "") if x
+        )
+        click.echo(f"\n[{hit.id}] {hit.title}\n    {byline}")
+        for snippet in hit.snippets:
+            click.echo(
+                "    " + html.unescape(snippet.replace("<mark>", "[").replace("</mark>", "]"))
+            )
+    if result.suggestion:
+        click.echo(f"\nDid you mean: {result.suggestion}")
+
+
+@main.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the index from the catalog."""
+    with _open(ctx) as archive:
+        bar = ProgressLine("reindexing")
+        count = archive.reindex(progress=bar)
+        bar.finish()
+    click.echo(f"reindexed {count} documents")
+
+
+@main.command()
+@click.option(
+    "--repair", is_flag=True, help="Fix what can be fixed (files are moved, never deleted)."
+)
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="An export or backup folder to restore missing or damaged originals from.",
+)
+@click.pass_context
+def check(ctx: click.Context, repair: bool, source: Path | None) -> None:
+    """Compare originals, catalog and index; exit 1 when something is (still) wrong."""
+    with _open(ctx) as archive:
+        problems = archive.check(repair=repair, source=source)
+        count = archive.count()
+        left = archive.check() if repair and problems else problems
+    for problem in problems:
+        click.echo(str(problem))
+    click.echo(f"checked {count} documents: {len(problems)} problems", nl=False)
+    click.echo(f", {len(left)} left after repair" if repair and problems else "")
+    if left:
+        sys.exit(1)
+
+
+main.add_command(accounts.users)
+main.add_command(accounts.tokens)
+
+
+@main.command("export")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def export_cmd(ctx: click.Context, dest: Path) -> None:
+    """Write the whole archive to DEST: originals, metadata, collections, users, audit log."""
+    from archive.core import transfer
+
+    with _open(ctx) as archive:
+        bar = ProgressLine("exporting")
+        count = transfer.export(archive, dest, progress=bar)
+        bar.finish()
+    click.echo(f"exported {count} documents to {dest} (checksums in {dest / transfer.SUMS})")
+
+
+@main.command("import")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+def import_cmd(ctx: click.Context, src: Path) -> None:
+    """Restore an export into an empty archive, after checking every checksum."""
+    from archive.core import transfer
+
+    with _open(ctx) as archive:
+        bar = ProgressLine("importing")
+        count = transfer.import_(archive, src, progress=bar)
+        bar.finish()
+    click.echo(f"imported {count} documents from {src}")
+
+
+def run() -> None:
+    try:
+        main(standalone_mode=True)
+    except ArchiveError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)

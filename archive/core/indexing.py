@@ -1,0 +1,153 @@
+"""The single indexing worker of a running server: writes are acknowledged once the catalog has
+them, and this thread folds whatever is unindexed into one Whoosh commit per batch."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from archive.search.index import Index, MergePolicy
+    from archive.storage.catalog import Catalog
+
+log = logging.getLogger(__name__)
+# Unindexed rows left by another process (a CLI import beside the server) are picked up this often.
+IDLE_SECONDS = 1.0
+
+
+# A server's round merges only its smallest segments, at most a batch's worth of documents;
+# when a round finds nothing to index and more segments than this, the smallest are merged.
+ROUND_MERGE_MIN_SEGMENTS = 4
+IDLE_MAX_SEGMENTS = 10
+
+
+def _merge(writer: Any, segments: list[Any], chosen: list[Any]) -> list[Any]:
+    from whoosh.reading import SegmentReader
+
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in chosen]
+
+
+def small_merges(limit: int) -> MergePolicy:
+    """A Whoosh merge policy of bounded cost: once there are ROUND_MERGE_MIN_SEGMENTS segments
+    of few documents, merge the smallest, at most `limit` documents together.
+
+    Whoosh's MERGE_SMALL may fold thousands of documents into a commit (seconds of pure
+    Python); the uploads in a server's round wait for its commit, so it merges little."""
+
+    def policy(writer: Any, segments: list[Any]) -> list[Any]:
+        chosen, total = [], 0
+        for segment in sorted(segments, key=lambda s: s.doc_count_all()):
+            if total + segment.doc_count_all() > limit:
+                break
+            chosen.append(segment)
+            total += segment.doc_count_all()
+        if len(chosen) < ROUND_MERGE_MIN_SEGMENTS:
+            return segments
+        return _merge(writer, segments, chosen)
+
+    return policy
+
+
+def fewest_merges(keep: int) -> MergePolicy:
+    """A merge policy that leaves `keep` segments, merging the smallest: what an idle worker
+    does so that a long run of small rounds does not leave searches reading many segments."""
+
+    def policy(writer: Any, segments: list[Any]) -> list[Any]:
+        if len(segments) <= keep:
+            return segments
+        ordered = sorted(segments, key=lambda s: s.doc_count_all())
+        return _merge(writer, segments, ordered[: len(segments) - keep + 1])
+
+    return policy
+
+
+def drain(
+    catalog: Catalog,
+    index: Index,
+    batch_size: int,
+    progress: Callable[[int, int | None, str], None] | None = None,
+    merge: MergePolicy = None,
+) -> int:
+    """Index every unindexed catalog row, a batch per Whoosh commit; returns how many.
+
+    Only published documents are in the index: drafts and trashed ones are taken out.
+    merge: the merge policy of commits smaller than a batch (a full batch uses Whoosh's own).
+    """
+    done = 0
+    total = catalog.count_unindexed()
+    while docs := catalog.unindexed(batch_size):
+        shown = [d for d in docs if d.status == "published"]
+        hidden = [d.id for d in docs if d.status != "published"]
+        # a full batch (a bulk import) merges as Whoosh would; a server's small rounds merge little
+        index.write(shown, delete_ids=hidden, merge=merge if len(docs) < batch_size else None)
+        catalog.mark_indexed([d.id for d in docs])
+        done += len(docs)
+        if progress:
+            progress(done, max(total, done), "indexing")
+    return done
+
+
+class BackgroundIndexer(threading.Thread):
+    def __init__(self, index_pending: Callable[[], int]) -> None:
+        super().__init__(name="archive-indexer", daemon=True)
+        self._index_pending = index_pending
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self.failures = 0
+        # Rounds are numbered as they begin; _done is the last one that finished cleanly. Each
+        # round drains every unindexed row, so round n finishing covers all written before n began.
+        self._rounds = threading.Condition()
+        self._begun = 0
+        self._done = 0
+
+    def poke(self) -> None:
+        """Something was written: index it soon."""
+        self._wake.set()
+
+    def ticket(self) -> int:
+        """The round that will cover whatever was committed before this call."""
+        with self._rounds:
+            return self._begun + 1
+
+    def wait(self, ticket: int, timeout: float) -> bool:
+        """Wait until round `ticket` has finished; False if it has not within timeout."""
+        self.poke()
+        with self._rounds:
+            return self._rounds.wait_for(lambda: self._done >= ticket, timeout)
+
+    def stop(self, timeout: float = 30.0, before_join: Callable[[], None] | None = None) -> None:
+        """No more rounds; a round in progress finishes. before_join runs in between (the
+        worker process must end before this thread: it dies with the thread that started it)."""
+        self._stopping.set()
+        self._wake.set()
+        if before_join is not None:
+            before_join()
+        if self.is_alive():
+            self.join(timeout)
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(IDLE_SECONDS)
+            self._wake.clear()
+            with self._rounds:
+                self._begun += 1
+                number = self._begun
+            try:
+                self._index_pending()
+            except Exception:  # noqa: BLE001 - the rows stay unindexed; the next round retries
+                if self._stopping.is_set():
+                    return
+                self.failures += 1
+                log.exception("indexing failed; retrying shortly")
+                self._stopping.wait(min(30.0, 2.0**self.failures))
+            else:
+                self.failures = 0
+                with self._rounds:
+                    self._done = number
+                    self._rounds.notify_all()

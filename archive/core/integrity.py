@@ -1,0 +1,159 @@
+"""`archive check`: compare originals, catalog and index, and repair what drifted.
+
+The originals and the catalog are the truth. What the index lacks or holds in excess is rebuilt
+from the catalog. A damaged or missing original can only come back from a copy (an export or a
+backup folder holding originals by checksum): without one it is reported, never papered over.
+Files are moved to uploads/quarantine/, never deleted, so a repair cannot lose anything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archive.storage.originals import extension_for, file_sha256
+
+if TYPE_CHECKING:
+    from archive.core.archive import Archive
+
+MISSING = "missing-original"
+CHANGED = "changed-original"
+ORPHAN = "orphan-file"
+EXTRA = "index-extra"
+UNINDEXED = "index-missing"
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    detail: str
+    doc_id: int | None = None
+    sha256: str = ""
+    ext: str = ""
+    path: Path | None = None
+    repair: str = ""  # what --repair did, or why it could not
+
+    def __str__(self) -> str:
+        return self.detail + (f" -> {self.repair}" if self.repair else "")
+
+
+def find(archive: Archive) -> list[Problem]:
+    """Every disagreement between originals, catalog and index; empty when all agree."""
+    problems: list[Problem] = []
+    known: set[str] = set()
+    published: set[int] = set()
+    store = archive.store
+    for doc in archive.catalog.iter_documents():
+        ext = extension_for(doc.format)
+        known.add(doc.sha256)
+        if doc.status == "published":
+            published.add(doc.id)
+        name = f"{doc.sha256}.{ext}"
+        if not store.exists(doc.sha256, ext):
+            detail = f"document {doc.id}: its original {name} is missing"
+            problems.append(Problem(MISSING, detail, doc.id, doc.sha256, ext))
+        elif not store.verify(doc.sha256, ext):
+            detail = f"document {doc.id}: its original {name} no longer matches its checksum"
+            problems.append(Problem(CHANGED, detail, doc.id, doc.sha256, ext))
+    for sha, ext, path in store.iter_files():
+        if sha not in known:
+            detail = f"orphan file {path.name}: no catalog row refers to it"
+            problems.append(Problem(ORPHAN, detail, None, sha, ext, path))
+    indexed = archive.index.indexed_ids()
+    for doc_id in sorted(indexed - published):
+        detail = f"document {doc_id} is in the index but not published in the catalog"
+        problems.append(Problem(EXTRA, detail, doc_id))
+    for doc_id in sorted(published - indexed):
+        detail = f"document {doc_id} is in the catalog but not in the index"
+        problems.append(Problem(UNINDEXED, detail, doc_id))
+    return problems
+
+
+def sweep_at_start(archive: Archive) -> int:
+    """Move originals that no catalog row names to quarantine: uploads cut off between their
+    file and their catalog commit (never acknowledged), so each is wholly absent, not half there.
+
+    Runs only when no writer in any process holds the store's lock; returns how many moved.
+    """
+    moved = 0
+    with archive.store.exclusive() as alone:
+        if not alone:
+            return 0  # a writer is at work: the next start sweeps
+        known = {row[0] for row in archive.catalog.query("SELECT sha256 FROM documents")}
+        quarantine = archive.settings.uploads_dir / "quarantine"
+        for sha, _ext, path in archive.store.iter_files():
+            if sha not in known:
+                _quarantine(path, quarantine)
+                moved += 1
+    return moved
+
+
+def repair(archive: Archive, problems: list[Problem], source: Path | None = None) -> list[Problem]:
+    """Fix what can be fixed; each problem comes back with what was done about it."""
+    done: list[Problem] = []
+    quarantine = archive.settings.uploads_dir / "quarantine"
+    extra = [p.doc_id for p in problems if p.kind == EXTRA and p.doc_id is not None]
+    if extra:
+        archive.index.write([], delete_ids=extra)
+        archive.engine.changed()
+    unindexed = [p.doc_id for p in problems if p.kind == UNINDEXED and p.doc_id is not None]
+    if unindexed:
+        archive.catalog.mark_unindexed(unindexed)
+        archive.index_pending()
+    for p in problems:
+        if p.kind == EXTRA:
+            done.append(replace(p, repair="removed from the index"))
+        elif p.kind == UNINDEXED:
+            done.append(replace(p, repair="indexed from the catalog"))
+        elif p.kind == ORPHAN:
+            assert p.path is not None
+            moved = _quarantine(p.path, quarantine)
+            done.append(replace(p, repair=f"moved to {moved.relative_to(archive.settings.root)}"))
+        else:
+            done.append(_restore_original(archive, p, source, quarantine))
+    return done
+
+
+def _restore_original(
+    archive: Archive, p: Problem, source: Path | None, quarantine: Path
+) -> Problem:
+    target = archive.store.path(p.sha256, p.ext)
+    note = ""
+    if p.kind == CHANGED and target.exists():
+        moved = _quarantine(target, quarantine)
+        note = f"damaged copy moved to {moved.relative_to(archive.settings.root)}; "
+    copy = _find_copy(source, p.sha256, p.ext) if source else None
+    if copy is None:
+        where = "in " + str(source) if source else "(give --source DIR: an export or backup)"
+        return replace(p, repair=note + f"NOT repaired: no intact copy found {where}")
+    archive.store.put(copy.read_bytes(), p.ext)
+    return replace(p, repair=note + f"restored from {copy}")
+
+
+def _find_copy(source: Path, sha: str, ext: str) -> Path | None:
+    """A file with the right checksum under source, by the usual layouts, else by name anywhere."""
+    name = f"{sha}.{ext}"
+    candidates = [source / "originals" / sha[:2] / name, source / sha[:2] / name, source / name]
+    for path in (*candidates, *_walk(source, name)):
+        if path.is_file() and file_sha256(path) == sha:
+            return path
+    return None
+
+
+def _walk(root: Path, name: str) -> Iterator[Path]:
+    for folder, _dirs, files in os.walk(root):
+        if name in files:
+            yield Path(folder) / name
+
+
+def _quarantine(path: Path, quarantine: Path) -> Path:
+    quarantine.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    dest = quarantine / f"{path.name}.{stamp}"
+    shutil.move(path, dest)
+    return dest

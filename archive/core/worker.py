@@ -1,0 +1,170 @@
+"""The indexing worker process of a server: Whoosh writes happen here, not in the server.
+
+Why a process: Whoosh's writer is pure Python that calls into the file system hundreds of
+thousands of times per commit (tell, write, compress), and each of those calls gives up the
+GIL. In a server with busy request threads every such call then waits for its turn (up to
+the 5 ms switch interval), so a one-document commit that takes 30 ms alone took seconds under
+load and the index fell ever further behind the uploads. In a process of its own the writer
+has a core and a GIL to itself, and the server's threads only search.
+
+The worker reads unindexed rows from the catalog (SQLite, shared by both processes), writes
+them to Whoosh in batches and marks them indexed, exactly as `Archive.index_pending` does in a
+process without a server (it calls the same `indexer.drain`). The server's indexing thread
+asks for a round with one JSON line on the worker's stdin and waits for the answer line. The
+worker dies with the server (PR_SET_PDEATHSIG), so a killed server never leaves a writer behind,
+and exits when its stdin closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from archive.config import Settings
+from archive.processes import die_with_parent
+
+START_SECONDS = 60.0
+_PATH_FIELDS = ("root", "variants_path")
+
+
+class WorkerFailed(RuntimeError):
+    """The worker process failed a round or died; the rows stay unindexed for the next round."""
+
+
+def settings_to_json(settings: Settings) -> dict[str, Any]:
+    return {
+        k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()
+    }
+
+
+def settings_from_json(data: dict[str, Any]) -> Settings:
+    paths = {k: Path(data[k]) for k in _PATH_FIELDS if data.get(k) is not None}
+    return Settings(**{**data, **paths})
+
+
+class IndexWorker:
+    """The server's handle on its worker process, started on first use and again after a death.
+    Used from one thread (the indexing thread); `close` may come from another."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def index_pending(self, fresh: bool) -> int:
+        """One round in the worker: every unindexed row indexed; returns how many.
+
+        fresh: the index was recreated and is being refilled (ids need no delete first).
+        """
+        with self._lock:
+            if self._closed:
+                raise WorkerFailed("the archive is closing")
+            proc = self._running()
+            answer = self._ask(proc, {"index": True, "fresh": fresh})
+        if "error" in answer:
+            raise WorkerFailed(f"indexing worker: {answer['error']}")
+        return int(answer["done"])
+
+    def _running(self) -> subprocess.Popen[bytes]:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        self._proc = subprocess.Popen(  # noqa: S603 - our own module, by our own interpreter
+            [sys.executable, "-c", "from archive.core.worker import main; main()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+            env={**os.environ, "ARCHIVE_WORKER_PARENT": str(os.getpid())},
+        )
+        self._ask(self._proc, {"settings": settings_to_json(self.settings)})
+        return self._proc
+
+    def _ask(self, proc: subprocess.Popen[bytes], message: dict[str, Any]) -> dict[str, Any]:
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(json.dumps(message).encode() + b"\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+        except (BrokenPipeError, OSError) as exc:
+            self._stop(proc)
+            raise WorkerFailed(f"indexing worker unreachable: {exc}") from exc
+        if not line:
+            self._stop(proc)
+            raise WorkerFailed(f"indexing worker exited ({proc.poll()})")
+        return json.loads(line)
+
+    def _stop(self, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+        with contextlib.suppress(OSError):
+            if proc.stdin is not None:
+                proc.stdin.close()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Let a round in progress finish (its commit is not cut short), then stop the worker."""
+        self._closed = True
+        acquired = self._lock.acquire(timeout=timeout)
+        try:
+            if self._proc is not None:
+                self._stop(self._proc, timeout)
+                self._proc = None
+        finally:
+            if acquired:
+                self._lock.release()
+
+
+def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    from archive.core.indexing import IDLE_MAX_SEGMENTS, drain, fewest_merges, small_merges
+    from archive.search.index import Index
+    from archive.storage.catalog import Catalog
+
+    def answer(message: dict[str, Any]) -> None:
+        answers.write(json.dumps(message).encode() + b"\n")
+        answers.flush()
+
+    first = json.loads(requests.readline() or b"{}")
+    settings = settings_from_json(first["settings"])
+    catalog = Catalog(settings.catalog_path)
+    index = Index(settings)
+    bounded = small_merges(settings.index_batch_size)
+    idle = fewest_merges(IDLE_MAX_SEGMENTS)
+    answer({"ready": True})
+    try:
+        for line in requests:
+            request = json.loads(line)
+            index.fresh = bool(request.get("fresh"))
+            try:
+                done = drain(catalog, index, settings.index_batch_size, merge=bounded)
+                if not done and index.segment_count() > IDLE_MAX_SEGMENTS:
+                    index.write([], merge=idle)  # nothing waits on this round
+            except Exception as exc:  # noqa: BLE001 - told to the server, which retries
+                answer({"error": f"{type(exc).__name__}: {exc}"})
+            else:
+                answer({"done": done})
+    finally:
+        index.close()
+        catalog.close()
+
+
+def main() -> None:
+    die_with_parent(int(os.environ["ARCHIVE_WORKER_PARENT"]))
+    # the protocol owns stdout: anything a library prints goes to stderr
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _serve(sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""Highlighted snippets and the document view, built from the catalog's blocks.
+
+Matches are found with the same analysis the index uses (archive.analysis), so what is marked is
+what matched. Every piece of text is escaped before our own <mark> tags go around matches.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html import escape
+
+from archive.models import Block, Document, DocumentView, Passage, RenderedBlock
+from archive.search.analysis import WORD_RE, fold, query_word_terms, stem, stop_words, term_language
+from archive.search.syntax import Node, Phrase, Word, words_of
+from archive.search.variants import _CYRILLIC_RE, alias_term  # script()'s test for Cyrillic
+
+SNIPPET_CHARS = 240
+MAX_SNIPPETS = 3
+# Blocks examined for snippets per document, after the cheap substring test.
+MAX_CANDIDATES = 40
+
+Span = tuple[int, int]
+_SEPARATOR = "\x00"
+# character -> its fold, or None where folding it alone could differ from folding it in text
+_FOLDED: dict[str, str | None] = {}
+
+
+@dataclass
+class Marks:
+    """What a compiled query matches beyond its own words (archive.query_compile fills it)."""
+
+    words: set[str] = field(default_factory=set)  # other spellings of names, as words
+    terms: set[str] = field(default_factory=set)  # "lang:stem" index terms (fuzzy matches)
+    aliases: set[str] = field(default_factory=set)  # cross-script alias terms ("c:bagmut")
+
+
+class Highlighter:
+    """What a query marks in text of a given language."""
+
+    def __init__(self, node: Node | None, marks: Marks | None = None) -> None:
+        marks = marks or Marks()
+        self.words: list[str] = sorted(marks.words)
+        self.extra_terms = frozenset(marks.terms)
+        self.aliases = frozenset(marks.aliases)
+        self.prefixes: list[str] = []
+        for item in words_of(node):
+            if isinstance(item, Word) and item.prefix:
+                self.prefixes.append(fold(item.text))
+            elif isinstance(item, Word):
+                self.words.append(item.text)
+            elif isinstance(item, Phrase):
+                self.words.extend(item.words)
+        self._by_lang: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+        # a Latin query word's names in Cyrillic ("c:" terms), as archive.variants.script sees
+        self._cyrillic_aliases = all(a.startswith("c:") for a in self.aliases)
+        self._patterns: dict[str, re.Pattern[str] | None] = {}  # any root, by language
+
+    @property
+    def empty(self) -> bool:
+        return not self.words and not self.prefixes and not self.aliases and not self.extra_terms
+
+    def _terms(self, lang: str) -> tuple[frozenset[str], tuple[str, ...]]:
+        """(terms, roots): the terms that match in lang, and substrings every match contains."""
+        cached = self._by_lang.get(lang)
+        if cached is None:
+            terms = {query_word_terms(w)[lang] for w in self.words} - {None}
+            terms |= {t for t in self.extra_terms if t.startswith(lang + ":")}
+            roots = [t.partition(":")[2] for t in terms]  # type: ignore[union-attr]
+            roots = [r[:-1] if len(r) > 3 else r for r in roots] + self.prefixes
+            cached = (frozenset(terms), tuple(r for r in roots if r))  # type: ignore[misc]
+            self._by_lang[lang] = cached
+        return cached
+
+    def spans(self, text: str, lang: str, folded: str | None = None) -> list[Span]:
+        """The matches in text; folded is _fold(text) where the caller has it (_fold_blocks)."""
+        lang = term_language(lang)
+        terms, roots = self._terms(lang)
+        aliases = self.aliases  # names in the other script: no cheap substring test for them
+        if not roots and not aliases:
+            return []
+        if folded is None:
+            folded = _fold(text)
+        if aliases and self._cyrillic_aliases and not _CYRILLIC_RE.search(folded):
+            aliases = frozenset()  # ...but a Cyrillic name needs a Cyrillic letter
+        if not aliases and not any(r in folded for r in roots):
+            return []
+        stops = stop_words(lang)
+        prefix = lang + ":"
+        out: list[Span] = []
+        for m in WORD_RE.finditer(text):
+            word = m.group().lower()
+            if word in stops and not self.prefixes:
+                continue
+            if (
+                (word not in stops and prefix + stem(word, lang) in terms)
+                or (self.prefixes and _fold(word).startswith(tuple(self.prefixes)))
+                or (aliases and m.group()[0].isupper() and alias_term(m.group()) in aliases)
+            ):
+                out.append((m.start(), m.end()))
+        return out
+
+    def _candidates(self, folded: list[str], lang: str) -> Iterable[int]:
+        """The blocks (by their folded texts) where spans() may find something: spans() tests
+        the same, one block at a time, but a hit may have a thousand blocks."""
+        _, roots = self._terms(term_language(lang))
+        if self.aliases and not self._cyrillic_aliases:
+            return range(len(folded))
+        found = self._patterns.get(lang)
+        if found is None:
+            options = [re.escape(r) for r in roots]
+            if self.aliases:
+                options.append(_CYRILLIC_RE.pattern)
+            found = self._patterns[lang] = re.compile("|".join(options)) if options else None
+        if found is None:
+            return ()
+        return [i for i, text in enumerate(folded) if found.search(text)]
+
+    def snippets(self, doc: Document, limit: int = MAX_SNIPPETS) -> tuple[str, ...]:
+        """Up to `limit` snippets from the best-matching blocks; the opening text if none match."""
+        lang = doc.metadata.language
+        scored: list[tuple[int, int, int, list[Span]]] = []
+        if not self.empty:
+            examined = 0
+            folded = _fold_blocks(doc.blocks)
+            for i in self._candidates(folded, lang):
+                block = doc.blocks[i]
+                spans = self.spans(block.text, lang, folded[i])
+                if not spans:
+                    continue
+                distinct = len({_fold(block.text[a:b]) for a, b in spans})
+                scored.append((distinct, len(spans), -i, spans))
+                examined += 1
+                if examined >= MAX_CANDIDATES:
+                    break
+        if not scored:
+            first = next((b for b in doc.blocks if b.kind == "paragraph"), None)
+            return (window(first.text, []),) if first else ()
+        scored.sort(reverse=True)
+        return tuple(window(doc.blocks[-s[2]].text, s[3]) for s in scored[:limit])
+
+    def view(self, doc: Document, q: str) -> DocumentView:
+        lang = doc.metadata.language
+        rendered: list[RenderedBlock] = []
+        passages: list[Passage] = []
+        outline: list[tuple[int, int, str]] = []
+        heading = ""
+        counter = 0
+        folded = _fold_blocks(doc.blocks) if not self.empty else [""] * len(doc.blocks)
+        for i, block in enumerate(doc.blocks):
+            spans = [] if self.empty else self.spans(block.text, lang, folded[i])
+            html = mark(block.text, spans, first_id=counter)
+            counter += len(spans)
+            rendered.append(RenderedBlock(block.kind, block.level, html, len(spans)))
+            if block.kind == "heading":
+                heading = block.text
+                outline.append((i, block.level or 2, block.text))
+            if spans:
+                passages.append(
+                    Passage(
+                        i, heading if block.kind != "heading" else "", window(block.text, spans)
+                    )
+                )
+        return DocumentView(doc, q, tuple(rendered), tuple(passages), tuple(outline))
+
+
+def _fold(text: str) -> str:
+    """analysis.fold(text), character by character where that is the same: every block of a hit
+    is folded, and fold's loop over a decomposed text is slow on accented (Spanish, French) and
+    curly-quoted text. Each character is folded once alone; a text with a character whose fold
+    could depend on its neighbours (a combining mark, a decomposition starting with one, a
+    change of case when lowered again), or whose result is not in composed form, is folded
+    whole."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    changed: list[tuple[str, str]] = []
+    for ch in set(lowered):
+        if ch < "\x80":
+            continue
+        folded = _FOLDED.get(ch, "")
+        if folded == "":
+            folded = _FOLDED[ch] = _fold_alone(ch)
+        if folded is None:
+            return fold(text)
+        if folded != ch:
+            changed.append((ch, folded))
+    # one replace per changed character (fast on long text, unlike translate's lookup per
+    # character); a result never holds a character that changes, so order does not matter
+    for ch, folded in changed:
+        lowered = lowered.replace(ch, folded)
+    return lowered if unicodedata.is_normalized("NFC", lowered) else fold(text)
+
+
+def _fold_alone(ch: str) -> str | None:
+    """fold(ch) where that is what ch folds to in any text, else None."""
+    if ch.lower() != ch or unicodedata.combining(unicodedata.normalize("NFD", ch)[0]):
+        return None
+    folded = fold(ch)
+    return folded if all(fold(c) == c for c in folded) else None
+
+
+def _fold_blocks(blocks: tuple[Block, ...]) -> list[str]:
+    """_fold of each block's text, folded in one pass: a hit may have a thousand short blocks
+    (a transcript's lines). Joined by a character that no block holds, which folds to itself
+    and neither composes nor changes case with its neighbours, the blocks fold each as alone."""
+    texts = [b.text for b in blocks]
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) == len(texts) - 1:
+        parts = _fold(joined).split(_SEPARATOR)
+        if len(parts) == len(texts):
+            return parts
+    return [_fold(t) for t in texts]
+
+
+def mark(text: str, spans: list[Span], first_id: int | None = None) -> str:
+    """Escaped text with <mark> around each span; ids hit-N from first_id when given."""
+    out: list[str] = []
+    last = 0
+    for n, (a, b) in enumerate(spans):
+        out.append(escape(text[last:a]))
+        ident = f' id="hit-{first_id + n}"' if first_id is not None else ""
+        out.append(f"<mark{ident}>{escape(text[a:b])}</mark>")
+        last = b
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def window(text: str, spans: list[Span], width: int = SNIPPET_CHARS) -> str:
+    """The stretch of text around the densest run of spans, escaped and marked, with ellipses."""
+    if len(text) <= width:
+        return mark(text, spans)
+    start = 0
+    if spans:
+        best = max(
+            range(len(spans)),
+            key=lambda i: (sum(1 for a, b in spans[i:] if b <= spans[i][0] + width), -i),
+        )
+        start = max(0, spans[best][0] - width // 4)
+        while start > 0 and not text[start - 1].isspace() and spans[best][0] - start < width // 2:
+            start -= 1
+    end = min(len(text), start + width)
+    while end < len(text) and not text[end].isspace() and end - start < width + 30:
+        end += 1
+    inside = [(a - start, b - start) for a, b in spans if a >= start and b <= end]
+    body = mark(text[start:end], inside)
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+def blocks_text(blocks: tuple[Block, ...]) -> str:
+    return "\n\n".join(b.text for b in blocks)

@@ -1,0 +1,299 @@
+"""The Whoosh index: schema, analysis, writing and rebuilding. The only module that writes Whoosh.
+
+The index is derived from the catalog alone. A SCHEMA_VERSION file beside the index says which
+schema built it; a different version, or an index that cannot be opened, makes a fresh empty
+index that the caller refills from the catalog.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from whoosh import fields, index
+from whoosh.analysis import Analyzer, Token
+from whoosh.writing import LockError
+
+from archive.config import Settings
+from archive.errors import IndexBusy
+from archive.models import Document
+from archive.search.analysis import UNKNOWN, document_terms, fold, term_language
+from archive.search.names import extract as extract_names
+from archive.search.variants import Variants, alias_term
+from archive.search.variants import load as load_variants
+
+SCHEMA_VERSION = "7"
+VERSION_FILE = "SCHEMA_VERSION"
+# Separates the language tag from the text in an analysed field's value, and facet values.
+LANG_SEP = "\x1f"
+VALUE_SEP = "\x1e"
+
+# Query-time boosts per text field (BM25F weights the fields' scores by these).
+# "body" holds the whole text (title and headings too), scored as one field: on SciFact that
+# ranks better than summing a short title field's BM25 at a high weight (bench/relevance.py);
+# title and headings add a small bonus on top.
+TEXT_FIELDS = {"title": 0.3, "headings": 0.3, "body": 1.0, "authors_text": 1.5, "tags_text": 1.5}
+FACET_FIELDS = ("authors", "publication", "language", "tags", "year", "collections", "names")
+# Capitalised words by their cross-script name key ("c:bagmut" for Бахмут): see archive.variants.
+ALIAS_FIELD = "alias"
+
+
+class LanguageAnalyzer(Analyzer):
+    """Analyses "lang<US>text" with that language's rules (see archive.analysis).
+
+    Character offsets count from the start of the whole value, tag included, as Whoosh's
+    highlighter expects when it slices the value it was given.
+    """
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        lang, sep, text = value.partition(LANG_SEP)
+        if sep:
+            start_char += len(lang) + len(sep)  # the text starts after the tag
+        else:
+            lang, text = UNKNOWN, value
+        token = Token(positions=positions, chars=chars, mode=mode, **kwargs)
+        token.stopped = False
+        token.boost = 1.0
+        token.removestops = True
+        for pos, (start, end, term) in enumerate(document_terms(text, lang), start_pos):
+            token.text = term
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+class ValuesAnalyzer(Analyzer):
+    """Splits a facet field's value on VALUE_SEP: each whole value is one term, as written."""
+
+    def __call__(self, value: str, **kwargs: object) -> Iterator[Token]:  # type: ignore[override]
+        token = Token(**kwargs)
+        token.stopped = False
+        token.boost = 1.0
+        for pos, part in enumerate(value.split(VALUE_SEP)):
+            if part:
+                token.text = part
+                token.pos = pos
+                yield token
+
+
+def build_schema() -> fields.Schema:
+    text = LanguageAnalyzer()
+    values = ValuesAnalyzer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=text),
+        headings=fields.TEXT(analyzer=text),
+        body=fields.TEXT(analyzer=text),
+        authors_text=fields.TEXT(analyzer=text),
+        tags_text=fields.TEXT(analyzer=text),
+        authors=fields.KEYWORD(analyzer=values),
+        publication=fields.KEYWORD(analyzer=values),
+        language=fields.KEYWORD(analyzer=values),
+        tags=fields.KEYWORD(analyzer=values),
+        year=fields.KEYWORD(analyzer=values),
+        collections=fields.KEYWORD(analyzer=values),
+        # people, organisations and places the text mentions (archive.names), canonical spelling
+        names=fields.KEYWORD(analyzer=values),
+        alias=fields.TEXT(analyzer=values, phrase=False),
+        # the analysis language, so a query word that is a stop word in L matches L's documents
+        lang_key=fields.KEYWORD(analyzer=values),
+        # unstemmed words of titles, headings, names, tags and the body's capitalised words
+        # (names, mostly): the "did you mean" and autocomplete vocabulary
+        spell=fields.TEXT(analyzer=text, phrase=False),
+        # yyyymmdd (00 for a missing month or day); undated documents sort last both ways
+        date_desc=fields.NUMERIC(int, bits=32, sortable=True),
+        date_asc=fields.NUMERIC(int, bits=32, sortable=True),
+        title_sort=fields.ID(sortable=True),
+    )
+
+
+def _highest_id(reader) -> int:  # noqa: ANN001 - a Whoosh reader
+    """The highest document id in the index's lexicon (deleted ones too: never too low)."""
+    if "id" not in reader.indexed_field_names():
+        return 0
+    return max((int(t) for t in reader.lexicon("id")), default=0)
+
+
+def date_key(iso: str | None) -> int:
+    """20230611 for "2023-06-11", 20230600 for "2023-06", 0 for None."""
+    if not iso:
+        return 0
+    parts = iso.split("-") + ["0", "0"]
+    return int(parts[0]) * 10000 + int(parts[1]) * 100 + int(parts[2])
+
+
+def document_fields(doc: Document, variants: Variants | None = None) -> dict[str, object]:
+    """What one catalog document becomes in the index (names canonical per the variants)."""
+    variants = variants if variants is not None else load_variants()
+    meta = doc.metadata
+    lang = term_language(meta.language)
+    headings = "\n".join(b.text for b in doc.blocks if b.kind == "heading")
+    body = "\n".join(b.text for b in doc.blocks if b.kind != "heading")
+    key = date_key(meta.date)
+    # the body's capitalised words serve both the spelling vocabulary and the alias keys
+    body_caps = _capitalised(body)
+    spelled = (meta.title, headings, *meta.authors, *meta.tags)
+    out: dict[str, object] = {
+        "id": str(doc.id),
+        "title": lang + LANG_SEP + meta.title,
+        "headings": lang + LANG_SEP + headings,
+        "body": lang + LANG_SEP + "\n".join((meta.title, headings, body)),
+        "authors_text": UNKNOWN + LANG_SEP + " ; ".join(meta.authors),
+        "tags_text": lang + LANG_SEP + " ; ".join(meta.tags),
+        "lang_key": lang,
+        "spell": UNKNOWN + LANG_SEP + "\n".join((*spelled, " ".join(body_caps))),
+        "date_desc": key,
+        "date_asc": key or 99999999,
+        "title_sort": fold(meta.title)[:200],
+    }
+    facets = {
+        "authors": meta.authors,
+        "publication": (meta.publication,),
+        "language": (meta.language,),
+        "tags": meta.tags,
+        "year": (str(meta.year),) if meta.year else (),
+        "collections": doc.collections,
+        "names": extract_names((meta.title, *(b.text for b in doc.blocks)), lang, variants),
+    }
+    for name, values in facets.items():
+        joined = VALUE_SEP.join(v for v in values if v)
+        if joined:
+            out[name] = joined
+    caps = _capitalised(f"{meta.title}\n{headings}") + body_caps
+    joined = VALUE_SEP.join(filter(None, map(alias_term, caps)))
+    if joined:
+        out[ALIAS_FIELD] = joined
+    return out
+
+
+def _capitalised(text: str) -> list[str]:
+    """Words that start with a capital: the names a reader misspells (Prigozhin, Donetsk), at a
+    fraction of the cost of indexing every body word twice. The words of `analysis.words` whose
+    first letter is upper-case, found by one regex rather than a test of every word."""
+    return _CAPITALISED_RE.findall(text)
+
+
+# Every character `str.isupper` calls upper-case that can start a word: all lie in the first two
+# planes (tests/test_index.py checks the rest), and `re` has no \p{Lu}. A match starts at such
+# a character that follows no letter or digit, and takes the rest of the word (see WORD_RE).
+# The class tested at every character holds the first plane's and one range of the second: a
+# long list of single characters there would be searched for each character of the text.
+_UPPER = [c for c in map(chr, range(0x20000)) if c.isupper() and c.isalnum()]
+_UPPER_BMP = re.escape("".join(c for c in _UPPER if c <= "\uffff"))
+_UPPER_SMP = re.escape("".join(c for c in _UPPER if c > "\uffff"))
+_CAPITALISED_RE = re.compile(
+    rf"[{_UPPER_BMP}\U00010000-\U0001ffff](?<![^\W_].)(?<=[{_UPPER_BMP}]|[{_UPPER_SMP}])[^\W_]*"
+)
+
+
+# A Whoosh merge policy: (writer, segments) -> the segments to keep as they are; None: Whoosh's.
+MergePolicy = Callable[[Any, list[Any]], list[Any]] | None
+
+
+class Index:
+    """The on-disk index. `fresh` is True when it was (re)created empty and needs refilling."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.path: Path = settings.index_dir
+        self.variants = load_variants(settings.variants_path)
+        # the names facet depends on the variants file: editing it rebuilds the index
+        self.version = f"{SCHEMA_VERSION} variants:{self.variants.digest}"
+        self.fresh = False
+        self.ix = self._open()
+
+    def _open(self) -> index.Index:
+        version_file = self.path / VERSION_FILE
+        current = version_file.read_text().strip() if version_file.exists() else ""
+        if current == self.version:
+            try:
+                ix = index.open_dir(str(self.path))
+                with ix.searcher() as searcher:
+                    searcher.doc_count()
+                return ix
+            except Exception:  # noqa: BLE001 - any damage means: rebuild from the catalog
+                pass
+        return self._create()
+
+    def _create(self) -> index.Index:
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir(parents=True)
+        ix = index.create_in(str(self.path), build_schema())
+        (self.path / VERSION_FILE).write_text(self.version + "\n")
+        self.fresh = True
+        return ix
+
+    def clear(self) -> None:
+        """Drop everything: the caller refills the index from the catalog."""
+        self.ix.close()
+        self.ix = self._create()
+
+    def doc_count(self) -> int:
+        return self.ix.doc_count()
+
+    def segment_count(self) -> int:
+        return len(self.ix._segments())  # noqa: SLF001 - Whoosh has no public accessor
+
+    def write(
+        self, docs: Sequence[Document], delete_ids: Sequence[int] = (), merge: MergePolicy = None
+    ) -> None:
+        """Add or replace docs (and delete ids) in one commit; merge: which segments to merge
+        into it (Whoosh's MERGE_SMALL by default)."""
+        self.write_fields(
+            ((doc.id, document_fields(doc, self.variants)) for doc in docs), delete_ids, merge
+        )
+
+    def write_fields(
+        self,
+        docs: Iterable[tuple[int, dict[str, object]]],
+        delete_ids: Sequence[int] = (),
+        merge: MergePolicy = None,
+    ) -> None:
+        """`write` given each document's id and `document_fields` (built elsewhere: a bulk
+        import builds them in a helper process, archive.prepare_process)."""
+        try:
+            writer = self.ix.writer(
+                timeout=self.settings.writer_timeout, limitmb=self.settings.index_memory_mb
+            )
+        except LockError as exc:
+            raise IndexBusy("The index is locked by another writer; try again shortly.") from exc
+        try:
+            # read under the write lock: another process (a CLI import) may have added ids
+            newest = 0 if self.fresh else _highest_id(writer.reader())
+            for doc_id, fields in docs:
+                # an id above every id the index has ever held needs no delete-by-id first
+                add = writer.add_document if doc_id > newest else writer.update_document
+                add(**{**fields, "id": str(doc_id)})
+            for doc_id in delete_ids:
+                writer.delete_by_term("id", str(doc_id))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(**({} if merge is None else {"mergetype": merge}))
+
+    def finish_fill(self) -> None:
+        """The fresh index has been refilled: later writes must replace, not just add."""
+        self.fresh = False
+
+    def indexed_ids(self) -> set[int]:
+        with self.ix.searcher() as searcher:
+            return {int(stored["id"]) for _, stored in searcher.reader().iter_docs()}
+
+    def close(self) -> None:
+        self.ix.close()

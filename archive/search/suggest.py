@@ -1,0 +1,310 @@
+"""Suggestions from the archive's own words: autocomplete for the query box, and "did you mean".
+
+Reads the Whoosh `spell` field (unstemmed words of titles, headings, names and tags) through the
+reader search.py hands over; like search.py, it lets no Whoosh object out. Autocomplete answers
+from a Vocabulary built once per searcher generation: sorted folded keys searched with bisect,
+and the best entries of every one- to three-letter prefix precomputed, because those ranges are
+the long ones and the first keystrokes are the most frequent.
+
+near_terms finds a word's near spellings in a field's lexicon, for "did you mean" and for the
+query compiler's fuzzy matching.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+from archive.models import Suggestion
+from archive.search.analysis import UNKNOWN, fold
+from archive.search.syntax import And, Node, Or, Word
+
+MIN_PREFIX = 2
+PRECOMPUTED = 3  # prefixes up to this length have their best entries stored
+KEEP = 12  # entries kept per precomputed prefix
+SPELL = "spell"
+SPELL_PREFIX = f"{UNKNOWN}:"
+# "did you mean": a query with at most FEW_HITS matches may get a correction, which must find
+# at least MORE_TIMES as many documents (and MIN_BETTER) to be worth offering.
+FEW_HITS = 2
+MORE_TIMES = 3
+MIN_BETTER = 5
+_SPACE = re.compile(r"\s+")
+# Per reader: near terms already looked up. A rare word is looked up by the compiler, again by
+# "did you mean" and its count of the corrected query, and again on the next page.
+_NEAR: WeakKeyDictionary[object, dict[tuple[str, str, int, int], tuple[str, ...]]] = (
+    WeakKeyDictionary()
+)
+MAX_NEAR_REMEMBERED = 1024
+# ...and the terms under each prefix scanned: at most about this many terms (a few MB) a reader.
+_LEXICON: WeakKeyDictionary[object, dict[tuple[str, str], tuple[str, ...]]] = WeakKeyDictionary()
+MAX_LISTED_TERMS = 200_000
+
+
+@dataclass(frozen=True)
+class _Entry:
+    text: str
+    kind: str
+    count: int
+    id: int | None = None
+
+
+class _PrefixIndex:
+    """Entries under one or more folded keys each; the best-scored entries for a prefix."""
+
+    def __init__(self, keyed: Iterable[tuple[str, float, int]], entries: list[_Entry]) -> None:
+        rows = sorted(keyed)
+        self.keys = [key for key, _, _ in rows]
+        self.rows = rows
+        self.entries = entries
+        self.best: dict[str, list[int]] = {}
+        for key, _, entry in sorted(rows, key=lambda r: -r[1]):
+            for n in range(1, min(PRECOMPUTED, len(key)) + 1):
+                kept = self.best.setdefault(key[:n], [])
+                if len(kept) < KEEP and entry not in kept:
+                    kept.append(entry)
+
+    def top(self, prefix: str, n: int) -> list[_Entry]:
+        if len(prefix) <= PRECOMPUTED:
+            return [self.entries[i] for i in self.best.get(prefix, [])[:n]]
+        start = bisect_left(self.keys, prefix)
+        end = bisect_left(self.keys, prefix + "\uffff", start)
+        chosen: list[int] = []
+        for _, _, entry in heapq.nlargest(n * 3, self.rows[start:end], key=lambda r: r[1]):
+            if entry not in chosen:
+                chosen.append(entry)
+        return [self.entries[i] for i in chosen[:n]]
+
+
+def _word_starts(text: str) -> list[str]:
+    """The folded text from each of its words on: "Volodymyr Zelensky" -> both names' starts."""
+    folded = _SPACE.sub(" ", fold(text)).strip()
+    starts = [m.start() for m in re.finditer(r"(?<![^\W_])[^\W_]", folded)]
+    return [folded[i:] for i in starts[:30]]
+
+
+class Vocabulary:
+    """What the query box can complete: names (with document counts), frequent words, titles."""
+
+    def __init__(
+        self,
+        names: Mapping[str, int],
+        terms: Mapping[str, int],
+        titles: Iterable[tuple[int, str]],
+    ) -> None:
+        entries: list[_Entry] = []
+
+        def index(
+            items: Iterable[tuple[_Entry, list[str], float]], later_word: float = 0.0
+        ) -> _PrefixIndex:
+            """later_word: what a match from the second word on costs against the first."""
+            keyed = []
+            for entry, keys, score in items:
+                entries.append(entry)
+                keyed.extend(
+                    (key, score - (later_word if n else 0.0), len(entries) - 1)
+                    for n, key in enumerate(keys)
+                )
+            return _PrefixIndex(keyed, entries)
+
+        self.names = index(
+            (_Entry(name, "name", count), _word_starts(name), count)
+            for name, count in names.items()
+        )
+        self.terms = index(
+            (_Entry(term, "term", count), [term], count) for term, count in terms.items()
+        )
+        # a title matched from its first word ranks above one matched inside it; then shorter
+        self.titles = index(
+            (
+                (_Entry(title, "title", 0, doc_id), keys, -len(title))
+                for doc_id, title in titles
+                if (keys := _word_starts(title))
+            ),
+            later_word=10_000.0,
+        )
+
+    def complete(self, text: str, limit: int = 8) -> list[Suggestion]:
+        typed = _SPACE.sub(" ", text).lstrip()
+        key = fold(typed)
+        if len(key.strip()) < MIN_PREFIX:
+            return []
+        head, _, last = typed.rpartition(" ")
+        picked: list[_Entry] = self.names.top(key, 3)
+        if len(fold(last)) >= MIN_PREFIX:
+            # the last word completed, the words before it kept as typed
+            for entry in self.terms.top(fold(last), 5):
+                text = f"{head} {entry.text}" if head else entry.text
+                picked.append(_Entry(text, "term", entry.count))
+        picked.extend(self.titles.top(key, 3))
+        seen: set[str] = set()
+        out: list[Suggestion] = []
+        for entry in picked:
+            folded = fold(entry.text)
+            if folded in seen or (entry.kind != "title" and folded == key.strip()):
+                continue
+            seen.add(folded)
+            out.append(Suggestion(entry.text, entry.kind, entry.count, entry.id))
+        # queries first, then documents, which get about three places in eight
+        titles = [s for s in out if s.kind == "title"]
+        room = min(len(titles), max(1, limit * 3 // 8))
+        chosen = [s for s in out if s.kind != "title"][: limit - room]
+        return chosen + titles[: limit - len(chosen)]
+
+
+def spell_terms(reader, min_df: int) -> dict[str, int]:  # noqa: ANN001 - a Whoosh reader
+    """Words of the `spell` field found in at least min_df documents, with their counts."""
+    out: dict[str, int] = {}
+    for raw, info in reader.iter_field(SPELL):
+        word = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")[2]
+        if info.doc_frequency() >= min_df and len(word) >= 3 and not word.isdigit():
+            out[word] = info.doc_frequency()
+    return out
+
+
+# --- did you mean ------------------------------------------------------------------------------
+
+
+def plain_words(node: Node) -> list[Word]:
+    """The words a correction may replace: not prefixes, fields, phrases or excluded words."""
+    if isinstance(node, Word):
+        return [] if node.prefix or node.field else [node]
+    if isinstance(node, And | Or):
+        return [w for c in node.children for w in plain_words(c)]
+    return []
+
+
+def correct(
+    reader,  # noqa: ANN001 - a Whoosh reader
+    text: str,
+    node: Node,
+    hits: int,
+    known: Callable[[Word], bool],
+    count: Callable[[str], int],
+) -> str | None:
+    """A corrected query from the archive's vocabulary, worth offering, or None.
+
+    known(word) says whether a word matches anything; count(text) counts a query's matches.
+    Each plain word is corrected on its own: an unknown word must be corrected, a known one only
+    when hits are few and a near word is far more frequent (a typo that slipped into a document
+    must not hide the right spelling). The correction is offered when it finds documents, and,
+    when the original found some, many more than it.
+    """
+    corrected = text
+    for word in plain_words(node):
+        folded = fold(word.text)
+        if len(folded) < 3 or folded.isdigit():
+            continue
+        is_known = known(word)
+        own = reader.doc_frequency(SPELL, SPELL_PREFIX + folded)
+        best = _closest(reader, folded)
+        if best is None:
+            if is_known:
+                continue
+            return None
+        better, df = best
+        if is_known and df < max(MIN_BETTER, MORE_TIMES * max(own, 1)):
+            continue
+        pattern = rf"(?<![^\W_]){re.escape(word.text)}(?![^\W_])"
+        corrected = re.sub(pattern, _same_case(better, word.text), corrected, count=1)
+    if corrected == text:
+        return None
+    found = count(corrected)
+    if found == 0 or (hits and found < max(MIN_BETTER, MORE_TIMES * hits)):
+        return None
+    return corrected
+
+
+def near_terms(
+    reader,  # noqa: ANN001 - a Whoosh reader
+    fieldname: str,
+    text: str,
+    maxdist: int,
+    prefix: int,
+) -> tuple[str, ...]:
+    """The field's terms within maxdist edits of text (a swap of neighbours is one edit) that
+    share its first `prefix` characters, in lexicon order; remembered per reader.
+
+    Whoosh's terms_within on a reader of several segments merges their lexicons term by term
+    and computes the full distance in Python for every term under the prefix (tens of ms under
+    "en:s"). Here the terms under a prefix are listed once per reader, and a term whose length
+    differs by more than maxdist, or with more than maxdist letters the other lacks, is skipped
+    without measuring: it cannot be that near.
+    """
+    key = (fieldname, text, maxdist, prefix)
+    remembered = _NEAR.setdefault(reader, {})
+    found = remembered.get(key)
+    if found is None:
+        size, letters = len(text), set(text)
+        found = tuple(
+            term
+            for term in _terms_under(reader, fieldname, text[:prefix])
+            if abs(len(term) - size) <= maxdist
+            and len(set(term) - letters) <= maxdist
+            and len(letters - set(term)) <= maxdist
+            and _distance(term, text) <= maxdist
+        )
+        if len(remembered) >= MAX_NEAR_REMEMBERED:
+            remembered.clear()
+        remembered[key] = found
+    return found
+
+
+def _terms_under(reader, fieldname: str, head: str) -> tuple[str, ...]:  # noqa: ANN001
+    """The field's terms starting with head, sorted; listed once per reader."""
+    listed = _LEXICON.setdefault(reader, {})
+    found = listed.get((fieldname, head))
+    if found is None:
+        merged: set[bytes] = set()
+        for leaf, _ in reader.leaf_readers():  # each segment's own lexicon: no merge by heap
+            merged.update(leaf.expand_prefix(fieldname, head))
+        # UTF-8 bytes sort as their text does: the lexicon's order
+        found = tuple(raw.decode("utf-8") for raw in sorted(merged))
+        if sum(map(len, listed.values())) + len(found) > MAX_LISTED_TERMS:
+            listed.clear()
+        listed[(fieldname, head)] = found
+    return found
+
+
+def _closest(reader, folded: str) -> tuple[str, int] | None:  # noqa: ANN001 - a Whoosh reader
+    """The likeliest intended word: near in spelling, and frequent (a distance 2 word must be
+    four times as frequent to beat a distance 1 one)."""
+    maxdist = 1 if len(folded) <= 4 else 2
+    best: tuple[float, str, int] | None = None
+    # prefix: "xx:" and the first letter, which typos rarely change; it keeps the search fast
+    for near in near_terms(reader, SPELL, SPELL_PREFIX + folded, maxdist, prefix=4):
+        term = near.partition(":")[2]
+        if term == folded or term.isdigit():
+            continue
+        df = reader.doc_frequency(SPELL, SPELL_PREFIX + term)
+        score = df / 4 ** (_distance(term, folded) - 1)
+        if best is None or (score, term) > (best[0], best[1]):
+            best = (score, term, df)
+    return (best[1], best[2]) if best else None
+
+
+def _distance(a: str, b: str) -> int:
+    """Edit distance counting a swap of neighbours as one edit (typos swap letters)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, prev2[j - 2] + 1)
+            row.append(cost)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+def _same_case(word: str, like: str) -> str:
+    if like.isupper() and len(like) > 1:
+        return word.upper()
+    if like[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word

@@ -1,0 +1,200 @@
+"""What archivists change after ingest: metadata, publication, the trash, collections; each change
+is written to the audit log in the same transaction as the change itself."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from archive.errors import BadRequest, NotFound
+from archive.models import Metadata
+from archive.storage.catalog import Catalog
+
+MAX_COLLECTION_NAME = 200
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: str
+    actor: str
+    action: str
+    doc_id: int | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    count: int
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def record(
+    conn: sqlite3.Connection, actor: str, action: str, doc_id: int | None, details: dict[str, Any]
+) -> None:
+    conn.execute(
+        "INSERT INTO audit (at, actor, action, doc_id, details) VALUES (?, ?, ?, ?, ?)",
+        (_now(), actor, action, doc_id, json.dumps(details, ensure_ascii=False, default=list)),
+    )
+
+
+def _requeue(conn: sqlite3.Connection, doc_ids: list[int]) -> None:
+    """The index must see these documents again (status, metadata or collections changed)."""
+    conn.executemany(
+        "UPDATE documents SET indexed = 0, revision = revision + 1 WHERE id = ?",
+        [(i,) for i in doc_ids],
+    )
+
+
+def _status(conn: sqlite3.Connection, doc_id: int) -> str:
+    row = conn.execute("SELECT status FROM documents WHERE id = ?", (doc_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"there is no document {doc_id}")
+    return row[0]
+
+
+def metadata_changes(old: Metadata, new: Metadata) -> dict[str, list[Any]]:
+    """field -> [before, after] for every field that differs."""
+    return {
+        f.name: [getattr(old, f.name), getattr(new, f.name)]
+        for f in fields(Metadata)
+        if getattr(old, f.name) != getattr(new, f.name)
+    }
+
+
+def update_metadata(
+    catalog: Catalog, doc_id: int, old: Metadata, new: Metadata, actor: str, action: str = "edit"
+) -> dict[str, list[Any]]:
+    changes = metadata_changes(old, new)
+    with catalog.transaction() as conn:
+        _status(conn, doc_id)
+        catalog.write_metadata(conn, doc_id, new)
+        _requeue(conn, [doc_id])
+        record(conn, actor, action, doc_id, {"changes": changes})
+    return changes
+
+
+def set_status(
+    catalog: Catalog, doc_id: int, status: str, actor: str, allowed_from: tuple[str, ...]
+) -> None:
+    with catalog.transaction() as conn:
+        current = _status(conn, doc_id)
+        if current not in allowed_from:
+            raise BadRequest(f"document {doc_id} is {current}; it cannot become {status}")
+        conn.execute(
+            "UPDATE documents SET status = ?, trashed_at = ? WHERE id = ?",
+            (status, _now() if status == "trashed" else None, doc_id),
+        )
+        _requeue(conn, [doc_id])
+        action = {"trashed": "trash", "published": "publish" if current == "draft" else "restore"}
+        record(conn, actor, action.get(status, status), doc_id, {"from": current, "to": status})
+
+
+def trashed(catalog: Catalog) -> list[tuple[int, str, str]]:
+    """(id, title, trashed_at) of the documents in the trash, most recent first."""
+    return [
+        (r[0], r[1], r[2] or "")
+        for r in catalog.query(
+            "SELECT id, title, trashed_at FROM documents WHERE status = 'trashed'"
+            " ORDER BY trashed_at DESC, id DESC"
+        )
+    ]
+
+
+def drafts(catalog: Catalog) -> list[tuple[int, str, str]]:
+    """(id, title, added_at) of the documents awaiting confirmation, oldest first."""
+    return [
+        (r[0], r[1], r[2])
+        for r in catalog.query(
+            "SELECT id, title, added_at FROM documents WHERE status = 'draft' ORDER BY id"
+        )
+    ]
+
+
+def remove_trashed(catalog: Catalog, doc_id: int, actor: str) -> tuple[str, str]:
+    """Delete a trashed document's row; returns (sha256, format) so the caller removes the file."""
+    with catalog.transaction() as conn:
+        row = conn.execute(
+            "SELECT sha256, format, status, title FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"there is no document {doc_id}")
+        if row[2] != "trashed":
+            raise BadRequest(f"document {doc_id} is not in the trash")
+        conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        record(conn, actor, "purge", doc_id, {"title": row[3], "sha256": row[0]})
+    return row[0], row[1]
+
+
+def _collection_id(conn: sqlite3.Connection, name: str, create: bool) -> int:
+    name = name.strip()
+    if not name or len(name) > MAX_COLLECTION_NAME:
+        raise BadRequest(f"a collection name has 1 to {MAX_COLLECTION_NAME} characters")
+    row = conn.execute("SELECT id FROM collections WHERE name = ?", (name,)).fetchone()
+    if row:
+        return row[0]
+    if not create:
+        raise NotFound(f"there is no collection {name!r}")
+    return conn.execute(
+        "INSERT INTO collections (name, created_at) VALUES (?, ?) RETURNING id", (name, _now())
+    ).fetchone()[0]
+
+
+def collect(catalog: Catalog, name: str, doc_ids: list[int], actor: str, add: bool = True) -> None:
+    """Put documents into a collection (made if new), or take them out."""
+    with catalog.transaction() as conn:
+        cid = _collection_id(conn, name, create=add)
+        for doc_id in doc_ids:
+            _status(conn, doc_id)
+            if add:
+                conn.execute(
+                    "INSERT OR IGNORE INTO collection_documents VALUES (?, ?)", (cid, doc_id)
+                )
+            else:
+                conn.execute(
+                    "DELETE FROM collection_documents WHERE collection_id = ? AND doc_id = ?",
+                    (cid, doc_id),
+                )
+        _requeue(conn, doc_ids)
+        for doc_id in doc_ids:
+            record(conn, actor, "collect" if add else "uncollect", doc_id, {"collection": name})
+
+
+def delete_collection(catalog: Catalog, name: str, actor: str) -> None:
+    with catalog.transaction() as conn:
+        cid = _collection_id(conn, name, create=False)
+        members = [
+            r[0]
+            for r in conn.execute(
+                "SELECT doc_id FROM collection_documents WHERE collection_id = ?", (cid,)
+            )
+        ]
+        conn.execute("DELETE FROM collections WHERE id = ?", (cid,))
+        _requeue(conn, members)
+        record(conn, actor, "delete-collection", None, {"collection": name, "documents": members})
+
+
+def collections(catalog: Catalog) -> list[Collection]:
+    rows = catalog.query(
+        "SELECT c.name, count(cd.doc_id) FROM collections c"
+        " LEFT JOIN collection_documents cd ON cd.collection_id = c.id"
+        " GROUP BY c.id ORDER BY c.name COLLATE NOCASE"
+    )
+    return [Collection(name, count) for name, count in rows]
+
+
+def audit_log(catalog: Catalog, doc_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
+    where, params = ("WHERE doc_id = ?", (doc_id, limit)) if doc_id is not None else ("", (limit,))
+    rows = catalog.query(
+        f"SELECT id, at, actor, action, doc_id, details FROM audit {where}"
+        " ORDER BY id DESC LIMIT ?",
+        params,
+    )
+    return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
