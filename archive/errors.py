@@ -11,7 +11,9 @@ ArchiveError (500)
 ├── Unauthorized (401)           not signed in, or a wrong password, session or token
 ├── Forbidden (403)              signed in but not allowed, or a missing or wrong CSRF token
 ├── TooManyRequests (429)        too many failed logins; retry_after says when to try again
-└── IndexBusy (503)              the index is being rebuilt
+├── IndexBusy (503)              the index is being rebuilt
+├── WorkerFailed (503)           the index worker process failed a round or died
+└── PrepareFailed (500)          a bulk import's helper process failed or died
 """
 
 from __future__ import annotations
@@ -89,3 +91,15 @@ class TooManyRequests(ArchiveError):
 
 class IndexBusy(ArchiveError):
     status = 503
+
+
+class WorkerFailed(ArchiveError):
+    """The index worker process failed a round or died; the rows stay unindexed for the next
+    round, and a write that waits on it answers "not yet searchable"."""
+
+    status = 503
+
+
+class PrepareFailed(ArchiveError):
+    """A bulk import's helper process failed or died: the import stops after its last committed
+    batch, and the same import resumes after it."""

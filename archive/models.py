@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 BLOCK_KINDS = ("heading", "paragraph", "caption")
@@ -79,6 +80,20 @@ class Overrides:
     date: str | None = None
     language: str | None = None
     tags: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class NewRow:
+    """One document for the catalog (storage.catalog.Catalog.add_many), as ingest prepares it."""
+
+    sha256: str
+    filename: str
+    format: str
+    size: int
+    metadata: Metadata
+    blocks: Sequence[Block]
+    source_id: str | None = None
+    status: str = "published"
 
 
 @dataclass(frozen=True)

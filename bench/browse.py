@@ -41,7 +41,7 @@ def main() -> None:
             archive.ingest_paths(demo_paths())
         print(f"{archive.count()} documents")
         rng = random.Random(4)
-        docs = [archive.document(i) for i in rng.sample(sorted(archive.catalog.all_ids()), 150)]
+        docs = [archive.document(i) for i in rng.sample(sorted(archive.matched_ids("")), 150)]
         words = [w for d in docs for w in re.findall(r"\w{4,}", d.metadata.title)]
         words += [a for d in docs for a in d.metadata.authors]
         typed = rng.sample(words, min(300, len(words)))

@@ -78,9 +78,7 @@ def build_archive(root: Path, docs: Sequence[dict]) -> Archive:
 
 def source_ids(archive: Archive) -> dict[int, str]:
     """Catalog id -> BEIR doc id."""
-    ids = archive.engine.matched_ids("")
-    docs = archive.catalog.get_many(sorted(ids))
-    return {i: d.source_id or "" for i, d in docs.items()}
+    return {i: archive.document(i).source_id or "" for i in sorted(archive.matched_ids(""))}
 
 
 def ndcg_at(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:

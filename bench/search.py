@@ -49,6 +49,7 @@ from archive.errors import ArchiveError
 from archive.models import SearchQuery
 from archive.search import analysis
 from archive.search.variants import load as load_variants
+from archive.storage.catalog import Catalog
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "political-news"
@@ -241,7 +242,7 @@ def bench_ingest(paths: list[Path], records: list[dict], work: Path) -> dict:
     )
     for name, reason in report.failed[:5]:
         print(f"  refused: {name}: {reason}")
-    pending = archive.catalog.count_unindexed()
+    pending = archive.unindexed_count()
     if pending:  # a background indexer would make the figure leave out indexing
         print(f"  WARNING: {pending:,} documents were still unindexed when ingest_paths returned")
     ratio = archive_rate / raw_rate
@@ -324,7 +325,10 @@ def stats(rows: Sequence[dict], who: str) -> dict[str, float]:
 def bench_search(archive: Archive, queries: list[BenchQuery], raw_every: int = 1) -> dict:
     """Every query through the archive; every `raw_every`-th also through raw Whoosh, whose
     stock grouping and highlighter take seconds a query on the full corpus."""
-    raw = raw_whoosh.RawSearch(archive.settings.index_dir, archive.catalog, archive.index.variants)
+    # raw Whoosh reads the archive's own index and catalog files, opened here on their own
+    catalog = Catalog(archive.settings.catalog_path)
+    variants = load_variants(archive.settings.variants_path)
+    raw = raw_whoosh.RawSearch(archive.settings.index_dir, catalog, variants)
     arch_run: Callable[[BenchQuery], int] = lambda q: archive.search(search_query(q)).total  # noqa: E731
     raw_run: Callable[[BenchQuery], int] = lambda q: raw.run(q)[0]  # noqa: E731
     errors: list[str] = []
@@ -370,6 +374,7 @@ def bench_search(archive: Archive, queries: list[BenchQuery], raw_every: int = 1
         bar(i + 1)
     bar.close()
     raw.close()
+    catalog.close()
 
     paired = [p for p in per_query if p["raw_s"] is not None]
     arch, base = stats(per_query, "archive"), stats(paired, "raw")

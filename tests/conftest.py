@@ -6,11 +6,15 @@ import gzip
 import json
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from archive import Archive, Settings
+from archive.search.index import Index
+from archive.storage.catalog import Catalog
+from archive.storage.originals import Store
 
 # shared/ lies beside the repository, for developers and CI alike
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -19,6 +23,19 @@ CORPORA = SHARED / "corpora" / "political-news"
 DEMO_SAMPLE = (
     Path(__file__).resolve().parents[1] / "archive" / "demo" / "partisans-winter-offensive.txt"
 )
+
+
+@contextmanager
+def parts(settings: Settings) -> Iterator[tuple[Store, Catalog, Index]]:
+    """The archive's parts opened on their own, as the outside world (a crash, a disk, another
+    process) would meet them: for tests that damage one to see the archive notice and repair."""
+    catalog = Catalog(settings.catalog_path)
+    index = Index(settings)
+    try:
+        yield Store(settings.originals_dir), catalog, index
+    finally:
+        index.close()
+        catalog.close()
 
 
 def sample_path() -> Path:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from archive.errors import ArchiveError, Duplicate, NotFound
-from archive.models import Block, Document, Metadata
-from archive.storage.catalog import SCHEMA_VERSION, Catalog, NewRow
+from archive.models import Block, Document, Metadata, NewRow
+from archive.storage.catalog import SCHEMA_VERSION, Catalog
 
 
 def sha(n: int | str) -> str:

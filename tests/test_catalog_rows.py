@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from archive.models import NewRow
 from archive.storage.catalog import Catalog
-from archive.storage.rows import INSERT, SELECT, NewRow, document_from_row, dumps, row_params
+from archive.storage.rows import INSERT, SELECT, document_from_row, dumps, row_params
 
 from .test_catalog import FULL_BLOCKS, FULL_METADATA
 

@@ -17,7 +17,7 @@ from archive.errors import Duplicate, NotFound, UnsupportedFormat
 from archive.models import Overrides, SearchQuery
 from archive.search.index import VERSION_FILE
 
-from .conftest import corpus_records, sample_path
+from .conftest import corpus_records, parts, sample_path
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -101,7 +101,7 @@ def test_a_type_we_do_not_take_is_refused_by_content(archive, tmp_path):
     (tmp_path / "photo.txt").write_bytes(png)
     report = archive.ingest_paths([tmp_path / "photo.txt"])
     assert len(report.failed) == 1 and "photo.txt" in report.failed[0][1]
-    assert archive.count() == 0 and not list(archive.store.iter_files())
+    assert archive.count() == 0 and not list(archive.settings.originals_dir.glob("*/*"))
 
 
 def _run_and_kill(root: Path, script: str) -> None:
@@ -111,9 +111,14 @@ def _run_and_kill(root: Path, script: str) -> None:
         import os, signal, sys
         from pathlib import Path
         from archive import Archive, Settings
+        from archive.core.archive import commit
         from archive.ingest import pipeline
+        from archive.search.index import Index
+        from archive.storage.catalog import Catalog
+        from archive.storage.originals import Store
         settings = Settings(root=Path({str(root)!r}))
-        archive = Archive(settings)
+        Archive(settings).close()  # an archive made; what follows happens to its parts
+        store, catalog = Store(settings.originals_dir), Catalog(settings.catalog_path)
         """
     ) + textwrap.dedent(script)
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, timeout=60)
@@ -126,7 +131,7 @@ def test_a_crash_between_catalog_and_index_commit_is_repaired_at_start(tmp_path)
         root,
         f"""
         prepared = pipeline.prepare(Path({str(sample_path())!r}).read_bytes(), "s.txt", settings)
-        pipeline.commit([prepared], archive.store, archive.catalog)  # acknowledged from here on
+        commit([prepared], store, catalog)  # acknowledged from here on
         os.kill(os.getpid(), signal.SIGKILL)
         """,
     )
@@ -142,13 +147,13 @@ def test_a_crash_after_the_index_commit_does_not_index_twice(tmp_path):
         root,
         f"""
         prepared = pipeline.prepare(Path({str(sample_path())!r}).read_bytes(), "s.txt", settings)
-        pipeline.commit([prepared], archive.store, archive.catalog)
-        archive.index.write(archive.catalog.unindexed(10))  # committed, but never marked
+        commit([prepared], store, catalog)
+        Index(settings).write(catalog.unindexed(10))  # committed, but never marked
         os.kill(os.getpid(), signal.SIGKILL)
         """,
     )
     with Archive(Settings(root=root)) as archive:
-        assert archive.index.doc_count() == 1
+        assert archive.indexed_count() == 1
         assert archive.search(SearchQuery(text="Bakhmut")).total == 1
 
 
@@ -183,7 +188,8 @@ def test_check_finds_what_drifted(sample_archive):
     doc = sample_archive.document(2)
     path, _ = sample_archive.original_path(2)
     path.unlink()
-    orphan = sample_archive.store.put(b"nobody refers to me", "txt")
+    with parts(sample_archive.settings) as (store, _, _):
+        orphan = store.put(b"nobody refers to me", "txt")
     problems = [str(p) for p in sample_archive.check()]
     assert any(f"document {doc.id}" in p and "missing" in p for p in problems)
     assert any(orphan in p for p in problems)

@@ -12,10 +12,13 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from archive import Archive, Settings
+from archive.core.archive import commit
 from archive.core.indexing import drain, fewest_merges, small_merges
 from archive.core.worker import settings_from_json, settings_to_json
 from archive.ingest import pipeline
 from archive.models import SearchQuery
+
+from .conftest import parts
 
 
 def found(archive: Archive, word: str) -> list[int]:
@@ -33,40 +36,42 @@ def test_a_server_indexes_in_its_worker_and_outlives_its_death(settings: Setting
         first = archive.add(b"Beavers build dams across the creek.", "a.txt")
         assert archive.wait_searchable(30)
         assert found(archive, "beavers") == [first.id]
-        worker = archive._worker._proc  # noqa: SLF001 - the process this test kills
-        assert worker is not None and worker.pid != os.getpid()
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(10)
+        assert archive.index_worker is not None
+        worker = archive.index_worker.pid  # the process this test kills
+        assert worker is not None and worker != os.getpid()
+        os.kill(worker, signal.SIGKILL)
         second = archive.add(b"Otters return to the river after decades.", "b.txt")
         # the round that finds the worker dead fails; the next starts a new worker
         assert archive.wait_searchable(30)
         assert found(archive, "otters") == [second.id]
-        assert archive._worker._proc.pid != worker.pid  # noqa: SLF001
-    assert worker.returncode == -signal.SIGKILL
+        assert archive.index_worker.pid not in (None, worker)
+        assert archive.index_worker.exit_code == -signal.SIGKILL  # the one killed, reaped
 
 
 def test_closing_the_archive_stops_its_worker(settings: Settings) -> None:
     archive = Archive(settings, background=True)
     archive.add(b"Herons nest in the tall reeds.", "a.txt")
     assert archive.wait_searchable(30)
-    worker = archive._worker._proc  # noqa: SLF001
+    worker = archive.index_worker
+    assert worker is not None and worker.pid is not None
     archive.close()
-    assert worker is not None and worker.poll() == 0
+    assert worker.pid is None and worker.exit_code == 0
 
 
 def test_rounds_merge_a_little_and_an_idle_merge_leaves_few_segments(settings: Settings) -> None:
-    with Archive(settings) as archive:
+    Archive(settings).close()
+    with parts(settings) as (store, catalog, index):
         for n in range(30):  # thirty one-document rounds, as uploads arriving one by one
             text = f"Note {n} on the migration of cranes."
             prepared = pipeline.prepare(text.encode(), f"{n}.txt", settings)
-            pipeline.commit([prepared], archive.store, archive.catalog)
-            drain(archive.catalog, archive.index, 50, merge=small_merges(8))
-            assert archive.index.segment_count() <= 8  # never a pile of one-document segments
-        sizes = sorted(s.doc_count_all() for s in archive.index.ix._segments())  # noqa: SLF001
+            commit([prepared], store, catalog)
+            drain(catalog, index, 50, merge=small_merges(8))
+            assert index.segment_count() <= 8  # never a pile of one-document segments
+        sizes = sorted(s.doc_count_all() for s in index.ix._segments())  # noqa: SLF001
         assert max(sizes) <= 8 + 1 and sum(sizes) == 30  # at most 8, plus the round's own
-        archive.index.write([], merge=fewest_merges(2))
-        assert archive.index.segment_count() == 2
-        archive.engine.changed()
+        index.write([], merge=fewest_merges(2))
+        assert index.segment_count() == 2
+    with Archive(settings) as archive:
         assert archive.search(SearchQuery(text="cranes")).total == 30
 
 
@@ -77,7 +82,7 @@ from archive import Archive, Settings
 archive = Archive(Settings(root=Path(sys.argv[1])), background=True)
 archive.add(b"Storks return to the chimneys of the village.", "a.txt")
 assert archive.wait_searchable(30)
-print(archive._worker._proc.pid, flush=True)
+print(archive.index_worker.pid, flush=True)
 sys.stdin.readline()
 archive.add(b"Cranes winter in the marshes of the south.", "b.txt")
 print("added", flush=True)

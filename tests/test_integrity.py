@@ -8,6 +8,9 @@ from pathlib import Path
 from archive import Archive, Settings
 from archive.core.integrity import CHANGED, EXTRA, MISSING, ORPHAN, UNINDEXED
 from archive.models import SearchQuery
+from archive.storage.originals import file_sha256
+
+from .conftest import parts
 
 
 def test_five_planted_problems_are_found_and_repaired(thousand_template, tmp_path):
@@ -24,14 +27,14 @@ def test_five_planted_problems_are_found_and_repaired(thousand_template, tmp_pat
         data = bytearray(changed.read_bytes())
         data[len(data) // 2] ^= 0x01
         changed.write_bytes(bytes(data))
-        orphan = archive.store.put(b"an upload whose catalog row never committed", "txt")
-        # 4. in the index but not the catalog, 5. in the catalog but not the index
         ghost_path, _ = archive.original_path(30)
-        archive.catalog.delete(30)
+    with parts(Settings(root=root)) as (store, catalog, index):
+        orphan = store.put(b"an upload whose catalog row never committed", "txt")
+        # 4. in the index but not the catalog, 5. in the catalog but not the index
+        catalog.delete(30)
         ghost_path.unlink()  # as if its trash had been emptied while the index was away
-        archive.index.write([], delete_ids=[40])
-        archive.engine.changed()
-
+        index.write([], delete_ids=[40])
+    with Archive(Settings(root=root)) as archive:
         found = archive.check()
         kinds = sorted((p.kind, p.doc_id) for p in found)
         assert kinds == sorted(
@@ -42,7 +45,8 @@ def test_five_planted_problems_are_found_and_repaired(thousand_template, tmp_pat
         repaired = archive.check(repair=True, source=backup)
         assert all(p.repair and "NOT" not in p.repair for p in repaired), repaired
         assert archive.check() == []
-        assert archive.store.verify(*_sha_ext(archive, 20))
+        path, _ = archive.original_path(20)
+        assert file_sha256(path) == archive.document(20).sha256
         assert archive.search(SearchQuery(text="", per_page=10)).total == 999
         quarantined = list((root / "uploads" / "quarantine").iterdir())
         assert len(quarantined) == 2  # the damaged copy and the orphan: moved, not deleted
@@ -59,19 +63,14 @@ def test_without_a_copy_a_lost_original_is_reported_not_hidden(thousand_template
         assert [p.kind for p in archive.check()] == [MISSING]
 
 
-def _sha_ext(archive, doc_id):
-    doc = archive.document(doc_id)
-    return doc.sha256, {"json": "json"}.get(doc.format, doc.format)
-
-
 def test_the_cli_reports_and_repairs(thousand_template, tmp_path):
     import subprocess
     import sys
 
     root = tmp_path / "c"
     shutil.copytree(thousand_template, root)
-    with Archive(Settings(root=root)) as archive:
-        archive.index.write([], delete_ids=[7])
+    with parts(Settings(root=root)) as (_, _, index):
+        index.write([], delete_ids=[7])
     repo = Path(__file__).resolve().parents[1]
     run = [sys.executable, "-m", "archive", "--root", str(root), "check"]
     first = subprocess.run(run, cwd=repo, capture_output=True, text=True, timeout=120)

@@ -17,6 +17,7 @@ import pytest
 
 from archive import Archive, Settings
 from archive.core import prepare
+from archive.errors import PrepareFailed
 from archive.ingest import pipeline
 from archive.models import SearchQuery
 from archive.search.index import document_fields
@@ -63,8 +64,8 @@ def test_fields_built_before_cataloguing_equal_those_built_from_the_catalog(tmp_
     settings = _settings(tmp_path / "a", -1)
     with Archive(settings) as archive:
         report = archive.ingest_paths(paths)
-        by_sha = {archive.catalog.get(i).sha256: i for i in report.added}
-        variants = archive.index.variants
+        by_sha = {archive.document(i).sha256: i for i in report.added}
+        variants = load_variants(settings.variants_path)
         compared = 0
         for item in pipeline.iter_items(paths, settings):
             if item.prepared is None or item.prepared.row.sha256 not in by_sha:
@@ -72,7 +73,7 @@ def test_fields_built_before_cataloguing_equal_those_built_from_the_catalog(tmp_
             doc_id = by_sha.pop(item.prepared.row.sha256)
             built = prepare.prepared_fields(item.prepared, variants)
             assert built is not None
-            expected = document_fields(archive.catalog.get(doc_id), variants)
+            expected = document_fields(archive.document(doc_id), variants)
             assert {**built, "id": str(doc_id)} == expected, item.name
             compared += 1
     assert not by_sha
@@ -104,7 +105,7 @@ def test_an_import_with_and_without_the_helper_makes_the_same_archive(tmp_path):
     for name, min_bytes in (("alone", -1), ("helped", 0)):
         with Archive(_settings(tmp_path / name, min_bytes)) as archive:
             report = archive.ingest_paths(paths)
-            assert archive.catalog.count_unindexed() == 0
+            assert archive.unindexed_count() == 0
             assert archive.check() == []
             pages = [archive.search(SearchQuery(text=q, per_page=100)) for q in QUERIES]
             results.append(
@@ -112,7 +113,7 @@ def test_an_import_with_and_without_the_helper_makes_the_same_archive(tmp_path):
                     report.added,
                     report.duplicates,
                     report.failed,
-                    archive.index.doc_count(),
+                    archive.indexed_count(),
                     [(p.total, [h.id for h in p.hits], p.facets) for p in pages],
                 )
             )
@@ -186,14 +187,14 @@ def test_a_helper_that_dies_loses_nothing_and_the_import_resumes(tmp_path, monke
             killed.extend(pids)
 
     with Archive(settings) as archive:
-        with pytest.raises(prepare.PrepareFailed, match="exit code -9"):
+        with pytest.raises(PrepareFailed, match="exit code -9"):
             archive.ingest_paths([jsonl], progress=progress)
         assert killed and not _helper_pids()
         # the batches committed before the death are there, indexed, and nothing else
         kept = archive.count()
         assert kept % 50 == 0 and 100 <= kept < 2000
         assert archive.search(SearchQuery(text="Kherson")).total == kept
-        assert archive.catalog.count_unindexed() == 0
+        assert archive.unindexed_count() == 0
         assert archive.check() == []
         [job] = archive.recent_jobs(1)
         assert job.state == "interrupted" and "exit code -9" in job.message
@@ -211,7 +212,7 @@ def test_a_server_import_is_prepared_by_the_helper_and_indexed_by_its_worker(tmp
         report = archive.ingest_paths(paths)
         assert archive.wait_searchable(30)
         assert archive.search(SearchQuery(text="Odesa")).total >= 1
-        assert archive.index.doc_count() == len(report.added) > 100
+        assert archive.indexed_count() == len(report.added) > 100
         assert archive.check() == []
 
 

@@ -31,7 +31,7 @@ def facet_values(doc) -> dict[str, tuple[str, ...]]:
 
 def brute_force(archive, text: str, filters: dict[str, tuple[str, ...]]):
     """Expected total and facet counts, computed from the catalog's own rows."""
-    ids = archive.engine.matched_ids(text)
+    ids = archive.matched_ids(text)
     docs = [archive.document(i) for i in sorted(ids)]
 
     def passes(doc, skip: str | None) -> bool:

@@ -13,7 +13,7 @@ from tests.test_search import facet_values
 
 def brute_force_timeline(archive, text: str, filters: dict[str, tuple[str, ...]]):
     """Matching documents per year and per month, ignoring the date range (as facets do)."""
-    docs = [archive.document(i) for i in sorted(archive.engine.matched_ids(text))]
+    docs = [archive.document(i) for i in sorted(archive.matched_ids(text))]
     years: Counter[str] = Counter()
     months: Counter[str] = Counter()
     for doc in docs:

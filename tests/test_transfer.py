@@ -37,9 +37,7 @@ def test_a_round_trip_differs_in_nothing(thousand_template, tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert second.returncode == 0, second.stderr
     with Archive(Settings(root=tmp_path / "b")) as restored:
-        from archive.core import transfer
-
-        transfer.export(restored, tmp_path / "e2")
+        restored.export(tmp_path / "e2")
         after = restored.search(SearchQuery(text="election", per_page=50))
         assert restored.check() == []
         assert restored.document(6).metadata.title == "Corrected title"
@@ -53,14 +51,12 @@ def test_a_round_trip_differs_in_nothing(thousand_template, tmp_path):
 
 
 def test_a_tampered_export_is_refused(sample_archive, tmp_path):
-    from archive.core import transfer
-
-    transfer.export(sample_archive, tmp_path / "e")
+    sample_archive.export(tmp_path / "e")
     original = next((tmp_path / "e" / "originals").rglob("*.json"))
     original.write_bytes(original.read_bytes() + b" ")
     with Archive(Settings(root=tmp_path / "fresh")) as fresh:
         with pytest.raises(InvalidUpload, match="does not match its checksum"):
-            transfer.import_(fresh, tmp_path / "e")
+            fresh.import_export(tmp_path / "e")
         assert fresh.is_empty()
     with pytest.raises(BadRequest, match="not empty"):
-        transfer.export(sample_archive, tmp_path / "e")
+        sample_archive.export(tmp_path / "e")

@@ -239,7 +239,7 @@ def test_bad_metadata_is_400_and_nothing_is_stored(
     response = upload(client, **fields)
     assert response.status_code == 400
     assert next(iter(fields)) in response.json()["error"]
-    assert archive.count() == 0 and not list(archive.store.iter_files())
+    assert archive.count() == 0 and not list(archive.settings.originals_dir.glob("*/*"))
 
 
 def test_ten_thousand_fields_are_refused_fast(client: TestClient) -> None:

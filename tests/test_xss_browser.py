@@ -123,7 +123,7 @@ def hostile_archive(root: Path) -> Archive:
     assert not report.failed, report.failed
     archive.accounts.add_user("archivist", "a long enough password", "archivist")
     deadline = time.monotonic() + 60
-    while archive.catalog.count_unindexed() and time.monotonic() < deadline:
+    while archive.unindexed_count() and time.monotonic() < deadline:
         time.sleep(0.05)
     return archive
 

@@ -232,13 +232,11 @@ main.add_command(accounts.tokens)
 @click.pass_context
 def export_cmd(ctx: click.Context, dest: Path) -> None:
     """Write the whole archive to DEST: originals, metadata, collections, users, audit log."""
-    from archive.core import transfer
-
     with _open(ctx) as archive:
         bar = ProgressLine("exporting")
-        count = transfer.export(archive, dest, progress=bar)
+        count = archive.export(dest, progress=bar)
         bar.finish()
-    click.echo(f"exported {count} documents to {dest} (checksums in {dest / transfer.SUMS})")
+    click.echo(f"exported {count} documents to {dest} (checksums in {dest / 'SHA256SUMS'})")
 
 
 @main.command("import")
@@ -246,11 +244,9 @@ def export_cmd(ctx: click.Context, dest: Path) -> None:
 @click.pass_context
 def import_cmd(ctx: click.Context, src: Path) -> None:
     """Restore an export into an empty archive, after checking every checksum."""
-    from archive.core import transfer
-
     with _open(ctx) as archive:
         bar = ProgressLine("importing")
-        count = transfer.import_(archive, src, progress=bar)
+        count = archive.import_export(src, progress=bar)
         bar.finish()
     click.echo(f"imported {count} documents from {src}")
 

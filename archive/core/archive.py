@@ -9,7 +9,7 @@ from pathlib import Path
 
 from archive.accounts.users import Accounts
 from archive.config import Settings
-from archive.core import integrity, prepare
+from archive.core import integrity, prepare, transfer
 from archive.core.indexing import BackgroundIndexer, drain
 from archive.core.worker import IndexWorker
 from archive.errors import BadRequest, Duplicate, IndexBusy, NotFound
@@ -42,6 +42,20 @@ SIMILAR_LIMIT = 10
 EDITABLE_STATUSES = ("published", "trashed")
 
 
+def commit(
+    items: Sequence[pipeline.Prepared], store: Store, catalog: Catalog
+) -> list[tuple[int, bool]]:
+    """Store the originals durably, then catalog them in one transaction: (id, duplicate) each.
+
+    Only after this returns may a document be acknowledged.
+    """
+    if not items:
+        return []
+    with store.writing():  # an original without its row is a crash's, never one in progress
+        store.put_many([(p.data, extension_for(p.row.format)) for p in items])
+        return catalog.add_many([p.row for p in items])
+
+
 class Archive:
     def __init__(
         self, settings: Settings, progress: Progress | None = None, *, background: bool = False
@@ -55,35 +69,35 @@ class Archive:
         """
         self.settings = settings
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(settings.originals_dir)
-        self.store.clean_partials()
-        self.catalog = Catalog(settings.catalog_path)
-        self.swept = integrity.sweep_at_start(self)
-        jobs.interrupt_orphans(self.catalog, settings.jobs_dir)
-        self.accounts = Accounts(self.catalog, settings)
-        self.index = Index(settings)
-        self.engine = SearchEngine(self.index, self.catalog.get_many)
+        self._store = Store(settings.originals_dir)
+        self._store.clean_partials()
+        self._catalog = Catalog(settings.catalog_path)
+        self.swept = integrity.sweep_at_start(self._catalog, self._store, self._quarantine_dir)
+        jobs.interrupt_orphans(self._catalog, settings.jobs_dir)
+        self.accounts = Accounts(self._catalog, settings)
+        self._index = Index(settings)
+        self._engine = SearchEngine(self._index, self._catalog.get_many)
         self._write_lock = threading.Lock()
         self._indexer: BackgroundIndexer | None = None
         self._worker: IndexWorker | None = None
-        if self.index.fresh:
-            self.catalog.mark_all_unindexed()
+        if self._index.fresh:
+            self._catalog.mark_all_unindexed()
         self.rebuilding = False
         if background:
-            self.rebuilding = self.index.fresh and self.catalog.count_unindexed() > 0
+            self.rebuilding = self._index.fresh and self._catalog.count_unindexed() > 0
             if not self.rebuilding:
-                self.index.finish_fill()
+                self._index.finish_fill()
             self.start_background_indexing()
         else:
             self.index_pending(progress)
-            self.index.finish_fill()
+            self._index.finish_fill()
 
     def close(self) -> None:
         if self._indexer is not None:
             self._indexer.stop(before_join=self._worker.close if self._worker else None)
-        self.engine.close()
-        self.index.close()
-        self.catalog.close()
+        self._engine.close()
+        self._index.close()
+        self._catalog.close()
 
     def __enter__(self) -> Archive:
         return self
@@ -99,13 +113,18 @@ class Archive:
             self._indexer = BackgroundIndexer(self._index_round)
             self._indexer.start()
 
+    @property
+    def index_worker(self) -> IndexWorker | None:
+        """The server's index worker (background indexing only): its pid and exit code."""
+        return self._worker
+
     def _index_round(self) -> int:
         assert self._worker is not None
-        done = self._worker.index_pending(fresh=self.index.fresh)
+        done = self._worker.index_pending(fresh=self._index.fresh)
         if done:
-            self.engine.changed()
-        if self.rebuilding and self.catalog.count_unindexed() == 0:
-            self.index.finish_fill()
+            self._engine.changed()
+        if self.rebuilding and self._catalog.count_unindexed() == 0:
+            self._index.finish_fill()
             self.rebuilding = False
         return done
 
@@ -113,7 +132,7 @@ class Archive:
         """Block until everything written before this call is in the index and seen by the next
         search; False if that took longer than timeout (Settings.index_wait_seconds)."""
         if self._indexer is None:
-            return self.catalog.count_unindexed() == 0
+            return self._catalog.count_unindexed() == 0
         limit = self.settings.index_wait_seconds if timeout is None else timeout
         return self._indexer.wait(self._indexer.ticket(), limit)
 
@@ -140,13 +159,13 @@ class Archive:
         prepared = pipeline.prepare(data, filename, self.settings, overrides)
         if not publish:
             prepared = replace(prepared, row=replace(prepared.row, status="draft"))
-        [(doc_id, duplicate)] = pipeline.commit([prepared], self.store, self.catalog)
+        [(doc_id, duplicate)] = commit([prepared], self._store, self._catalog)
         if duplicate:
             raise Duplicate(f"{filename} is already in the archive as document {doc_id}.", doc_id)
-        with self.catalog.transaction() as conn:
+        with self._catalog.transaction() as conn:
             audit.record(conn, actor, "add", doc_id, {"filename": prepared.row.filename})
         self._changed()
-        return self.catalog.get(doc_id)
+        return self._catalog.get(doc_id)
 
     def ingest_paths(
         self,
@@ -165,9 +184,9 @@ class Archive:
         """
         paths = [Path(p) for p in paths]
         source = "\n".join(str(p.resolve()) for p in paths)
-        previous = jobs.resumable(self.catalog, source) if resume and job is None else None
+        previous = jobs.resumable(self._catalog, source) if resume and job is None else None
         skip = previous.done if previous else 0
-        job = job or previous or jobs.create(self.catalog, "import", source, actor)
+        job = job or previous or jobs.create(self._catalog, "import", source, actor)
         report = IngestReport()
         # each document with its index fields, when its helper built them
         batch: list[tuple[pipeline.Prepared, dict[str, object] | None]] = []
@@ -186,16 +205,16 @@ class Archive:
                         size += len(item.prepared.data)
                     if len(batch) >= self.settings.index_batch_size or size >= BATCH_BYTES:
                         self._commit_batch(batch, report, counts, actor)
-                        jobs.progress(self.catalog, job.id, seen, *counts, failed)
+                        jobs.progress(self._catalog, job.id, seen, *counts, failed)
                         report.failed.extend(failed)
                         batch, failed, size = [], [], 0
                     if progress:
                         progress(seen - skip, None, item.name)
                 self._commit_batch(batch, report, counts, actor)
                 report.failed.extend(failed)
-                jobs.progress(self.catalog, job.id, max(seen, skip), *counts, failed, seen, "done")
+                jobs.progress(self._catalog, job.id, max(seen, skip), *counts, failed, seen, "done")
             except BaseException as exc:
-                jobs.interrupt(self.catalog, job.id, f"{type(exc).__name__}: {exc}")
+                jobs.interrupt(self._catalog, job.id, f"{type(exc).__name__}: {exc}")
                 raise
         report.job_id = job.id
         report.resumed_after = skip
@@ -207,7 +226,7 @@ class Archive:
         """The documents under paths, prepared in a helper process when there are enough of
         them; with their index fields when this process indexes (no server worker)."""
         if prepare.worthwhile(paths, self.settings):
-            variants = self.index.variants if self._indexer is None else None
+            variants = self._index.variants if self._indexer is None else None
             return prepare.iter_ready(paths, self.settings, overrides, skip, variants)
         items = pipeline.iter_items(paths, self.settings, overrides, skip=skip)
         return (prepare.Ready(item) for item in items)
@@ -221,7 +240,7 @@ class Archive:
     ) -> None:
         if not batch:
             return
-        results = pipeline.commit([prepared for prepared, _ in batch], self.store, self.catalog)
+        results = commit([prepared for prepared, _ in batch], self._store, self._catalog)
         for (prepared, _), (doc_id, duplicate) in zip(batch, results, strict=True):
             if duplicate:
                 report.duplicates.append((prepared.name, doc_id))
@@ -242,9 +261,9 @@ class Archive:
         """Index documents just catalogued from the fields their helper built (the catalog rows
         need not be read back); whatever else is unindexed is left to index_pending."""
         with self._write_lock:
-            self.index.write_fields(added)
-            self.catalog.mark_indexed([doc_id for doc_id, _ in added], as_added=True)
-        self.engine.changed()
+            self._index.write_fields(added)
+            self._catalog.mark_indexed([doc_id for doc_id, _ in added], as_added=True)
+        self._engine.changed()
 
     def index_pending(self, progress: Progress | None = None) -> int:
         """Index every unindexed catalog row here, a batch per Whoosh commit; returns how many.
@@ -252,9 +271,9 @@ class Archive:
         Only published documents are in the index: drafts and trashed ones are taken out.
         """
         with self._write_lock:
-            done = drain(self.catalog, self.index, self.settings.index_batch_size, progress)
+            done = drain(self._catalog, self._index, self.settings.index_batch_size, progress)
         if done:
-            self.engine.changed()
+            self._engine.changed()
         return done
 
     # --- reading ------------------------------------------------------------------------------
@@ -262,12 +281,12 @@ class Archive:
         """A page of results; with expand, also the page of that facet's values a reader asked
         for (typed text, "more") as Page.expanded."""
         if self.rebuilding:
-            left = self.catalog.count_unindexed()
+            left = self._catalog.count_unindexed()
             raise IndexBusy(
                 f"The search index is being rebuilt from the catalog ({left:,} documents to go);"
                 " try again in a moment."
             )
-        page = self.engine.search(query)
+        page = self._engine.search(query)
         if expand is None:
             return page
         more = self.facet_values(query, expand.facet, expand.match, expand.page)
@@ -275,63 +294,80 @@ class Archive:
 
     def document(self, doc_id: int, *, hidden: bool = False) -> Document:
         """A published document (or any, with hidden=True); raises NotFound."""
-        doc = self.catalog.get(doc_id)
+        doc = self._catalog.get(doc_id)
         if doc.status != "published" and not hidden:
             raise NotFound(f"there is no document {doc_id}")
         return doc
 
     def document_view(self, doc_id: int, q: str = "", *, hidden: bool = False) -> DocumentView:
         doc = self.document(doc_id, hidden=hidden)
-        view = self.engine.highlighter(q).view(doc, q)
-        return replace(view, similar=self.engine.similar(doc, SIMILAR_LIMIT))
+        view = self._engine.highlighter(q).view(doc, q)
+        return replace(view, similar=self._engine.similar(doc, SIMILAR_LIMIT))
 
     def facet_values(
         self, query: SearchQuery, facet: str, match: str = "", page: int = 1, per_page: int = 30
     ) -> FacetPage:
         """A page of one facet's values under a search, filtered by typed text; NotFound for
         a facet that does not exist."""
-        return self.engine.facet_page(query, facet, match, page, per_page)
+        return self._engine.facet_page(query, facet, match, page, per_page)
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Autocomplete for the query box: names, frequent words and titles starting so."""
-        return self.engine.complete(text, limit, self._published_titles)
+        return self._engine.complete(text, limit, self._published_titles)
 
     def similar(self, doc_id: int, limit: int = SIMILAR_LIMIT) -> tuple[SimilarDocument, ...]:
         """More like this: the documents sharing most of this one's key terms, best first."""
-        return self.engine.similar(self.document(doc_id), limit)
+        return self._engine.similar(self.document(doc_id), limit)
 
     def _published_titles(self) -> list[tuple[int, str]]:
-        return self.catalog.query("SELECT id, title FROM documents WHERE status = 'published'")
+        return self._catalog.published_titles()
 
     def original_path(self, doc_id: int, *, hidden: bool = False) -> tuple[Path, str]:
         """The stored original and the download filename."""
         doc = self.document(doc_id, hidden=hidden)
-        return self.store.path(doc.sha256, extension_for(doc.format)), doc.filename
+        return self._store.path(doc.sha256, extension_for(doc.format)), doc.filename
+
+    def unindexed_count(self) -> int:
+        """Catalogued documents the index has yet to take in (or take out)."""
+        return self._catalog.count_unindexed()
+
+    def indexed_count(self) -> int:
+        """Documents in the search index (published ones only, once indexing has caught up)."""
+        return self._index.doc_count()
+
+    @property
+    def index_version(self) -> str:
+        """The index's schema version (with the variants' digest): a change triggers a rebuild."""
+        return self._index.version
+
+    def matched_ids(self, text: str) -> set[int]:
+        """Every document a query matches, unranked (what facets and the timeline count)."""
+        return self._engine.matched_ids(text)
 
     def is_empty(self) -> bool:
-        return self.catalog.count() == 0
+        return self._catalog.count() == 0
 
     def count(self) -> int:
-        return self.catalog.count()
+        return self._catalog.count()
 
     # --- the archivist's corrections: metadata, publishing, trash, collections, audit, jobs ---
     def update(self, doc_id: int, overrides: Overrides, *, actor: str) -> Document:
         """Correct a document's metadata; searchable at once, recorded in the audit log."""
-        doc = self.catalog.get(doc_id)
+        doc = self._catalog.get(doc_id)
         new = metadata.apply(doc.metadata, overrides, self.settings.date_order)
-        audit.update_metadata(self.catalog, doc_id, doc.metadata, new, actor)
+        audit.update_metadata(self._catalog, doc_id, doc.metadata, new, actor)
         self._changed()
-        return self.catalog.get(doc_id)
+        return self._catalog.get(doc_id)
 
     def publish(self, doc_id: int, overrides: Overrides | None = None, *, actor: str) -> Document:
         """Confirm a draft (with the archivist's corrections) and make it searchable."""
         if overrides is not None:
-            doc = self.catalog.get(doc_id)
+            doc = self._catalog.get(doc_id)
             new = metadata.apply(doc.metadata, overrides, self.settings.date_order)
-            audit.update_metadata(self.catalog, doc_id, doc.metadata, new, actor, "confirm")
-        audit.set_status(self.catalog, doc_id, "published", actor, ("draft",))
+            audit.update_metadata(self._catalog, doc_id, doc.metadata, new, actor, "confirm")
+        audit.set_status(self._catalog, doc_id, "published", actor, ("draft",))
         self._changed()
-        return self.catalog.get(doc_id)
+        return self._catalog.get(doc_id)
 
     def edit(
         self, doc_id: int, overrides: Overrides, status: str | None, *, actor: str
@@ -353,63 +389,98 @@ class Archive:
         return self.document(doc_id, hidden=True)
 
     def trash(self, doc_id: int, *, actor: str) -> None:
-        audit.set_status(self.catalog, doc_id, "trashed", actor, ("published", "draft"))
+        audit.set_status(self._catalog, doc_id, "trashed", actor, ("published", "draft"))
         self._changed()
 
     def restore(self, doc_id: int, *, actor: str) -> Document:
-        audit.set_status(self.catalog, doc_id, "published", actor, ("trashed",))
+        audit.set_status(self._catalog, doc_id, "published", actor, ("trashed",))
         self._changed()
-        return self.catalog.get(doc_id)
+        return self._catalog.get(doc_id)
 
     def empty_trash(self, *, actor: str) -> int:
         """Remove trashed documents for good: their rows, then their originals."""
         removed = 0
-        for doc_id, _, _ in audit.trashed(self.catalog):
-            sha, fmt = audit.remove_trashed(self.catalog, doc_id, actor)
-            self.store.remove(sha, extension_for(fmt))
+        for doc_id, _, _ in audit.trashed(self._catalog):
+            sha, fmt = audit.remove_trashed(self._catalog, doc_id, actor)
+            self._store.remove(sha, extension_for(fmt))
             removed += 1
         return removed
 
     def trashed(self) -> list[tuple[int, str, str]]:
-        return audit.trashed(self.catalog)
+        return audit.trashed(self._catalog)
 
     def drafts(self) -> list[tuple[int, str, str]]:
-        return audit.drafts(self.catalog)
+        return audit.drafts(self._catalog)
 
     def collections(self) -> list[audit.Collection]:
-        return audit.collections(self.catalog)
+        return audit.collections(self._catalog)
 
     def collect(self, name: str, doc_ids: list[int], *, actor: str, add: bool = True) -> None:
-        audit.collect(self.catalog, name, doc_ids, actor, add)
+        audit.collect(self._catalog, name, doc_ids, actor, add)
         self._changed()
 
     def delete_collection(self, name: str, *, actor: str) -> None:
-        audit.delete_collection(self.catalog, name, actor)
+        audit.delete_collection(self._catalog, name, actor)
         self._changed()
 
     def audit_log(self, doc_id: int | None = None, limit: int = 200) -> list[audit.AuditEntry]:
-        return audit.audit_log(self.catalog, doc_id, limit)
+        return audit.audit_log(self._catalog, doc_id, limit)
 
     def job(self, job_id: int) -> jobs.Job:
-        return jobs.get(self.catalog, job_id)
+        return jobs.get(self._catalog, job_id)
 
     def recent_jobs(self, limit: int = 20) -> list[jobs.Job]:
-        return jobs.recent(self.catalog, limit)
+        return jobs.recent(self._catalog, limit)
 
     # --- maintenance --------------------------------------------------------------------------
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the index from the catalog alone."""
         with self._write_lock:
-            self.engine.close()
-            self.index.clear()
-            self.catalog.mark_all_unindexed()
+            self._engine.close()
+            self._index.clear()
+            self._catalog.mark_all_unindexed()
         count = self.index_pending(progress)
-        self.index.finish_fill()
-        self.engine.changed()
+        self._index.finish_fill()
+        self._engine.changed()
         return count
+
+    @property
+    def _quarantine_dir(self) -> Path:
+        return self.settings.uploads_dir / "quarantine"
 
     def check(self, repair: bool = False, source: Path | None = None) -> list[integrity.Problem]:
         """What disagrees between originals, catalog and index (and, with repair, what was done
         about it); an empty list when all agree."""
-        problems = integrity.find(self)
-        return integrity.repair(self, problems, source) if repair and problems else problems
+        problems = integrity.find(self._catalog, self._store, self._index.indexed_ids())
+        if not (repair and problems):
+            return problems
+        ids = {kind: [p.doc_id for p in problems if p.kind == kind and p.doc_id is not None]
+               for kind in (integrity.EXTRA, integrity.UNINDEXED)}  # fmt: skip
+        extra, unindexed = ids[integrity.EXTRA], ids[integrity.UNINDEXED]
+        if extra:
+            with self._write_lock:
+                self._index.write([], delete_ids=extra)
+            self._engine.changed()
+        unindexed = [
+            p.doc_id for p in problems if p.kind == integrity.UNINDEXED and p.doc_id is not None
+        ]
+        if unindexed:
+            self._catalog.mark_unindexed(unindexed)
+            self.index_pending()
+        return integrity.repair_files(
+            self._store, problems, self.settings.root, self._quarantine_dir, source
+        )
+
+    # --- export and import ----------------------------------------------------------------------
+    def export(self, dest: Path, progress: Progress | None = None) -> int:
+        """Write the whole archive to dest (new or empty) with SHA256SUMS; returns the number of
+        documents (archive.core.transfer)."""
+        return transfer.export(self._catalog, self._store, dest, progress)
+
+    def import_export(self, src: Path, progress: Progress | None = None) -> int:
+        """Restore an export into this empty archive (same ids), then index it; returns the
+        number of documents."""
+        docs = transfer.import_(self._catalog, self._store, src, progress)
+        self._catalog.mark_all_unindexed()
+        self.index_pending()
+        return len(docs)

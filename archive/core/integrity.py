@@ -9,17 +9,12 @@ Files are moved to uploads/quarantine/, never deleted, so a repair cannot lose a
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from archive.storage.originals import extension_for, file_sha256
-
-if TYPE_CHECKING:
-    from archive.core.archive import Archive
+from archive.storage.catalog import Catalog
+from archive.storage.originals import Store, extension_for, file_sha256
 
 MISSING = "missing-original"
 CHANGED = "changed-original"
@@ -42,13 +37,13 @@ class Problem:
         return self.detail + (f" -> {self.repair}" if self.repair else "")
 
 
-def find(archive: Archive) -> list[Problem]:
-    """Every disagreement between originals, catalog and index; empty when all agree."""
+def find(catalog: Catalog, store: Store, indexed: set[int]) -> list[Problem]:
+    """Every disagreement between originals, catalog and index (the ids it holds); empty when
+    all agree."""
     problems: list[Problem] = []
     known: set[str] = set()
     published: set[int] = set()
-    store = archive.store
-    for doc in archive.catalog.iter_documents():
+    for doc in catalog.iter_documents():
         ext = extension_for(doc.format)
         known.add(doc.sha256)
         if doc.status == "published":
@@ -64,7 +59,6 @@ def find(archive: Archive) -> list[Problem]:
         if sha not in known:
             detail = f"orphan file {path.name}: no catalog row refers to it"
             problems.append(Problem(ORPHAN, detail, None, sha, ext, path))
-    indexed = archive.index.indexed_ids()
     for doc_id in sorted(indexed - published):
         detail = f"document {doc_id} is in the index but not published in the catalog"
         problems.append(Problem(EXTRA, detail, doc_id))
@@ -74,37 +68,30 @@ def find(archive: Archive) -> list[Problem]:
     return problems
 
 
-def sweep_at_start(archive: Archive) -> int:
+def sweep_at_start(catalog: Catalog, store: Store, quarantine: Path) -> int:
     """Move originals that no catalog row names to quarantine: uploads cut off between their
     file and their catalog commit (never acknowledged), so each is wholly absent, not half there.
 
     Runs only when no writer in any process holds the store's lock; returns how many moved.
     """
     moved = 0
-    with archive.store.exclusive() as alone:
+    with store.exclusive() as alone:
         if not alone:
             return 0  # a writer is at work: the next start sweeps
-        known = {row[0] for row in archive.catalog.query("SELECT sha256 FROM documents")}
-        quarantine = archive.settings.uploads_dir / "quarantine"
-        for sha, _ext, path in archive.store.iter_files():
+        known = catalog.sha256s()
+        for sha, _ext, path in store.iter_files():
             if sha not in known:
-                _quarantine(path, quarantine)
+                store.quarantine(path, quarantine)
                 moved += 1
     return moved
 
 
-def repair(archive: Archive, problems: list[Problem], source: Path | None = None) -> list[Problem]:
-    """Fix what can be fixed; each problem comes back with what was done about it."""
+def repair_files(
+    store: Store, problems: list[Problem], root: Path, quarantine: Path, source: Path | None
+) -> list[Problem]:
+    """Fix what can be fixed of the originals (the caller fixes the index); each problem comes
+    back with what was done about it."""
     done: list[Problem] = []
-    quarantine = archive.settings.uploads_dir / "quarantine"
-    extra = [p.doc_id for p in problems if p.kind == EXTRA and p.doc_id is not None]
-    if extra:
-        archive.index.write([], delete_ids=extra)
-        archive.engine.changed()
-    unindexed = [p.doc_id for p in problems if p.kind == UNINDEXED and p.doc_id is not None]
-    if unindexed:
-        archive.catalog.mark_unindexed(unindexed)
-        archive.index_pending()
     for p in problems:
         if p.kind == EXTRA:
             done.append(replace(p, repair="removed from the index"))
@@ -112,26 +99,26 @@ def repair(archive: Archive, problems: list[Problem], source: Path | None = None
             done.append(replace(p, repair="indexed from the catalog"))
         elif p.kind == ORPHAN:
             assert p.path is not None
-            moved = _quarantine(p.path, quarantine)
-            done.append(replace(p, repair=f"moved to {moved.relative_to(archive.settings.root)}"))
+            moved = store.quarantine(p.path, quarantine)
+            done.append(replace(p, repair=f"moved to {moved.relative_to(root)}"))
         else:
-            done.append(_restore_original(archive, p, source, quarantine))
+            done.append(_restore_original(store, p, root, quarantine, source))
     return done
 
 
 def _restore_original(
-    archive: Archive, p: Problem, source: Path | None, quarantine: Path
+    store: Store, p: Problem, root: Path, quarantine: Path, source: Path | None
 ) -> Problem:
-    target = archive.store.path(p.sha256, p.ext)
+    target = store.path(p.sha256, p.ext)
     note = ""
     if p.kind == CHANGED and target.exists():
-        moved = _quarantine(target, quarantine)
-        note = f"damaged copy moved to {moved.relative_to(archive.settings.root)}; "
+        moved = store.quarantine(target, quarantine)
+        note = f"damaged copy moved to {moved.relative_to(root)}; "
     copy = _find_copy(source, p.sha256, p.ext) if source else None
     if copy is None:
         where = "in " + str(source) if source else "(give --source DIR: an export or backup)"
         return replace(p, repair=note + f"NOT repaired: no intact copy found {where}")
-    archive.store.put(copy.read_bytes(), p.ext)
+    store.put(copy.read_bytes(), p.ext)
     return replace(p, repair=note + f"restored from {copy}")
 
 
@@ -149,11 +136,3 @@ def _walk(root: Path, name: str) -> Iterator[Path]:
     for folder, _dirs, files in os.walk(root):
         if name in files:
             yield Path(folder) / name
-
-
-def _quarantine(path: Path, quarantine: Path) -> Path:
-    quarantine.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    dest = quarantine / f"{path.name}.{stamp}"
-    shutil.move(path, dest)
-    return dest

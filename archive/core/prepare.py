@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.config import Settings
-from archive.errors import ArchiveError
+from archive.errors import PrepareFailed
 from archive.ingest import pipeline
 from archive.models import Document, Overrides
 from archive.processes import die_with_parent
@@ -41,10 +41,6 @@ from archive.search.variants import Variants
 CHUNK_ITEMS = 64
 # Chunks prepared ahead of the writer at most (~1,000 documents: a few batches' worth).
 AHEAD_CHUNKS = 16
-
-
-class PrepareFailed(ArchiveError):
-    """The helper process failed or died: the import stops after its last committed batch."""
 
 
 @dataclass(frozen=True)

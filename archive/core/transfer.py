@@ -13,101 +13,71 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from archive.errors import BadRequest, InvalidUpload
 from archive.models import Block, Document, Metadata
-from archive.storage.originals import extension_for, file_sha256
-
-if TYPE_CHECKING:
-    from archive.core.archive import Archive
+from archive.storage import exports
+from archive.storage.catalog import Catalog
+from archive.storage.originals import Store, extension_for, file_sha256
 
 SUMS = "SHA256SUMS"
 FORMAT = "archive-export 1"
 Progress = Callable[[int, int | None, str], None]
 
 
-def export(archive: Archive, dest: Path, progress: Progress | None = None) -> int:
+def export(catalog: Catalog, store: Store, dest: Path, progress: Progress | None = None) -> int:
     """Write the archive to dest (new or empty); returns the number of documents."""
     if dest.exists() and any(dest.iterdir()):
         raise BadRequest(f"{dest} is not empty: export into a new or empty folder")
     (dest / "originals").mkdir(parents=True, exist_ok=True)
-    total = archive.catalog.count()
+    total = catalog.count()
     count = 0
     with (dest / "documents.jsonl").open("w", encoding="utf-8") as out:
-        for doc in archive.catalog.iter_documents():
+        for doc in catalog.iter_documents():
             ext = extension_for(doc.format)
             target = dest / "originals" / doc.sha256[:2] / f"{doc.sha256}.{ext}"
             target.parent.mkdir(exist_ok=True)
-            shutil.copyfile(archive.store.path(doc.sha256, ext), target)
+            shutil.copyfile(store.path(doc.sha256, ext), target)
             out.write(_line(_document_record(doc)))
             count += 1
             if progress:
                 progress(count, total, doc.filename)
-    rows = archive.catalog.query
-    _write_lines(dest / "collections.jsonl", (
-        {"name": name, "created_at": created}
-        for name, created in rows("SELECT name, created_at FROM collections ORDER BY id")
-    ))  # fmt: skip
-    _write_lines(dest / "users.jsonl", (
-        {"username": u, "role": r, "disabled": bool(d), "created_at": c}
-        for u, r, d, c in rows("SELECT username, role, disabled, created_at FROM users ORDER BY id")
-    ))  # fmt: skip
-    _write_lines(dest / "audit.jsonl", (
-        {"at": at, "actor": actor, "action": action, "doc_id": doc_id, "details": json.loads(d)}
-        for at, actor, action, doc_id, d in rows(
-            "SELECT at, actor, action, doc_id, details FROM audit ORDER BY id"
-        )
-    ))  # fmt: skip
+    _write_lines(dest / "collections.jsonl", exports.collections(catalog))
+    _write_lines(dest / "users.jsonl", exports.users(catalog))
+    _write_lines(dest / "audit.jsonl", exports.audit(catalog))
     (dest / "FORMAT").write_text(FORMAT + "\n")
     sums = [f"{file_sha256(p)}  {p.relative_to(dest).as_posix()}" for p in sorted(_files(dest))]
     (dest / SUMS).write_text("\n".join(sums) + "\n")
     return count
 
 
-def import_(archive: Archive, src: Path, progress: Progress | None = None) -> int:
-    """Restore an export into this (empty) archive; returns the number of documents."""
-    if not archive.is_empty():
+def import_(
+    catalog: Catalog, store: Store, src: Path, progress: Progress | None = None
+) -> list[Document]:
+    """Restore an export into this (empty) archive's originals and catalog; returns the
+    documents restored (the caller indexes them)."""
+    if catalog.count():
         raise BadRequest("import needs an empty archive: use a new --root")
     verify(src)
     docs = [_document(json.loads(line)) for line in _lines(src / "documents.jsonl")]
     # originals and rows under one hold of the writers' lock: a crash leaves no half import
-    with archive.store.writing():
+    with store.writing():
         for n, doc in enumerate(docs, 1):
             ext = extension_for(doc.format)
             data = (src / "originals" / doc.sha256[:2] / f"{doc.sha256}.{ext}").read_bytes()
-            archive.store.put(data, ext)
+            store.put(data, ext)
             if progress:
                 progress(n, len(docs), doc.filename)
-        archive.catalog.restore(docs)
-    with archive.catalog.transaction() as conn:
-        for c in map(json.loads, _lines(src / "collections.jsonl")):
-            conn.execute(
-                "INSERT INTO collections (name, created_at) VALUES (?, ?)",
-                (c["name"], c["created_at"]),
-            )
-        for doc in docs:
-            for name in doc.collections:
-                conn.execute(
-                    "INSERT INTO collection_documents SELECT id, ? FROM collections WHERE name = ?",
-                    (doc.id, name),
-                )
-        for u in map(json.loads, _lines(src / "users.jsonl")):
-            # no secrets travel: an imported user signs in after an admin sets a password
-            conn.execute(
-                "INSERT INTO users (username, password_hash, role, disabled, created_at)"
-                " VALUES (?, '!', ?, ?, ?)",
-                (u["username"], u["role"], int(u["disabled"]), u["created_at"]),
-            )
-        for a in map(json.loads, _lines(src / "audit.jsonl")):
-            conn.execute(
-                "INSERT INTO audit (at, actor, action, doc_id, details) VALUES (?, ?, ?, ?, ?)",
-                (a["at"], a["actor"], a["action"], a["doc_id"],
-                 json.dumps(a["details"], ensure_ascii=False)),
-            )  # fmt: skip
-    archive.catalog.mark_all_unindexed()
-    archive.index_pending()
-    return len(docs)
+        catalog.restore(docs)
+    exports.restore(
+        catalog,
+        docs,
+        [json.loads(line) for line in _lines(src / "collections.jsonl")],
+        [json.loads(line) for line in _lines(src / "users.jsonl")],
+        [json.loads(line) for line in _lines(src / "audit.jsonl")],
+    )
+    return docs
 
 
 def verify(src: Path) -> None:

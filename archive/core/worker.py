@@ -28,14 +28,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from archive.config import Settings
+from archive.errors import WorkerFailed
 from archive.processes import die_with_parent
 
 START_SECONDS = 60.0
 _PATH_FIELDS = ("root", "variants_path")
-
-
-class WorkerFailed(RuntimeError):
-    """The worker process failed a round or died; the rows stay unindexed for the next round."""
 
 
 def settings_to_json(settings: Settings) -> dict[str, Any]:
@@ -58,6 +55,7 @@ class IndexWorker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._exit_code: int | None = None
 
     def index_pending(self, fresh: bool) -> int:
         """One round in the worker: every unindexed row indexed; returns how many.
@@ -76,14 +74,17 @@ class IndexWorker:
     def _running(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
+        if self._proc is not None:  # died between rounds: close its pipes, keep its exit code
+            self._stop(self._proc)
         self._proc = subprocess.Popen(  # noqa: S603 - our own module, by our own interpreter
             [sys.executable, "-c", "from archive.core.worker import main; main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             close_fds=True,
-            env={**os.environ, "ARCHIVE_WORKER_PARENT": str(os.getpid())},
         )
-        self._ask(self._proc, {"settings": settings_to_json(self.settings)})
+        # the parent's pid travels in the first message, as the import helper's does
+        first = {"settings": settings_to_json(self.settings), "parent": os.getpid()}
+        self._ask(self._proc, first)
         return self._proc
 
     def _ask(self, proc: subprocess.Popen[bytes], message: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +112,18 @@ class IndexWorker:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+        self._exit_code = proc.returncode
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id while one runs (it is started on first use)."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    @property
+    def exit_code(self) -> int | None:
+        """How the last worker process that was stopped ended (0: cleanly; -9: killed)."""
+        return self._exit_code
 
     def close(self, timeout: float = 30.0) -> None:
         """Let a round in progress finish (its commit is not cut short), then stop the worker."""
@@ -135,6 +148,9 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         answers.flush()
 
     first = json.loads(requests.readline() or b"{}")
+    if "settings" not in first:  # the server went away before it said anything
+        return
+    die_with_parent(int(first["parent"]))
     settings = settings_from_json(first["settings"])
     catalog = Catalog(settings.catalog_path)
     index = Index(settings)
@@ -159,7 +175,6 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
 
 
 def main() -> None:
-    die_with_parent(int(os.environ["ARCHIVE_WORKER_PARENT"]))
     # the protocol owns stdout: anything a library prints goes to stderr
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

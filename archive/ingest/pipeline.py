@@ -1,7 +1,8 @@
-"""The ingest pipeline, top to bottom: bytes -> checked, extracted, described -> stored, catalogued.
+"""The ingest pipeline, top to bottom: bytes -> checked, extracted, described (Prepared).
 
-Indexing is not here: the caller indexes what the catalog holds unindexed (archive.core), so a
-crash between the catalog commit and the index commit is repaired by indexing again at start.
+Pure: it writes nothing. Storing and cataloguing (archive.core.archive.commit) and indexing are
+the caller's, so a crash between the catalog commit and the index commit is repaired by indexing
+again at start.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from archive.config import Settings
 from archive.errors import ArchiveError, InvalidUpload, TooLarge, UnsupportedFormat
 from archive.ingest import extract, metadata
 from archive.ingest.filenames import safe_filename
-from archive.models import Extracted, Overrides
-from archive.storage.catalog import Catalog, NewRow
-from archive.storage.originals import Store, extension_for
+from archive.models import Extracted, NewRow, Overrides
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -61,7 +60,7 @@ def prepare(
         meta = metadata.apply(meta, overrides, settings.date_order)
     row = NewRow(
         sha256=_sha256(data),
-        filename=safe_filename(filename),  # shown and downloaded under it: archive.filenames
+        filename=safe_filename(filename),  # shown and downloaded under it: ingest.filenames
         format=extracted.format,
         size=len(data),
         metadata=meta,
@@ -69,18 +68,6 @@ def prepare(
         source_id=extracted.hints.source_id,
     )
     return Prepared(filename, row, data)
-
-
-def commit(items: Sequence[Prepared], store: Store, catalog: Catalog) -> list[tuple[int, bool]]:
-    """Store the originals durably, then catalog them in one transaction: (id, duplicate) each.
-
-    Only after this returns may a document be acknowledged.
-    """
-    if not items:
-        return []
-    with store.writing():  # an original without its row is a crash's, never one in progress
-        store.put_many([(p.data, extension_for(p.row.format)) for p in items])
-        return catalog.add_many([p.row for p in items])
 
 
 @dataclass(frozen=True)

@@ -235,6 +235,13 @@ class Catalog:
     def all_ids(self) -> set[int]:
         return {row[0] for row in self._read("SELECT id FROM documents")}
 
+    def sha256s(self) -> set[str]:
+        """The checksum of every catalogued original, whatever its document's status."""
+        return {row[0] for row in self._read("SELECT sha256 FROM documents")}
+
+    def published_titles(self) -> list[tuple[int, str]]:
+        return self._read("SELECT id, title FROM documents WHERE status = 'published'")
+
     def iter_documents(self, batch_size: int = 500) -> Iterator[Document]:
         """Every document by id; each batch is one query, so no read stays open across yields."""
         last = 0

@@ -16,11 +16,13 @@ import fcntl
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -253,6 +255,15 @@ class Store:
             return file_sha256(self.path(sha, ext)) == sha
         except FileNotFoundError:
             return False
+
+    def quarantine(self, path: Path, folder: Path) -> Path:
+        """Move a file (an orphan, a damaged original) into folder under a timestamped name:
+        set aside, never deleted, so no repair can lose anything. Returns where it went."""
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        dest = folder / f"{path.name}.{stamp}"
+        shutil.move(path, dest)
+        return dest
 
     def iter_files(self) -> Iterator[tuple[str, str, Path]]:
         """(sha, ext, path) of every stored original, by shard; temp and stray files are skipped."""

@@ -4,11 +4,9 @@ and blocks, and the statements that insert and select it (archive.catalog runs t
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from archive.models import Block, Document, Metadata
+from archive.models import Block, Document, Metadata, NewRow
 
 COLUMNS = (
     "id, sha256, filename, format, size, title, authors, publication, date, date_ambiguous,"
@@ -23,20 +21,6 @@ INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (sha256) DO NOTHING RETURNING id"
 )
-
-
-@dataclass(frozen=True)
-class NewRow:
-    """One document for ``Catalog.add_many``: the arguments of ``Catalog.add``."""
-
-    sha256: str
-    filename: str
-    format: str
-    size: int
-    metadata: Metadata
-    blocks: Sequence[Block]
-    source_id: str | None = None
-    status: str = "published"
 
 
 def dumps(value: object) -> str:
