@@ -166,7 +166,7 @@ def test_reindex_and_a_schema_change_rebuild_from_the_catalog(sample_archive):
     sample_archive.close()
     (settings.index_dir / VERSION_FILE).write_text("0\n")
     with Archive(settings) as reopened:
-        assert reopened.index.doc_count() == count
+        assert reopened.indexed_count() == count
         assert ids_for(reopened, "Bakhmut OR Ukraine") == before
 
 
@@ -176,7 +176,7 @@ def test_a_damaged_or_missing_index_is_rebuilt(sample_archive):
     for path in settings.index_dir.glob("*.toc"):
         path.write_bytes(b"garbage")
     with Archive(settings) as reopened:
-        assert reopened.index.doc_count() == count
+        assert reopened.indexed_count() == count
     for path in settings.index_dir.iterdir():
         path.unlink()
     with Archive(settings) as reopened:

@@ -68,7 +68,6 @@ class Archive:
         until a rebuilt index is complete.
         """
         self.settings = settings
-        settings.uploads_dir.mkdir(parents=True, exist_ok=True)
         self._store = Store(settings.originals_dir)
         self._store.clean_partials()
         self._catalog = Catalog(settings.catalog_path)
