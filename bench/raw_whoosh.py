@@ -1,7 +1,8 @@
 """The baseline: raw Whoosh on the archive's own schema, documents and compiled queries.
 
-Ingest: `archive.search.index.document_fields` of a Document made straight from each JSONL record, added
-with `add_document` and committed in the archive's batch size; only the writer's work is timed.
+Ingest: `archive.search.index.document_fields` of a Document made straight from each JSONL
+record, added with `add_document` and committed in the archive's batch size; only the writer's
+work is timed.
 Search: `compile_node(parse(text))` run by `searcher.search` with Whoosh's own grouping (facet
 counts) and filter, then Whoosh's stock highlighter (ContextFragmenter, top=3) over each hit's
 body text from the catalog.
