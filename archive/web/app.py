@@ -28,7 +28,14 @@ from archive.web import (
 )
 from archive.web.errors import EXCEPTION_HANDLERS
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+# templates/ at the top of a checkout (an editable install), else inside the installed package
+# (pyproject maps it to archive.templates)
+_CHECKOUT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_DIR = (
+    _CHECKOUT_TEMPLATES
+    if _CHECKOUT_TEMPLATES.is_dir()
+    else Path(__file__).resolve().parents[1] / "templates"
+)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
