@@ -221,10 +221,10 @@ def _check_zip(name: str, members: list[zipfile.ZipInfo], settings: Settings) ->
 
 
 def _record_filename(name: str) -> str:
-    """A record's own file name: its source id when it has one, as a .json file."""
+    """A record's own file name: its source id when it has one ("allsides:04Gt.json"), as a .json
+    file, cleaned like any uploaded name."""
     inner = name.rpartition("(")[2].rstrip(")") if name.endswith(")") else name
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in inner)[:120]
-    return f"{safe or 'record'}.json"
+    return safe_filename(f"{inner[:120] or 'record'}.json")
 
 
 def _gunzip(data: bytes, name: str) -> bytes:
