@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from archive.core.archive import Archive
 from archive.errors import BadRequest, Duplicate, NotFound
-from archive.models import Document, Overrides
+from archive.models import Document, Overrides, is_row_id
 from archive.storage import jobs
 from archive.web.api import document_json
 from archive.web.auth import actor
@@ -178,7 +178,7 @@ async def delete_document(request: Request) -> Response:
 
 def job(request: Request) -> Response:
     job_id = request.path_params["id"]
-    if not 0 < job_id < 2**63:  # beyond SQLite's integers: no such job, not an overflow
+    if not is_row_id(job_id):
         raise NotFound(f"there is no import job {job_id}")
     return JSONResponse(job_json(_archive(request).job(job_id)))
 

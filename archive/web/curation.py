@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from archive.core.archive import Archive
 from archive.errors import BadRequest, Duplicate
-from archive.models import Overrides
+from archive.models import Overrides, is_row_id
 from archive.web.api_write import job_json, save_and_start_import, wait_searchable
 from archive.web.auth import actor, current_user
 from archive.web.params import document_id
@@ -212,7 +212,7 @@ async def delete_collection(request: Request) -> Response:
 def import_page(request: Request) -> Response:
     archive = _archive(request)
     wanted = request.query_params.get("job", "")
-    job = archive.job(int(wanted)) if wanted.isdigit() and 0 < int(wanted) < 2**63 else None
+    job = archive.job(int(wanted)) if wanted.isdigit() and is_row_id(int(wanted)) else None
     context = {
         "job": job_json(job) if job else None,
         "jobs": [job_json(j) for j in archive.recent_jobs()],
