@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from archive.accounts.users import Accounts
+from archive.accounts import Accounts
 from archive.config import Settings
 from archive.core import integrity, prepare
 from archive.core.indexing import BackgroundIndexer, drain
@@ -20,11 +21,16 @@ from archive.models import (
     FacetPage,
     FacetRequest,
     IngestReport,
+    NewSession,
+    NewToken,
     Overrides,
     Page,
     SearchQuery,
+    Session,
     SimilarDocument,
     Suggestion,
+    Token,
+    User,
 )
 from archive.search.engine import SearchEngine
 from archive.search.index import Index
@@ -60,7 +66,7 @@ class Archive:
         self.catalog = Catalog(settings.catalog_path)
         self.swept = integrity.sweep_at_start(self)
         jobs.interrupt_orphans(self.catalog, settings.jobs_dir)
-        self.accounts = Accounts(self.catalog, settings)
+        self._accounts = Accounts(self.catalog, settings)
         self.index = Index(settings)
         self.engine = SearchEngine(self.index, self.catalog.get_many)
         self._write_lock = threading.Lock()
@@ -395,6 +401,75 @@ class Archive:
 
     def recent_jobs(self, limit: int = 20) -> list[jobs.Job]:
         return jobs.recent(self.catalog, limit)
+
+    # --- accounts -----------------------------------------------------------------------------
+    @classmethod
+    @contextmanager
+    def accounts_only(cls, settings: Settings) -> Iterator[Archive]:
+        """An Archive over the catalog alone, for `archive users|tokens` beside a running server:
+        it opens no index (no contention for the index writer) and sweeps nothing, and SQLite's
+        WAL lets both processes write the catalog. Only the accounts methods below work on it."""
+        settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog(settings.catalog_path)
+        try:
+            archive = cls.__new__(cls)
+            archive.settings = settings
+            archive._accounts = Accounts(catalog, settings)
+            yield archive
+        finally:
+            catalog.close()
+
+    def add_user(self, username: str, password: str, role: str) -> User:
+        return self._accounts.users.add(username, password, role)
+
+    def users(self) -> list[User]:
+        return self._accounts.users.all()
+
+    def user(self, username: str) -> User:
+        """The user of this name; NotFound if there is none."""
+        return self._accounts.users.get(username)
+
+    def set_role(self, username: str, role: str) -> User:
+        """Raises BadRequest if the archive would be left without an active admin."""
+        return self._accounts.users.set_role(username, role)
+
+    def set_disabled(self, username: str, disabled: bool) -> User:
+        """Disable (ending every session; tokens stop working too) or enable an account."""
+        return self._accounts.users.set_disabled(username, disabled)
+
+    def login(
+        self,
+        username: str,
+        password: str,
+        address: str | None = None,
+        previous: str | None = None,
+    ) -> NewSession:
+        """A new session for the right password (Unauthorized otherwise, TooManyRequests after
+        repeated failures from this username or address); the previous session is ended."""
+        return self._accounts.sessions.login(username, password, address, previous)
+
+    def session(self, secret: str) -> Session | None:
+        """The live session of this cookie value, else None (unknown, expired, disabled)."""
+        return self._accounts.sessions.find(secret)
+
+    def logout(self, secret: str) -> None:
+        self._accounts.sessions.logout(secret)
+
+    def create_token(self, username: str, name: str, scope: str) -> NewToken:
+        """A new API token; its secret is in the answer only."""
+        return self._accounts.tokens.create(username, name, scope)
+
+    def tokens(self, username: str | None = None) -> list[Token]:
+        """Every token, or one user's, revoked ones included (newest first)."""
+        return self._accounts.tokens.all(username)
+
+    def revoke_token(self, token_id: int, owner: str | None = None) -> Token:
+        """Revoke a token; with owner, only one of theirs (NotFound for another's)."""
+        return self._accounts.tokens.revoke(token_id, owner)
+
+    def authenticate_token(self, secret: str) -> tuple[User, Token] | None:
+        """The enabled user and live token this API token secret belongs to, else None."""
+        return self._accounts.tokens.authenticate(secret)
 
     # --- maintenance --------------------------------------------------------------------------
     def reindex(self, progress: Progress | None = None) -> int:
