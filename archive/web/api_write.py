@@ -23,6 +23,7 @@ from archive.models import Document, Overrides, is_row_id
 from archive.storage import jobs
 from archive.web.api import document_json
 from archive.web.auth import actor
+from archive.web.endpoint import archive_of
 from archive.web.params import document_id
 from archive.web.uploads import (
     from_fields,
@@ -43,10 +44,6 @@ MAX_PATCH_BYTES = 64 * 1024
 # Writers wait for the index in their own threads, not the pool that serves requests: 20
 # uploads waiting on one commit must not stop searches from being answered.
 INDEX_WAITERS = anyio.CapacityLimiter(1000)
-
-
-def _archive(request: Request) -> Archive:
-    return request.app.state.archive
 
 
 def document_url(doc_id: int) -> str:
@@ -126,14 +123,14 @@ def start_import(archive: Archive, path: Path, who: str) -> jobs.Job:
 
 
 async def save_and_start_import(request: Request) -> jobs.Job:
-    archive = _archive(request)
+    archive = archive_of(request)
     folder = archive.settings.uploads_dir / "imports"
     path = await save_import(request, folder, archive.settings.max_upload_bytes * IMPORT_FACTOR)
     return await run_in_threadpool(start_import, archive, path, actor(request))
 
 
 async def create_document(request: Request) -> Response:
-    archive = _archive(request)
+    archive = archive_of(request)
     upload = await read_upload(request, archive.settings.max_upload_bytes)
     try:
         doc = await run_in_threadpool(
@@ -162,14 +159,14 @@ async def patch_document(request: Request) -> Response:
     if "publish" in record:
         raise BadRequest('Publish with {"status": "published"}.')
     overrides = from_fields(json_fields(record), strict=True).overrides
-    archive = _archive(request)
+    archive = archive_of(request)
     doc = await run_in_threadpool(archive.edit, doc_id, overrides, status, actor=actor(request))
     return JSONResponse(written_json(doc, await wait_searchable(archive)))
 
 
 async def delete_document(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
-    archive = _archive(request)
+    archive = archive_of(request)
     doc = await run_in_threadpool(
         archive.edit, doc_id, Overrides(), "trashed", actor=actor(request)
     )
@@ -180,7 +177,7 @@ def job(request: Request) -> Response:
     job_id = request.path_params["id"]
     if not is_row_id(job_id):
         raise NotFound(f"there is no import job {job_id}")
-    return JSONResponse(job_json(_archive(request).job(job_id)))
+    return JSONResponse(job_json(archive_of(request).job(job_id)))
 
 
 async def create_import(request: Request) -> Response:
