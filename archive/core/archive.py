@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
 from archive.accounts import Accounts
 from archive.config import Settings
@@ -34,7 +36,7 @@ from archive.models import (
 )
 from archive.search.engine import SearchEngine
 from archive.search.index import Index
-from archive.storage import audit, jobs
+from archive.storage import audit, imports, jobs
 from archive.storage.catalog import Catalog
 from archive.storage.originals import Store, extension_for
 
@@ -401,6 +403,26 @@ class Archive:
 
     def recent_jobs(self, limit: int = 20) -> list[jobs.Job]:
         return jobs.recent(self.catalog, limit)
+
+    # --- bulk imports from the web ------------------------------------------------------------
+    def save_import(self, stream: BinaryIO, filename: str) -> Path:
+        """Keep a bulk import file (a zip or JSONL) that arrived over the web, for start_import."""
+        return imports.save(self.settings.uploads_dir, stream, filename)
+
+    def start_import(self, path: Path, *, actor: str) -> jobs.Job:
+        """Record the job first (its id is the answer), then ingest path in a thread of its own;
+        job(id) follows its progress."""
+        job = jobs.create(self.catalog, "import", str(path.resolve()), actor)
+
+        def run() -> None:
+            try:
+                self.ingest_paths([path], actor=actor, resume=False, job=job)
+            except Exception:
+                # The job row already says it was interrupted and why; the log keeps the traceback.
+                logging.getLogger(__name__).exception("import job %s stopped", job.id)
+
+        threading.Thread(target=run, name=f"import-{job.id}", daemon=True).start()
+        return job
 
     # --- accounts -----------------------------------------------------------------------------
     @classmethod

@@ -6,8 +6,6 @@ then runs in a worker thread so one slow extraction does not stall every other r
 
 from __future__ import annotations
 
-import logging
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +17,7 @@ from starlette.routing import Route
 
 from archive.core.archive import Archive
 from archive.errors import BadRequest, Duplicate, NotFound
-from archive.models import Document, Overrides, is_row_id
-from archive.storage import jobs
+from archive.models import Document, Job, Overrides, is_row_id
 from archive.web.api import document_json
 from archive.web.auth import actor
 from archive.web.endpoint import archive_of
@@ -31,10 +28,8 @@ from archive.web.uploads import (
     limited_stream,
     load_json,
     read_upload,
-    save_import,
+    uploaded_file,
 )
-
-log = logging.getLogger(__name__)
 
 # A bulk file holds many documents, each within the upload limit; ingest reads it into memory,
 # so it is bounded too.
@@ -79,9 +74,9 @@ def duplicate_json(exc: Duplicate) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status)
 
 
-def job_json(job: jobs.Job) -> dict[str, Any]:
+def job_json(job: Job) -> dict[str, Any]:
     saved = Path(job.source.splitlines()[0] if job.source else "")
-    # The file's own name, not the server path it was saved under (start_import's token prefix).
+    # The file's own name, not the server path it was saved under (save_import's token prefix).
     name = saved.name.split("-", 1)[-1] if saved.parent.name == "imports" else saved.name
 
     def own(item: str) -> str:
@@ -107,26 +102,12 @@ def job_json(job: jobs.Job) -> dict[str, Any]:
     }
 
 
-def start_import(archive: Archive, path: Path, who: str) -> jobs.Job:
-    """Record the job first (its id is the answer), then ingest in a background thread."""
-    job = jobs.create(archive.catalog, "import", str(path.resolve()), who)
-
-    def run() -> None:
-        try:
-            archive.ingest_paths([path], actor=who, resume=False, job=job)
-        except Exception:
-            # The job row already says it was interrupted and why; the log keeps the traceback.
-            log.exception("import job %s stopped", job.id)
-
-    threading.Thread(target=run, name=f"import-{job.id}", daemon=True).start()
-    return job
-
-
-async def save_and_start_import(request: Request) -> jobs.Job:
+async def save_and_start_import(request: Request) -> Job:
+    """Keep the form's bulk file, then start its import job (the answer: the job, running)."""
     archive = archive_of(request)
-    folder = archive.settings.uploads_dir / "imports"
-    path = await save_import(request, folder, archive.settings.max_upload_bytes * IMPORT_FACTOR)
-    return await run_in_threadpool(start_import, archive, path, actor(request))
+    async with uploaded_file(request, archive.settings.max_upload_bytes * IMPORT_FACTOR) as file:
+        path = await run_in_threadpool(archive.save_import, file.file, file.filename or "")
+    return await run_in_threadpool(archive.start_import, path, actor=actor(request))
 
 
 async def create_document(request: Request) -> Response:

@@ -1,0 +1,35 @@
+"""Bulk import files sent over the web (a zip or JSONL), kept under ``uploads/imports/`` for the
+import job that reads them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+FOLDER = "imports"
+# The bytes are copied to disk in chunks of this size.
+COPY_CHUNK = 1024 * 1024
+
+
+def save(uploads_dir: Path, stream: BinaryIO, filename: str) -> Path:
+    """Copy stream into uploads/imports: a temp file, fsync'd, renamed to a name of its own
+    (two imports of "articles.zip" must not overwrite each other)."""
+    folder = uploads_dir / FOLDER
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            shutil.copyfileobj(stream, out, COPY_CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        final = folder / f"{secrets.token_hex(6)}-{name or 'import'}"
+        os.replace(tmp, final)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return final
