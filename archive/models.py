@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 BLOCK_KINDS = ("heading", "paragraph", "caption")
 FACETS = ("authors", "publication", "language", "tags", "year", "collections", "names")
@@ -264,3 +265,104 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
     job_id: int | None = None
     resumed_after: int = 0  # items an earlier, interrupted run had already done
+
+
+# --- ids ---------------------------------------------------------------------------------------
+def is_row_id(value: int) -> bool:
+    """Whether a number can be a catalog row's id (a document, a job, a token): SQLite's
+    integers are 64-bit, so a larger one cannot exist (and would overflow in a query)."""
+    return 0 < value < 2**63
+
+
+# --- accounts ----------------------------------------------------------------------------------
+ROLES = ("reader", "archivist", "admin")
+SCOPES = ("read", "write")  # an API token's
+SESSION_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str  # one of ROLES
+    disabled: bool
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Token:
+    """An API token as listed: never its secret."""
+
+    id: int
+    username: str
+    name: str
+    scope: str  # one of SCOPES
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf: str
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session just opened: ``secret`` goes into the cookie and is never stored."""
+
+    secret: str
+    session: Session
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created: ``secret`` is shown once and is never stored."""
+
+    secret: str
+    token: Token
+
+
+# --- the archivist's records -------------------------------------------------------------------
+# The statuses an edit may set; a draft is made only by an upload.
+EDITABLE_STATUSES = ("published", "trashed")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: str
+    actor: str
+    action: str
+    doc_id: int | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A bulk import's progress, as the catalog keeps it."""
+
+    id: int
+    kind: str
+    source: str
+    actor: str
+    state: str  # running | done | failed | interrupted
+    created_at: str
+    updated_at: str
+    total: int | None
+    done: int
+    added: int
+    duplicates: int
+    failed: int
+    errors: tuple[tuple[str, str], ...]
+    message: str
+    # what the job read, as its uploader named it: a file saved from the web is kept under a
+    # name of its own (storage.imports), which readers need not see
+    name: str = ""
+    saved_as: str = ""  # the path saved under, where its name differs
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed")

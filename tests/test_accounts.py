@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from archive.accounts import Accounts
 from archive.accounts.throttle import MAX_DELAY, delay
-from archive.accounts.users import LOGIN_FAILED, SESSION_SECONDS, Accounts
+from archive.accounts.users import LOGIN_FAILED
 from archive.config import Settings
 from archive.errors import BadRequest, NotFound, TooManyRequests, Unauthorized
+from archive.models import SESSION_SECONDS
 from archive.storage.catalog import Catalog
 
 PASSWORD = "correct horse battery"
@@ -53,8 +55,8 @@ def catalog(tmp_path: Path) -> Iterator[Catalog]:
 @pytest.fixture
 def accounts(catalog: Catalog, clock: Clock, tmp_path: Path) -> Accounts:
     accounts = Accounts(catalog, cheap_settings(tmp_path), clock)
-    accounts.add_user("alice", PASSWORD, "admin")
-    accounts.add_user("bob", PASSWORD, "archivist")
+    accounts.users.add("alice", PASSWORD, "admin")
+    accounts.users.add("bob", PASSWORD, "archivist")
     return accounts
 
 
@@ -67,31 +69,31 @@ def test_passwords_are_stored_as_argon2id_hashes(accounts: Accounts, catalog: Ca
     [(stored,)] = catalog.query("SELECT password_hash FROM users WHERE username = 'alice'")
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in dump(catalog, "users")
-    assert accounts.verify_password("alice", PASSWORD).username == "alice"
+    assert accounts.users.verify_password("alice", PASSWORD).username == "alice"
 
 
 def test_wrong_password_unknown_user_and_disabled_user_fail_alike(accounts: Accounts) -> None:
-    accounts.set_disabled("bob", True)
+    accounts.users.set_disabled("bob", True)
     for username, password in [
         ("alice", "wrong password"),
         ("nobody", PASSWORD),
         ("bob", PASSWORD),
     ]:
         with pytest.raises(Unauthorized) as caught:
-            accounts.verify_password(username, password)
+            accounts.users.verify_password(username, password)
         assert caught.value.message == LOGIN_FAILED
-    accounts.set_disabled("bob", False)
-    assert accounts.verify_password("bob", PASSWORD).role == "archivist"
+    accounts.users.set_disabled("bob", False)
+    assert accounts.users.verify_password("bob", PASSWORD).role == "archivist"
 
 
 def test_a_hash_is_upgraded_when_the_cost_changes(
     accounts: Accounts, catalog: Catalog, clock: Clock, tmp_path: Path
 ) -> None:
     stronger = Accounts(catalog, cheap_settings(tmp_path, time_cost=2), clock)
-    stronger.verify_password("alice", PASSWORD)
+    stronger.users.verify_password("alice", PASSWORD)
     [(stored,)] = catalog.query("SELECT password_hash FROM users WHERE username = 'alice'")
     assert ",t=2," in stored
-    assert stronger.verify_password("alice", PASSWORD).username == "alice"
+    assert stronger.users.verify_password("alice", PASSWORD).username == "alice"
 
 
 def test_usernames_roles_and_password_lengths_are_checked(accounts: Accounts) -> None:
@@ -102,35 +104,35 @@ def test_usernames_roles_and_password_lengths_are_checked(accounts: Accounts) ->
         ("ALICE", PASSWORD, "reader"),  # usernames are case-insensitive
     ]:
         with pytest.raises(BadRequest):
-            accounts.add_user(username, password, role)
+            accounts.users.add(username, password, role)
     with pytest.raises(Unauthorized):
-        accounts.verify_password("alice", PASSWORD + "x" * 2000)
+        accounts.users.verify_password("alice", PASSWORD + "x" * 2000)
 
 
 def test_the_last_active_admin_stays(accounts: Accounts) -> None:
     for change in (
-        lambda: accounts.set_role("alice", "reader"),
-        lambda: accounts.set_disabled("alice", True),
+        lambda: accounts.users.set_role("alice", "reader"),
+        lambda: accounts.users.set_disabled("alice", True),
     ):
         with pytest.raises(BadRequest):
             change()
-    assert accounts.user("alice").role == "admin"
-    accounts.set_role("bob", "admin")
-    accounts.set_role("alice", "reader")  # bob is still there
+    assert accounts.users.get("alice").role == "admin"
+    accounts.users.set_role("bob", "admin")
+    accounts.users.set_role("alice", "reader")  # bob is still there
     with pytest.raises(NotFound):
-        accounts.set_role("nobody", "reader")
+        accounts.users.set_role("nobody", "reader")
 
 
 # --- sessions ----------------------------------------------------------------------------------
 def test_every_login_opens_a_new_session_and_ends_the_previous(
     accounts: Accounts, catalog: Catalog
 ) -> None:
-    first = accounts.login("alice", PASSWORD)
-    second = accounts.login("alice", PASSWORD, previous=first.secret)
+    first = accounts.sessions.login("alice", PASSWORD)
+    second = accounts.sessions.login("alice", PASSWORD, previous=first.secret)
     assert first.secret != second.secret and first.session.csrf != second.session.csrf
     assert len(second.secret) >= 43  # 32 random bytes
-    assert accounts.session(first.secret) is None
-    found = accounts.session(second.secret)
+    assert accounts.sessions.find(first.secret) is None
+    found = accounts.sessions.find(second.secret)
     assert found is not None and found.user.username == "alice"
     assert found.csrf == second.session.csrf
     stored = dump(catalog, "sessions")
@@ -139,35 +141,35 @@ def test_every_login_opens_a_new_session_and_ends_the_previous(
 
 
 def test_logout_ends_the_session(accounts: Accounts) -> None:
-    opened = accounts.login("alice", PASSWORD)
-    accounts.logout(opened.secret)
-    assert accounts.session(opened.secret) is None
-    assert accounts.session("made-up") is None
+    opened = accounts.sessions.login("alice", PASSWORD)
+    accounts.sessions.logout(opened.secret)
+    assert accounts.sessions.find(opened.secret) is None
+    assert accounts.sessions.find("made-up") is None
 
 
 def test_sessions_expire(accounts: Accounts, clock: Clock) -> None:
-    opened = accounts.login("alice", PASSWORD)
+    opened = accounts.sessions.login("alice", PASSWORD)
     clock.now += SESSION_SECONDS - 60
-    assert accounts.session(opened.secret) is not None
+    assert accounts.sessions.find(opened.secret) is not None
     clock.now += 61
-    assert accounts.session(opened.secret) is None
+    assert accounts.sessions.find(opened.secret) is None
 
 
 def test_disabling_a_user_ends_sessions_and_stops_tokens(accounts: Accounts) -> None:
-    opened = accounts.login("bob", PASSWORD)
-    token = accounts.create_token("bob", "script", "write")
-    accounts.set_disabled("bob", True)
-    assert accounts.session(opened.secret) is None
-    assert accounts.authenticate_token(token.secret) is None
-    accounts.set_disabled("bob", False)
-    assert accounts.authenticate_token(token.secret) is not None
-    assert accounts.session(opened.secret) is None  # ended for good
+    opened = accounts.sessions.login("bob", PASSWORD)
+    token = accounts.tokens.create("bob", "script", "write")
+    accounts.users.set_disabled("bob", True)
+    assert accounts.sessions.find(opened.secret) is None
+    assert accounts.tokens.authenticate(token.secret) is None
+    accounts.users.set_disabled("bob", False)
+    assert accounts.tokens.authenticate(token.secret) is not None
+    assert accounts.sessions.find(opened.secret) is None  # ended for good
 
 
 def test_a_role_change_applies_to_open_sessions(accounts: Accounts) -> None:
-    opened = accounts.login("bob", PASSWORD)
-    accounts.set_role("bob", "reader")
-    found = accounts.session(opened.secret)
+    opened = accounts.sessions.login("bob", PASSWORD)
+    accounts.users.set_role("bob", "reader")
+    found = accounts.sessions.find(opened.secret)
     assert found is not None and found.user.role == "reader"
 
 
@@ -175,34 +177,34 @@ def test_a_role_change_applies_to_open_sessions(accounts: Accounts) -> None:
 def test_repeated_failures_slow_down_and_a_success_resets(accounts: Accounts, clock: Clock) -> None:
     for _ in range(5):
         with pytest.raises(Unauthorized):
-            accounts.login("alice", "wrong password", "10.0.0.1")
+            accounts.sessions.login("alice", "wrong password", "10.0.0.1")
     # the 6th attempt is refused before the password is looked at, even the right one
     with pytest.raises(TooManyRequests) as caught:
-        accounts.login("alice", PASSWORD, "10.0.0.2")
+        accounts.sessions.login("alice", PASSWORD, "10.0.0.2")
     assert caught.value.retry_after == 2 and caught.value.headers == {"Retry-After": "2"}
     assert "try again in 2 s" in caught.value.message
     clock.now += 2
     with pytest.raises(Unauthorized):
-        accounts.login("alice", "wrong password", "10.0.0.1")
+        accounts.sessions.login("alice", "wrong password", "10.0.0.1")
     with pytest.raises(TooManyRequests) as caught:
-        accounts.login("alice", PASSWORD)
+        accounts.sessions.login("alice", PASSWORD)
     assert caught.value.retry_after == 4
     clock.now += 4
-    accounts.login("alice", PASSWORD)
+    accounts.sessions.login("alice", PASSWORD)
     for _ in range(5):  # the count started over
         with pytest.raises(Unauthorized):
-            accounts.login("alice", "wrong password")
+            accounts.sessions.login("alice", "wrong password")
     # other users are not affected by alice's failures
-    accounts.login("bob", PASSWORD)
+    accounts.sessions.login("bob", PASSWORD)
 
 
 def test_one_address_trying_many_usernames_slows_down(accounts: Accounts) -> None:
     for n in range(20):
         with pytest.raises(Unauthorized):
-            accounts.login(f"user{n}", "wrong password", "10.0.0.9")
+            accounts.sessions.login(f"user{n}", "wrong password", "10.0.0.9")
     with pytest.raises(TooManyRequests):
-        accounts.login("alice", PASSWORD, "10.0.0.9")
-    accounts.login("alice", PASSWORD, "10.0.0.10")
+        accounts.sessions.login("alice", PASSWORD, "10.0.0.9")
+    accounts.sessions.login("alice", PASSWORD, "10.0.0.10")
 
 
 def test_delays_double_up_to_fifteen_minutes() -> None:
@@ -212,7 +214,7 @@ def test_delays_double_up_to_fifteen_minutes() -> None:
 
 # --- API tokens --------------------------------------------------------------------------------
 def test_tokens_are_random_long_and_stored_hashed(accounts: Accounts, catalog: Catalog) -> None:
-    made = [accounts.create_token("alice", f"t{n}", "read") for n in range(50)]
+    made = [accounts.tokens.create("alice", f"t{n}", "read") for n in range(50)]
     secrets = {m.secret for m in made}
     assert len(secrets) == 50
     for m in made:
@@ -221,48 +223,50 @@ def test_tokens_are_random_long_and_stored_hashed(accounts: Accounts, catalog: C
     stored = dump(catalog, "tokens")
     assert not any(s in stored for s in secrets)
     assert hashlib.sha256(made[0].secret.encode()).hexdigest() in stored
-    listed = accounts.tokens("alice")
+    listed = accounts.tokens.all("alice")
     assert len(listed) == 50 and all(secret not in repr(listed) for secret in secrets)
 
 
 def test_token_scope_and_owner(accounts: Accounts) -> None:
-    accounts.add_user("rita", PASSWORD, "reader")
+    accounts.users.add("rita", PASSWORD, "reader")
     with pytest.raises(BadRequest):
-        accounts.create_token("rita", "script", "write")
+        accounts.tokens.create("rita", "script", "write")
     with pytest.raises(BadRequest):
-        accounts.create_token("alice", "script", "admin")
+        accounts.tokens.create("alice", "script", "admin")
     with pytest.raises(BadRequest):
-        accounts.create_token("alice", " ", "read")
-    new = accounts.create_token("bob", "script", "write")
-    found = accounts.authenticate_token(new.secret)
+        accounts.tokens.create("alice", " ", "read")
+    new = accounts.tokens.create("bob", "script", "write")
+    found = accounts.tokens.authenticate(new.secret)
     assert found is not None
     user, token = found
     assert (user.username, token.scope, token.name) == ("bob", "write", "script")
-    assert accounts.authenticate_token("arc_" + "x" * 43) is None
-    assert accounts.authenticate_token(new.secret[:-1]) is None
+    assert accounts.tokens.authenticate("arc_" + "x" * 43) is None
+    assert accounts.tokens.authenticate(new.secret[:-1]) is None
 
 
 def test_revoked_tokens_stop_working(accounts: Accounts) -> None:
-    new = accounts.create_token("bob", "script", "read")
+    new = accounts.tokens.create("bob", "script", "read")
     with pytest.raises(NotFound):  # only the owner (or an admin, without owner) revokes
-        accounts.revoke_token(new.token.id, owner="alice")
-    assert accounts.authenticate_token(new.secret) is not None
-    revoked = accounts.revoke_token(new.token.id, owner="bob")
+        accounts.tokens.revoke(new.token.id, owner="alice")
+    assert accounts.tokens.authenticate(new.secret) is not None
+    revoked = accounts.tokens.revoke(new.token.id, owner="bob")
     assert revoked.revoked_at is not None
-    assert accounts.authenticate_token(new.secret) is None
+    assert accounts.tokens.authenticate(new.secret) is None
     with pytest.raises(NotFound):
-        accounts.revoke_token(9999)
+        accounts.tokens.revoke(9999)
+    with pytest.raises(NotFound):  # beyond SQLite's integers: no such token, not an overflow
+        accounts.tokens.revoke(2**63)
 
 
 def test_last_used_is_recorded_at_most_once_a_minute(accounts: Accounts, clock: Clock) -> None:
-    new = accounts.create_token("bob", "script", "read")
+    new = accounts.tokens.create("bob", "script", "read")
     assert new.token.last_used_at is None
-    accounts.authenticate_token(new.secret)
-    first = accounts.token(new.token.id).last_used_at
+    accounts.tokens.authenticate(new.secret)
+    first = accounts.tokens.get(new.token.id).last_used_at
     assert first is not None
     clock.now += 30
-    accounts.authenticate_token(new.secret)
-    assert accounts.token(new.token.id).last_used_at == first
+    accounts.tokens.authenticate(new.secret)
+    assert accounts.tokens.get(new.token.id).last_used_at == first
     clock.now += 31
-    accounts.authenticate_token(new.secret)
-    assert accounts.token(new.token.id).last_used_at > first
+    accounts.tokens.authenticate(new.secret)
+    assert accounts.tokens.get(new.token.id).last_used_at > first

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from archive.accounts.users import Accounts
+from archive.accounts import Accounts
 from archive.cli.main import main
 from archive.config import Settings
 from archive.storage.catalog import Catalog
@@ -54,14 +54,24 @@ def test_users_and_tokens_on_the_command_line(tmp_path: Path) -> None:
     catalog = Catalog(Settings(root=root.resolve()).catalog_path)
     try:
         accounts = Accounts(catalog, Settings(root=root))
-        assert accounts.authenticate_token(secret) is not None
+        assert accounts.tokens.authenticate(secret) is not None
         assert PASSWORD not in repr(catalog.query("SELECT * FROM users"))
-        token_id = accounts.tokens("bo")[0].id
+        token_id = accounts.tokens.all("bo")[0].id
         assert run(root, "tokens", "revoke", str(token_id))[0] == 0
-        assert accounts.authenticate_token(secret) is None
-        assert accounts.verify_password("ada", PASSWORD).role == "admin"
+        assert accounts.tokens.authenticate(secret) is None
+        assert accounts.users.verify_password("ada", PASSWORD).role == "admin"
     finally:
         catalog.close()
+
+
+def test_account_commands_leave_the_index_alone(tmp_path: Path) -> None:
+    # a server beside them owns the index: they open the catalog and nothing else
+    root = tmp_path / "archive"
+    add = ("users", "add", "ada", "--role", "admin", "--password-stdin")
+    assert run(root, *add, stdin=PASSWORD + "\n")[0] == 0
+    assert run(root, "tokens", "create", "ada", "--scope", "read", "--name", "n")[0] == 0
+    settings = Settings(root=root.resolve())
+    assert settings.catalog_path.exists() and not settings.index_dir.exists()
 
 
 def test_a_password_is_never_an_argument(tmp_path: Path) -> None:

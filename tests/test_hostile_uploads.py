@@ -55,9 +55,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         password_parallelism=1,
     )
     with Archive(settings, background=True) as archive:
-        archive.accounts.add_user("archivist", "a long enough password", "archivist")
-        secret = archive.accounts.create_token("archivist", "t", "write").secret
-        opened = archive.accounts.login("archivist", "a long enough password")
+        archive.add_user("archivist", "a long enough password", "archivist")
+        secret = archive.create_token("archivist", "t", "write").secret
+        opened = archive.login("archivist", "a long enough password")
         with serving(create_app(archive)) as url:
             session = {"Cookie": f"archive_session={opened.secret}", "X-CSRF-Token":
                        opened.session.csrf, "Origin": url}  # fmt: skip

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 import zipfile
 
 import pytest
@@ -35,6 +36,23 @@ def test_a_zip_of_articles_is_imported_and_reported(archive, tmp_path):
     job = archive.job(report.job_id)
     assert (job.state, job.done, job.added, job.failed) == ("done", 3, 2, 1)
     assert archive.search(SearchQuery(text="Dnipro")).total == 1
+
+
+def test_a_file_sent_over_the_web_is_kept_then_imported_by_a_job(archive):
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in corpus_records(2)).encode()
+    saved = archive.save_import(io.BytesIO(data), "news/../records 1.jsonl")
+    again = archive.save_import(io.BytesIO(data), "news/../records 1.jsonl")
+    assert saved != again and saved.read_bytes() == again.read_bytes() == data
+    assert saved.parent == archive.settings.uploads_dir / "imports"
+    assert saved.name.endswith("-records 1.jsonl")  # the one cleaner: no folders, ever
+    assert [p.name for p in saved.parent.iterdir() if p.name.startswith(".")] == []
+    started = archive.start_import(saved, actor="ann")
+    assert (started.state, started.actor) == ("running", "ann")
+    deadline = time.monotonic() + 60
+    while not (job := archive.job(started.id)).finished and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (job.state, job.added) == ("done", len(corpus_records(2)))
+    assert job.name == "records 1.jsonl" and job.saved_as == str(saved)
 
 
 def test_a_zip_bomb_is_refused(archive, tmp_path):

@@ -84,8 +84,8 @@ def api(_sample_archive_template: Path, tmp_path_factory: pytest.TempPathFactory
     shutil.copytree(_sample_archive_template, root)
     # background=True as `archive serve` runs it: one indexing thread, writes never wait on it
     with Archive(Settings(root=root, index_batch_size=50), background=True) as archive:
-        archive.accounts.add_user("fuzzer", "a long enough password", "archivist")
-        secret = archive.accounts.create_token("fuzzer", "schemathesis", "write").secret
+        archive.add_user("fuzzer", "a long enough password", "archivist")
+        secret = archive.create_token("fuzzer", "schemathesis", "write").secret
         app = create_app(archive)
         # thousands of requests from one client: the limiter has its own tests
         app.state.rate_limiter = RateLimiter({})

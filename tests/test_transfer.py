@@ -27,7 +27,7 @@ def test_a_round_trip_differs_in_nothing(thousand_template, tmp_path):
         archive.collect("Election 2016", [3, 4, 5], actor="ann")
         archive.update(6, Overrides(title="Corrected title"), actor="ann")
         archive.trash(7, actor="ann")
-        archive.accounts.add_user("ann", "a long enough password", "archivist")
+        archive.add_user("ann", "a long enough password", "archivist")
         before = archive.search(SearchQuery(text="election", per_page=50))
     run = [sys.executable, "-m", "archive"]
     first = subprocess.run([*run, "--root", str(root), "export", str(tmp_path / "e1")],

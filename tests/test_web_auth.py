@@ -63,13 +63,12 @@ def make_site(root: Path, private: bool = False) -> Iterator[Site]:
     )
     with Archive(settings) as archive:
         doc = archive.add(b"Partisans crossed the river in the winter offensive.\n", "a.txt")
-        accounts = archive.accounts
         for name in ("reader", "archivist", "admin", "target"):
-            accounts.add_user(name, PASSWORD, "reader" if name == "target" else name)
-        target_token = accounts.create_token("target", "target's", "read")
+            archive.add_user(name, PASSWORD, "reader" if name == "target" else name)
+        target_token = archive.create_token("target", "target's", "read")
         secrets = {
-            "token-read": accounts.create_token("admin", "r", "read").secret,
-            "token-write": accounts.create_token("admin", "w", "write").secret,
+            "token-read": archive.create_token("admin", "r", "read").secret,
+            "token-write": archive.create_token("admin", "w", "write").secret,
         }
         yield Site(archive, create_app(archive), doc.id, target_token.token.id, secrets)
 
@@ -91,7 +90,7 @@ def credentials(site: Site, principal: str) -> dict[str, str]:
         return {"Origin": SAME_ORIGIN}
     if principal.startswith("token-"):
         return {"Authorization": f"Bearer {site.secrets[principal]}"}
-    opened = site.archive.accounts.login(principal, PASSWORD)
+    opened = site.archive.login(principal, PASSWORD)
     return {
         "Cookie": f"{COOKIE}={opened.secret}",
         "X-CSRF-Token": opened.session.csrf,
@@ -307,12 +306,12 @@ def test_login_and_logout(site: Site, base_url: str) -> None:
     )
     assert again.status_code == 303
     second = client.cookies[COOKIE]
-    assert second != first and site.archive.accounts.session(first) is None
+    assert second != first and site.archive.session(first) is None
     home = client.get("/")
     logout = client.post("/logout", data={"csrf": csrf_of(home.text)}, follow_redirects=False)
     assert logout.status_code == 303
     assert "max-age=0" in cookie_header(logout).lower()
-    assert site.archive.accounts.session(second) is None
+    assert site.archive.session(second) is None
     stale = TestClient(site.app, base_url=base_url, cookies={COOKIE: second})
     assert stale.get("/account", follow_redirects=False).status_code == 303
 
@@ -328,7 +327,7 @@ def test_secure_cookies_can_be_forced_for_a_tls_proxy(tmp_path: Path) -> None:
 
 
 def test_a_failed_login_says_the_same_for_any_reason(site: Site) -> None:
-    site.archive.accounts.set_disabled("target", True)
+    site.archive.set_disabled("target", True)
     client = TestClient(site.app)
     texts = set()
     for username, password in [("reader", "nope nope"), ("nobody", PASSWORD), ("target", PASSWORD)]:
@@ -394,8 +393,8 @@ def test_a_bad_or_revoked_token_gets_401(site: Site) -> None:
     response = client.get("/api/search", headers={"Authorization": "Bearer arc_nope"})
     assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Bearer")
     assert client.get("/", headers={"Authorization": "Basic eDp4"}).status_code == 401
-    new = site.archive.accounts.create_token("archivist", "gone", "write")
-    site.archive.accounts.revoke_token(new.token.id)
+    new = site.archive.create_token("archivist", "gone", "write")
+    site.archive.revoke_token(new.token.id)
     response = client.get("/api/search", headers={"Authorization": f"Bearer {new.secret}"})
     assert response.status_code == 401 and response.json()["status"] == 401
 
@@ -410,7 +409,7 @@ def test_tokens_are_made_shown_once_and_revoked_in_the_browser(site: Site) -> No
     assert secret not in client.get("/account").text
     api = TestClient(site.app, headers={"Authorization": f"Bearer {secret}"})
     assert api.get("/api/search").status_code == 200
-    [token] = site.archive.accounts.tokens("archivist")
+    [token] = site.archive.tokens("archivist")
     revoked = client.post(f"/account/tokens/{token.id}/revoke", data={"csrf": csrf})
     assert revoked.status_code == 200
     assert api.get("/api/search").status_code == 401
@@ -427,7 +426,7 @@ def test_admins_manage_users_in_the_browser(site: Site) -> None:
     assert client.post("/admin/users", data=form).status_code == 200
     client.post("/admin/users/newbie/role", data={"csrf": csrf, "role": "archivist"})
     client.post("/admin/users/newbie/disabled", data={"csrf": csrf, "disabled": "1"})
-    user = site.archive.accounts.user("newbie")
+    user = site.archive.user("newbie")
     assert (user.role, user.disabled) == ("archivist", True)
     page = client.get("/admin").text
     assert "newbie" in page and "target&#39;s" in page

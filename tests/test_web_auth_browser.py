@@ -44,7 +44,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Archive]]:
     )
     with Archive(settings) as archive:
         archive.add(b"Partisans crossed the frozen river at dawn.\n", "river.txt")
-        archive.accounts.add_user("ada", PASSWORD, "admin")
+        archive.add_user("ada", PASSWORD, "admin")
         for base_url in serve(archive):
             yield base_url, archive
 
@@ -89,7 +89,7 @@ def test_sign_in_and_out_in_a_private_archive(
     assert "/login" in page.url  # home is private: straight back to the sign-in form
     assert page.locator(".account-nav").inner_text().strip() == "Sign in"
     assert not [c for c in context.cookies() if c["name"] == COOKIE]
-    assert archive.accounts.session(cookie["value"]) is None
+    assert archive.session(cookie["value"]) is None
     page.goto(f"{base_url}/admin")
     assert "/login?next=/admin" in page.url
     context.close()

@@ -44,8 +44,8 @@ class Archivist:
 
 @pytest.fixture
 def archivist(archive: Archive) -> Iterator[Archivist]:
-    archive.accounts.add_user("ann", PASSWORD, "archivist")
-    opened = archive.accounts.login("ann", PASSWORD)
+    archive.add_user("ann", PASSWORD, "archivist")
+    opened = archive.login("ann", PASSWORD)
     with TestClient(create_app(archive), follow_redirects=False) as client:
         client.cookies.set(COOKIE, opened.secret)
         yield Archivist(client, opened.session.csrf)
@@ -186,8 +186,8 @@ def test_csrf_and_roles_guard_the_forms(archivist: Archivist, archive: Archive) 
     forged = archivist.client.post(f"/documents/{doc_id}/trash", data={"csrf": "wrong"})
     assert forged.status_code == 403
     assert archive.document(doc_id, hidden=True).status == "draft"
-    archive.accounts.add_user("rita", PASSWORD, "reader")
-    reader = archive.accounts.login("rita", PASSWORD)
+    archive.add_user("rita", PASSWORD, "reader")
+    reader = archive.login("rita", PASSWORD)
     with TestClient(create_app(archive), follow_redirects=False) as client:
         assert client.get("/upload").status_code == 303  # to the sign-in page
         client.cookies.set(COOKIE, reader.secret)

@@ -53,7 +53,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Archive]]:
         password_parallelism=1,
     )
     with Archive(settings) as archive:
-        archive.accounts.add_user("ann", PASSWORD, "archivist")
+        archive.add_user("ann", PASSWORD, "archivist")
         for base_url in serve(archive):
             yield base_url, archive
 

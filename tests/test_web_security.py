@@ -169,10 +169,10 @@ def limited(tmp_path: Path) -> Iterator[Site]:
     )
     with Archive(settings) as archive:
         doc = archive.add(b"Partisans crossed the river in the winter offensive.\n", "a.txt")
-        archive.accounts.add_user("archivist", PASSWORD, "archivist")
+        archive.add_user("archivist", PASSWORD, "archivist")
         secrets = {
-            "token-write": archive.accounts.create_token("archivist", "w", "write").secret,
-            "token-other": archive.accounts.create_token("archivist", "o", "write").secret,
+            "token-write": archive.create_token("archivist", "w", "write").secret,
+            "token-other": archive.create_token("archivist", "o", "write").secret,
         }
         yield Site(archive, create_app(archive), doc.id, 0, secrets)
 

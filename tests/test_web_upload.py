@@ -43,8 +43,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def bearer(archive: Archive, username: str, role: str, scope: str) -> dict[str, str]:
-    archive.accounts.add_user(username, "a long enough password", role)
-    secret = archive.accounts.create_token(username, "tests", scope).secret
+    archive.add_user(username, "a long enough password", role)
+    secret = archive.create_token(username, "tests", scope).secret
     return {"Authorization": f"Bearer {secret}"}
 
 

@@ -121,7 +121,7 @@ def hostile_archive(root: Path) -> Archive:
     jsonl.write_text("".join(json.dumps(r) + "\n" for r in records))
     report = archive.ingest_paths([jsonl])
     assert not report.failed, report.failed
-    archive.accounts.add_user("archivist", "a long enough password", "archivist")
+    archive.add_user("archivist", "a long enough password", "archivist")
     deadline = time.monotonic() + 60
     while archive.unindexed_count() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -146,7 +146,7 @@ def page(site: tuple[str, Archive]) -> Iterator:
     with playwright_sync.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context()
-        opened = archive.accounts.login("archivist", "a long enough password")
+        opened = archive.login("archivist", "a long enough password")
         context.add_cookies([{"name": "archive_session", "value": opened.secret, "url": url}])
         tab = context.new_page()
         tab.events = []  # type: ignore[attr-defined]

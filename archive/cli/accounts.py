@@ -1,31 +1,23 @@
 """`archive users …` and `archive tokens …`: accounts on the command line.
 
-These open only the catalog, not the index: managing accounts next to a running server must not
-contend for the index writer, and SQLite's WAL lets both processes write the catalog.
+Each command opens Archive.accounts_only (the catalog, not the index: managing accounts next to a
+running server must not contend for the index writer, and SQLite's WAL lets both processes write
+the catalog) and makes one call.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import click
 
-from archive.accounts.users import ROLES, SCOPES, Accounts
-from archive.config import Settings
-from archive.storage.catalog import Catalog
+from archive.core.archive import Archive
+from archive.models import ROLES, SCOPES
 
 
-@contextmanager
-def _accounts(ctx: click.Context) -> Iterator[Accounts]:
-    settings: Settings = ctx.obj
-    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-    catalog = Catalog(settings.catalog_path)
-    try:
-        yield Accounts(catalog, settings)
-    finally:
-        catalog.close()
+def _archive(ctx: click.Context) -> AbstractContextManager[Archive]:
+    return Archive.accounts_only(ctx.obj)  # ctx.obj: the Settings main built
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -50,8 +42,8 @@ def users() -> None:
 def add_user(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
     """Add a user (the password is asked for twice, or read from stdin)."""
     password = _read_password(password_stdin)
-    with _accounts(ctx) as accounts:
-        user = accounts.add_user(name, password, role)
+    with _archive(ctx) as archive:
+        user = archive.add_user(name, password, role)
     click.echo(f"added {user.username} ({user.role})")
 
 
@@ -59,8 +51,8 @@ def add_user(ctx: click.Context, name: str, role: str, password_stdin: bool) -> 
 @click.pass_context
 def list_users(ctx: click.Context) -> None:
     """List users with their roles."""
-    with _accounts(ctx) as accounts:
-        found = accounts.users()
+    with _archive(ctx) as archive:
+        found = archive.users()
     for user in found:
         state = "disabled" if user.disabled else "active"
         click.echo(f"{user.username}\t{user.role}\t{state}\t{user.created_at}")
@@ -72,8 +64,8 @@ def list_users(ctx: click.Context) -> None:
 @click.pass_context
 def set_role(ctx: click.Context, name: str, role: str) -> None:
     """Change a user's role."""
-    with _accounts(ctx) as accounts:
-        user = accounts.set_role(name, role)
+    with _archive(ctx) as archive:
+        user = archive.set_role(name, role)
     click.echo(f"{user.username} is now {user.role}")
 
 
@@ -82,8 +74,8 @@ def set_role(ctx: click.Context, name: str, role: str) -> None:
 @click.pass_context
 def disable(ctx: click.Context, name: str) -> None:
     """Disable a user: their sessions end and their tokens stop working."""
-    with _accounts(ctx) as accounts:
-        accounts.set_disabled(name, True)
+    with _archive(ctx) as archive:
+        archive.set_disabled(name, True)
     click.echo(f"disabled {name}")
 
 
@@ -92,8 +84,8 @@ def disable(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def enable(ctx: click.Context, name: str) -> None:
     """Enable a disabled user again."""
-    with _accounts(ctx) as accounts:
-        accounts.set_disabled(name, False)
+    with _archive(ctx) as archive:
+        archive.set_disabled(name, False)
     click.echo(f"enabled {name}")
 
 
@@ -109,8 +101,8 @@ def tokens() -> None:
 @click.pass_context
 def create_token(ctx: click.Context, user: str, scope: str, name: str) -> None:
     """Create a token; it is printed once, on stdout, and cannot be shown again."""
-    with _accounts(ctx) as accounts:
-        new = accounts.create_token(user, name, scope)
+    with _archive(ctx) as archive:
+        new = archive.create_token(user, name, scope)
     click.echo(f"token {new.token.id} for {user} ({scope}); it is shown only now:", err=True)
     click.echo(new.secret)
 
@@ -120,8 +112,8 @@ def create_token(ctx: click.Context, user: str, scope: str, name: str) -> None:
 @click.pass_context
 def list_tokens(ctx: click.Context, user: str | None) -> None:
     """List tokens (never their secrets)."""
-    with _accounts(ctx) as accounts:
-        found = accounts.tokens(user)
+    with _archive(ctx) as archive:
+        found = archive.tokens(user)
     for t in found:
         state = f"revoked {t.revoked_at}" if t.revoked_at else "active"
         used = t.last_used_at or "never used"
@@ -133,6 +125,6 @@ def list_tokens(ctx: click.Context, user: str | None) -> None:
 @click.pass_context
 def revoke(ctx: click.Context, token_id: int) -> None:
     """Revoke a token by its id (see `archive tokens list`)."""
-    with _accounts(ctx) as accounts:
-        accounts.revoke_token(token_id)
+    with _archive(ctx) as archive:
+        archive.revoke_token(token_id)
     click.echo(f"revoked token {token_id}")

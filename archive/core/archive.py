@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
-from archive.accounts.users import Accounts
+from archive.accounts import Accounts
 from archive.config import Settings
 from archive.core import integrity, prepare, transfer
 from archive.core.indexing import BackgroundIndexer, drain
 from archive.core.worker import IndexWorker
 from archive.errors import BadRequest, Duplicate, IndexBusy, NotFound
 from archive.ingest import metadata, pipeline
+from archive.ingest.filenames import safe_filename
 from archive.models import (
+    EDITABLE_STATUSES,
+    AuditEntry,
     Document,
     DocumentView,
     FacetPage,
     FacetRequest,
     IngestReport,
+    Job,
+    NewSession,
+    NewToken,
     Overrides,
     Page,
     SearchQuery,
+    Session,
     SimilarDocument,
     Suggestion,
+    Token,
+    User,
 )
 from archive.search.engine import SearchEngine
 from archive.search.index import Index
-from archive.storage import audit, jobs
+from archive.storage import audit, imports, jobs
 from archive.storage.catalog import Catalog
 from archive.storage.originals import Store, extension_for
 
@@ -38,8 +50,6 @@ Progress = Callable[[int, int | None, str], None]
 BATCH_BYTES = 64 * 1024 * 1024
 SYSTEM = "system"
 SIMILAR_LIMIT = 10
-# The statuses an edit may set; a draft is made only by an upload.
-EDITABLE_STATUSES = ("published", "trashed")
 
 
 def commit(
@@ -73,7 +83,7 @@ class Archive:
         self._catalog = Catalog(settings.catalog_path)
         self.swept = integrity.sweep_at_start(self._catalog, self._store, self._quarantine_dir)
         jobs.interrupt_orphans(self._catalog, settings.jobs_dir)
-        self.accounts = Accounts(self._catalog, settings)
+        self._accounts = Accounts(self._catalog, settings)
         self._index = Index(settings)
         self._engine = SearchEngine(self._index, self._catalog.get_many)
         self._write_lock = threading.Lock()
@@ -174,7 +184,7 @@ class Archive:
         *,
         actor: str = SYSTEM,
         resume: bool = True,
-        job: jobs.Job | None = None,
+        job: Job | None = None,
     ) -> IngestReport:
         """Files, folders, zip and JSONL(.gz) files, committed and indexed in batches.
 
@@ -422,14 +432,102 @@ class Archive:
         audit.delete_collection(self._catalog, name, actor)
         self._changed()
 
-    def audit_log(self, doc_id: int | None = None, limit: int = 200) -> list[audit.AuditEntry]:
+    def audit_log(self, doc_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
         return audit.audit_log(self._catalog, doc_id, limit)
 
-    def job(self, job_id: int) -> jobs.Job:
+    def job(self, job_id: int) -> Job:
         return jobs.get(self._catalog, job_id)
 
-    def recent_jobs(self, limit: int = 20) -> list[jobs.Job]:
+    def recent_jobs(self, limit: int = 20) -> list[Job]:
         return jobs.recent(self._catalog, limit)
+
+    # --- bulk imports from the web ------------------------------------------------------------
+    def save_import(self, stream: BinaryIO, filename: str) -> Path:
+        """Keep a bulk import file (a zip or JSONL) that arrived over the web, for start_import."""
+        return imports.save(self.settings.uploads_dir, stream, safe_filename(filename))
+
+    def start_import(self, path: Path, *, actor: str) -> Job:
+        """Record the job first (its id is the answer), then ingest path in a thread of its own;
+        job(id) follows its progress."""
+        job = jobs.create(self._catalog, "import", str(path.resolve()), actor)
+
+        def run() -> None:
+            try:
+                self.ingest_paths([path], actor=actor, resume=False, job=job)
+            except Exception:
+                # The job row already says it was interrupted and why; the log keeps the traceback.
+                logging.getLogger(__name__).exception("import job %s stopped", job.id)
+
+        threading.Thread(target=run, name=f"import-{job.id}", daemon=True).start()
+        return job
+
+    # --- accounts -----------------------------------------------------------------------------
+    @classmethod
+    @contextmanager
+    def accounts_only(cls, settings: Settings) -> Iterator[Archive]:
+        """An Archive over the catalog alone, for `archive users|tokens` beside a running server:
+        it opens no index (no contention for the index writer) and sweeps nothing, and SQLite's
+        WAL lets both processes write the catalog. Only the accounts methods below work on it."""
+        catalog = Catalog(settings.catalog_path)
+        try:
+            archive = cls.__new__(cls)
+            archive.settings = settings
+            archive._accounts = Accounts(catalog, settings)
+            yield archive
+        finally:
+            catalog.close()
+
+    def add_user(self, username: str, password: str, role: str) -> User:
+        return self._accounts.users.add(username, password, role)
+
+    def users(self) -> list[User]:
+        return self._accounts.users.all()
+
+    def user(self, username: str) -> User:
+        """The user of this name; NotFound if there is none."""
+        return self._accounts.users.get(username)
+
+    def set_role(self, username: str, role: str) -> User:
+        """Raises BadRequest if the archive would be left without an active admin."""
+        return self._accounts.users.set_role(username, role)
+
+    def set_disabled(self, username: str, disabled: bool) -> User:
+        """Disable (ending every session; tokens stop working too) or enable an account."""
+        return self._accounts.users.set_disabled(username, disabled)
+
+    def login(
+        self,
+        username: str,
+        password: str,
+        address: str | None = None,
+        previous: str | None = None,
+    ) -> NewSession:
+        """A new session for the right password (Unauthorized otherwise, TooManyRequests after
+        repeated failures from this username or address); the previous session is ended."""
+        return self._accounts.sessions.login(username, password, address, previous)
+
+    def session(self, secret: str) -> Session | None:
+        """The live session of this cookie value, else None (unknown, expired, disabled)."""
+        return self._accounts.sessions.find(secret)
+
+    def logout(self, secret: str) -> None:
+        self._accounts.sessions.logout(secret)
+
+    def create_token(self, username: str, name: str, scope: str) -> NewToken:
+        """A new API token; its secret is in the answer only."""
+        return self._accounts.tokens.create(username, name, scope)
+
+    def tokens(self, username: str | None = None) -> list[Token]:
+        """Every token, or one user's, revoked ones included (newest first)."""
+        return self._accounts.tokens.all(username)
+
+    def revoke_token(self, token_id: int, owner: str | None = None) -> Token:
+        """Revoke a token; with owner, only one of theirs (NotFound for another's)."""
+        return self._accounts.tokens.revoke(token_id, owner)
+
+    def authenticate_token(self, secret: str) -> tuple[User, Token] | None:
+        """The enabled user and live token this API token secret belongs to, else None."""
+        return self._accounts.tokens.authenticate(secret)
 
     # --- maintenance --------------------------------------------------------------------------
     def reindex(self, progress: Progress | None = None) -> int:
@@ -460,9 +558,6 @@ class Archive:
             with self._write_lock:
                 self._index.write([], delete_ids=extra)
             self._engine.changed()
-        unindexed = [
-            p.doc_id for p in problems if p.kind == integrity.UNINDEXED and p.doc_id is not None
-        ]
         if unindexed:
             self._catalog.mark_unindexed(unindexed)
             self.index_pending()

@@ -10,20 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archive.errors import BadRequest, NotFound
-from archive.models import Metadata
+from archive.models import AuditEntry, Metadata
 from archive.storage.catalog import Catalog
 
 MAX_COLLECTION_NAME = 200
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: str
-    actor: str
-    action: str
-    doc_id: int | None
-    details: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import ArchiveError, Duplicate, NotFound
-from archive.models import Block, Document, Metadata
+from archive.models import Block, Document, Metadata, is_row_id
 from archive.storage.rows import (
     INSERT,
     SELECT,
@@ -212,7 +212,7 @@ class Catalog:
 
     def get(self, doc_id: int) -> Document:
         """The document; raises NotFound."""
-        if not 0 < doc_id < 2**63:  # SQLite integers are 64-bit: a larger id cannot exist
+        if not is_row_id(doc_id):
             raise NotFound(f"there is no document {doc_id}")
         rows = self._read(f"{SELECT} WHERE id = ?", (doc_id,))
         if not rows:
@@ -221,7 +221,7 @@ class Catalog:
 
     def get_many(self, ids: Sequence[int]) -> dict[int, Document]:
         """The documents that exist among ids, by id, in one query (any number of ids)."""
-        ids_json = dumps([int(i) for i in ids if 0 < int(i) < 2**63])
+        ids_json = dumps([int(i) for i in ids if is_row_id(int(i))])
         rows = self._read(f"{SELECT} WHERE id IN (SELECT value FROM json_each(?))", (ids_json,))
         return {row[0]: document_from_row(row) for row in rows}
 

@@ -8,11 +8,12 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.errors import BadRequest, NotFound
+from archive.models import Job
+from archive.storage import imports
 from archive.storage.catalog import Catalog
 
 # A job keeps the first reasons for failures; the count says how many there were.
@@ -22,28 +23,6 @@ ORPHAN_MESSAGE = (
     "Stopped when the process running it ended (a restart or a crash). Every batch before that"
     " is stored; import the same file again to resume after it."
 )
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    kind: str
-    source: str
-    actor: str
-    state: str  # running | done | failed | interrupted
-    created_at: str
-    updated_at: str
-    total: int | None
-    done: int
-    added: int
-    duplicates: int
-    failed: int
-    errors: tuple[tuple[str, str], ...]
-    message: str
-
-    @property
-    def finished(self) -> bool:
-        return self.state in ("done", "failed")
 
 
 _COLUMNS = (
@@ -58,7 +37,10 @@ def _now() -> str:
 
 def _job(r: tuple) -> Job:
     errors = tuple((name, reason) for name, reason in json.loads(r[12]))
-    return Job(*r[:12], errors, r[13])  # type: ignore[arg-type]
+    saved = Path(r[2].splitlines()[0]) if r[2] else None
+    name = imports.given_name(saved) if saved else ""
+    saved_as = str(saved) if saved and saved.name != name else ""
+    return Job(*r[:12], errors, r[13], name, saved_as)  # type: ignore[arg-type]
 
 
 def create(catalog: Catalog, kind: str, source: str, actor: str, total: int | None = None) -> Job:

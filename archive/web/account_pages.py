@@ -1,7 +1,8 @@
 """Sign in and out, one's own API tokens (/account), users and all tokens (/admin).
 
-Every route is thin: parse the form, one call into Archive.accounts, render or redirect. The gate
-in auth.py has already checked the permission level and the CSRF token.
+Every route is thin: parse the form, one Archive call (in a thread: argon2 and SQLite block),
+render or redirect. The gate in auth.py has already checked the permission level and the CSRF
+token. These pages may show a new token or a user list: they are kept out of every cache.
 """
 
 from __future__ import annotations
@@ -11,23 +12,20 @@ import re
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from archive.accounts.users import ROLES, SCOPES, Accounts, NewToken
 from archive.errors import TooManyRequests, Unauthorized
+from archive.models import ROLES, SCOPES, NewToken
 from archive.web.auth import (
     COOKIE,
     clear_session_cookie,
     current_user,
     set_session_cookie,
 )
+from archive.web.endpoint import archive_of, render, see_other
 
 FORM_LIMITS = {"max_files": 0, "max_fields": 20}
-
-
-def _accounts(request: Request) -> Accounts:
-    return request.app.state.archive.accounts
 
 
 def _username(request: Request) -> str:
@@ -45,19 +43,6 @@ def _field(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _render(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
-    response = request.app.state.templates.TemplateResponse(
-        request, name, context, status_code=status
-    )
-    # These pages may show a new token or a user list: keep them out of every cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _back(url: str) -> Response:
-    return RedirectResponse(url, status_code=303)
-
-
 # A path on this site: "//evil.example" and "/\\evil.example" are other sites, and browsers drop
 # tabs and newlines from URLs, so "/\t/evil.example" would be one too.
 _LOCAL_PATH = re.compile(r"/(?![/\\])[^\\\x00-\x1f\x7f]*")
@@ -70,7 +55,7 @@ def safe_next(target: str) -> str:
 # --- signing in and out ------------------------------------------------------------------------
 def login_page(request: Request) -> Response:
     context = {"next": safe_next(request.query_params.get("next", "/")), "username": ""}
-    return _render(request, "login.html", context | {"error": None})
+    return render(request, "login.html", context | {"error": None}, no_store=True)
 
 
 async def login(request: Request) -> Response:
@@ -81,14 +66,14 @@ async def login(request: Request) -> Response:
     try:
         # argon2 takes tens of milliseconds of CPU: off the event loop
         opened = await run_in_threadpool(
-            _accounts(request).login, username, password, address, request.cookies.get(COOKIE)
+            archive_of(request).login, username, password, address, request.cookies.get(COOKIE)
         )
     except (Unauthorized, TooManyRequests) as exc:
         context = {"next": target, "username": username, "error": exc.message}
-        response = _render(request, "login.html", context, status=exc.status)
+        response = render(request, "login.html", context, exc.status, no_store=True)
         response.headers.update(exc.headers)
         return response
-    response = _back(target)
+    response = see_other(target)
     set_session_cookie(response, request, opened.secret)
     return response
 
@@ -96,90 +81,98 @@ async def login(request: Request) -> Response:
 def logout(request: Request) -> Response:
     cookie = request.cookies.get(COOKIE)
     if cookie:
-        _accounts(request).logout(cookie)
-    response = _back("/")
+        archive_of(request).logout(cookie)
+    response = see_other("/")
     clear_session_cookie(response, request)
     return response
 
 
 # --- one's own tokens --------------------------------------------------------------------------
-def _account_context(request: Request, new: NewToken | None = None) -> dict[str, object]:
-    return {
-        "tokens": _accounts(request).tokens(_username(request)),
+def _account_page(request: Request, new: NewToken | None = None) -> Response:
+    context = {
+        "tokens": archive_of(request).tokens(_username(request)),
         "scopes": SCOPES,
         "new_token": new,
     }
+    return render(request, "account.html", context, 201 if new else 200, no_store=True)
 
 
 def account_page(request: Request) -> Response:
-    return _render(request, "account.html", _account_context(request))
+    return _account_page(request)
+
+
+def _create_own_token(request: Request, form: FormData) -> Response:
+    name, scope = _field(form, "name"), _field(form, "scope")
+    new = archive_of(request).create_token(_username(request), name, scope)
+    return _account_page(request, new)
 
 
 async def create_own_token(request: Request) -> Response:
-    form = await _form(request)
-    new = _accounts(request).create_token(
-        _username(request), _field(form, "name"), _field(form, "scope")
-    )
-    return _render(request, "account.html", _account_context(request, new), status=201)
+    return await run_in_threadpool(_create_own_token, request, await _form(request))
 
 
 def revoke_own_token(request: Request) -> Response:
     token_id = request.path_params["token_id"]
-    _accounts(request).revoke_token(token_id, owner=_username(request))
-    return _back("/account")
+    archive_of(request).revoke_token(token_id, owner=_username(request))
+    return see_other("/account")
 
 
 # --- administration ----------------------------------------------------------------------------
-def _admin_context(request: Request, new: NewToken | None = None) -> dict[str, object]:
-    accounts = _accounts(request)
-    return {
-        "users": accounts.users(),
-        "tokens": accounts.tokens(),
+def _admin_page(request: Request, new: NewToken | None = None) -> Response:
+    archive = archive_of(request)
+    context = {
+        "users": archive.users(),
+        "tokens": archive.tokens(),
         "roles": ROLES,
         "scopes": SCOPES,
         "new_token": new,
     }
+    return render(request, "admin.html", context, 201 if new else 200, no_store=True)
 
 
 def admin_page(request: Request) -> Response:
-    return _render(request, "admin.html", _admin_context(request))
+    return _admin_page(request)
 
 
 async def add_user(request: Request) -> Response:
     form = await _form(request)
     await run_in_threadpool(
-        _accounts(request).add_user,
+        archive_of(request).add_user,
         _field(form, "username").strip(),
         _field(form, "password"),
         _field(form, "role"),
     )
-    return _back("/admin")
+    return see_other("/admin")
 
 
 async def set_role(request: Request) -> Response:
     form = await _form(request)
-    _accounts(request).set_role(request.path_params["username"], _field(form, "role"))
-    return _back("/admin")
+    username = request.path_params["username"]
+    await run_in_threadpool(archive_of(request).set_role, username, _field(form, "role"))
+    return see_other("/admin")
 
 
 async def set_disabled(request: Request) -> Response:
     form = await _form(request)
     disabled = _field(form, "disabled") == "1"
-    _accounts(request).set_disabled(request.path_params["username"], disabled)
-    return _back("/admin")
+    username = request.path_params["username"]
+    await run_in_threadpool(archive_of(request).set_disabled, username, disabled)
+    return see_other("/admin")
+
+
+def _create_admin_token(request: Request, form: FormData) -> Response:
+    name, scope = _field(form, "name"), _field(form, "scope")
+    new = archive_of(request).create_token(_username(request), name, scope)
+    return _admin_page(request, new)
 
 
 async def create_admin_token(request: Request) -> Response:
-    form = await _form(request)
-    new = _accounts(request).create_token(
-        _username(request), _field(form, "name"), _field(form, "scope")
-    )
-    return _render(request, "admin.html", _admin_context(request, new), status=201)
+    return await run_in_threadpool(_create_admin_token, request, await _form(request))
 
 
 def revoke_token(request: Request) -> Response:
-    _accounts(request).revoke_token(request.path_params["token_id"])
-    return _back("/admin")
+    archive_of(request).revoke_token(request.path_params["token_id"])
+    return see_other("/admin")
 
 
 ROUTES = [

@@ -8,17 +8,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from archive.core.archive import Archive
 from archive.errors import BadRequest
 from archive.models import FACETS, MAX_PER_PAGE, Document, FacetPage, Page
+from archive.web.endpoint import archive_of
 from archive.web.facet_params import parse_facet_request, without_browse
 from archive.web.params import document_id, parse_search_params, query_params_of
 
 MAX_SUGGEST_CHARS = 200
-
-
-def _archive(request: Request) -> Archive:
-    return request.app.state.archive
 
 
 def page_json(page: Page) -> dict[str, Any]:
@@ -91,11 +87,11 @@ def search(request: Request) -> Response:
     query = parse_search_params(
         query_params_of(request.query_params), max_per_page=MAX_PER_PAGE, allow_unknown=False
     )
-    return JSONResponse(page_json(_archive(request).search(query)))
+    return JSONResponse(page_json(archive_of(request).search(query)))
 
 
 def document(request: Request) -> Response:
-    doc = _archive(request).document(document_id(request.path_params["id"]))
+    doc = archive_of(request).document(document_id(request.path_params["id"]))
     return JSONResponse(document_json(doc))
 
 
@@ -118,7 +114,7 @@ def facet_values(request: Request) -> Response:
     wanted = parse_facet_request(params, request.path_params["facet"])
     assert wanted is not None  # the facet comes from the path
     query = parse_search_params(without_browse(params), allow_unknown=False)
-    more = _archive(request).facet_values(query, wanted.facet, wanted.match, wanted.page)
+    more = archive_of(request).facet_values(query, wanted.facet, wanted.match, wanted.page)
     return JSONResponse(facet_page_json(more))
 
 
@@ -127,7 +123,7 @@ def suggest(request: Request) -> Response:
     text = request.query_params.get("q", "")
     if len(text) > MAX_SUGGEST_CHARS:
         raise BadRequest(f"q is too long for suggestions: at most {MAX_SUGGEST_CHARS} characters.")
-    suggestions = _archive(request).suggest(text)
+    suggestions = archive_of(request).suggest(text)
     return JSONResponse(
         {
             "suggestions": [
@@ -141,7 +137,7 @@ def suggest(request: Request) -> Response:
 
 def similar(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
-    found = _archive(request).similar(doc_id)
+    found = archive_of(request).similar(doc_id)
     return JSONResponse(
         {
             "id": doc_id,

@@ -6,8 +6,6 @@ then runs in a worker thread so one slow extraction does not stall every other r
 
 from __future__ import annotations
 
-import logging
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +17,10 @@ from starlette.routing import Route
 
 from archive.core.archive import Archive
 from archive.errors import BadRequest, Duplicate, NotFound
-from archive.models import Document, Overrides
-from archive.storage import jobs
+from archive.models import Document, Job, Overrides, is_row_id
 from archive.web.api import document_json
 from archive.web.auth import actor
+from archive.web.endpoint import archive_of
 from archive.web.params import document_id
 from archive.web.uploads import (
     from_fields,
@@ -30,10 +28,8 @@ from archive.web.uploads import (
     limited_stream,
     load_json,
     read_upload,
-    save_import,
+    uploaded_file,
 )
-
-log = logging.getLogger(__name__)
 
 # A bulk file holds many documents, each within the upload limit; ingest reads it into memory,
 # so it is bounded too.
@@ -43,10 +39,6 @@ MAX_PATCH_BYTES = 64 * 1024
 # Writers wait for the index in their own threads, not the pool that serves requests: 20
 # uploads waiting on one commit must not stop searches from being answered.
 INDEX_WAITERS = anyio.CapacityLimiter(1000)
-
-
-def _archive(request: Request) -> Archive:
-    return request.app.state.archive
 
 
 def document_url(doc_id: int) -> str:
@@ -82,13 +74,14 @@ def duplicate_json(exc: Duplicate) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status)
 
 
-def job_json(job: jobs.Job) -> dict[str, Any]:
-    saved = Path(job.source.splitlines()[0] if job.source else "")
-    # The file's own name, not the server path it was saved under (start_import's token prefix).
-    name = saved.name.split("-", 1)[-1] if saved.parent.name == "imports" else saved.name
+def job_json(job: Job) -> dict[str, Any]:
+    # The file's own name, not the server path it was saved under.
+    name = job.name
 
     def own(item: str) -> str:
-        return item.replace(str(saved), name).replace(saved.name, name) if saved.name else item
+        if not job.saved_as:
+            return item
+        return item.replace(job.saved_as, name).replace(Path(job.saved_as).name, name)
 
     return {
         "id": job.id,
@@ -110,30 +103,16 @@ def job_json(job: jobs.Job) -> dict[str, Any]:
     }
 
 
-def start_import(archive: Archive, path: Path, who: str) -> jobs.Job:
-    """Record the job first (its id is the answer), then ingest in a background thread."""
-    job = jobs.create(archive.catalog, "import", str(path.resolve()), who)
-
-    def run() -> None:
-        try:
-            archive.ingest_paths([path], actor=who, resume=False, job=job)
-        except Exception:
-            # The job row already says it was interrupted and why; the log keeps the traceback.
-            log.exception("import job %s stopped", job.id)
-
-    threading.Thread(target=run, name=f"import-{job.id}", daemon=True).start()
-    return job
-
-
-async def save_and_start_import(request: Request) -> jobs.Job:
-    archive = _archive(request)
-    folder = archive.settings.uploads_dir / "imports"
-    path = await save_import(request, folder, archive.settings.max_upload_bytes * IMPORT_FACTOR)
-    return await run_in_threadpool(start_import, archive, path, actor(request))
+async def save_and_start_import(request: Request) -> Job:
+    """Keep the form's bulk file, then start its import job (the answer: the job, running)."""
+    archive = archive_of(request)
+    async with uploaded_file(request, archive.settings.max_upload_bytes * IMPORT_FACTOR) as file:
+        path = await run_in_threadpool(archive.save_import, file.file, file.filename or "")
+    return await run_in_threadpool(archive.start_import, path, actor=actor(request))
 
 
 async def create_document(request: Request) -> Response:
-    archive = _archive(request)
+    archive = archive_of(request)
     upload = await read_upload(request, archive.settings.max_upload_bytes)
     try:
         doc = await run_in_threadpool(
@@ -162,14 +141,14 @@ async def patch_document(request: Request) -> Response:
     if "publish" in record:
         raise BadRequest('Publish with {"status": "published"}.')
     overrides = from_fields(json_fields(record), strict=True).overrides
-    archive = _archive(request)
+    archive = archive_of(request)
     doc = await run_in_threadpool(archive.edit, doc_id, overrides, status, actor=actor(request))
     return JSONResponse(written_json(doc, await wait_searchable(archive)))
 
 
 async def delete_document(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
-    archive = _archive(request)
+    archive = archive_of(request)
     doc = await run_in_threadpool(
         archive.edit, doc_id, Overrides(), "trashed", actor=actor(request)
     )
@@ -178,9 +157,9 @@ async def delete_document(request: Request) -> Response:
 
 def job(request: Request) -> Response:
     job_id = request.path_params["id"]
-    if not 0 < job_id < 2**63:  # beyond SQLite's integers: no such job, not an overflow
+    if not is_row_id(job_id):
         raise NotFound(f"there is no import job {job_id}")
-    return JSONResponse(job_json(_archive(request).job(job_id)))
+    return JSONResponse(job_json(archive_of(request).job(job_id)))
 
 
 async def create_import(request: Request) -> Response:

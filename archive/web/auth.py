@@ -26,10 +26,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from archive.accounts.users import SESSION_SECONDS, Token, User
-from archive.core.archive import Archive
 from archive.errors import Forbidden, TooLarge, Unauthorized
+from archive.models import SESSION_SECONDS, Token, User
 from archive.web import permissions, security
+from archive.web.endpoint import archive_of
 from archive.web.errors import is_api
 
 COOKIE = "archive_session"
@@ -52,22 +52,18 @@ class Principal:
 ANONYMOUS = Principal()
 
 
-def _archive(request: Request) -> Archive:
-    return request.app.state.archive
-
-
 def _resolve(request: Request) -> Principal:
-    accounts = _archive(request).accounts
+    archive = archive_of(request)
     authorization = request.headers.get("authorization")
     if authorization is not None:
         scheme, _, secret = authorization.partition(" ")
-        found = accounts.authenticate_token(secret.strip()) if scheme.lower() == "bearer" else None
+        found = archive.authenticate_token(secret.strip()) if scheme.lower() == "bearer" else None
         if found is None:
             # A script with a wrong token must hear so, not quietly get the anonymous view.
             raise Unauthorized("This API token is not valid (revoked, or mistyped?).")
         return Principal(found[0], found[1])
     cookie = request.cookies.get(COOKIE)
-    session = accounts.session(cookie) if cookie else None
+    session = archive.session(cookie) if cookie else None
     return Principal(session.user, csrf=session.csrf) if session else ANONYMOUS
 
 
@@ -133,7 +129,7 @@ def allows(who: Principal, level: str, private: bool) -> bool:
 
 # --- cookies ---------------------------------------------------------------------------------
 def _secure(request: Request) -> bool:
-    forced = _archive(request).settings.secure_cookies
+    forced = archive_of(request).settings.secure_cookies
     return request.url.scheme == "https" if forced is None else forced
 
 
@@ -252,7 +248,7 @@ class Gate:
         security.check_rate(request, self.path, who)  # 429 before any body is read
         if method in UNSAFE_METHODS:
             receive = await check_csrf(request, who, receive)
-        if not allows(who, level, _archive(request).settings.private):
+        if not allows(who, level, archive_of(request).settings.private):
             if who.user is not None:
                 raise Forbidden("Your account is not allowed to do this.")
             if method == "GET" and not is_api(request):

@@ -6,19 +6,17 @@ adds drag-and-drop, per-file progress and live import progress on top.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from archive.core.archive import Archive
 from archive.errors import BadRequest, Duplicate
-from archive.models import Overrides
+from archive.models import Overrides, is_row_id
 from archive.web.api_write import job_json, save_and_start_import, wait_searchable
 from archive.web.auth import actor, current_user
+from archive.web.endpoint import archive_of, render, see_other
 from archive.web.params import document_id
 from archive.web.uploads import read_upload
 
@@ -28,22 +26,6 @@ MAX_FORM_FIELDS = 50
 MAX_FORM_FIELD_BYTES = 64 * 1024
 # Where a restore may send the archivist back to (never an address from elsewhere).
 RETURN_PAGES = ("/trash", "/drafts")
-
-
-def _archive(request: Request) -> Archive:
-    return request.app.state.archive
-
-
-def _render(
-    request: Request, name: str, context: dict[str, Any], status_code: int = 200
-) -> Response:
-    return request.app.state.templates.TemplateResponse(
-        request, name, context, status_code=status_code
-    )
-
-
-def _back(url: str) -> Response:
-    return RedirectResponse(url, status_code=303)
 
 
 def can_curate(request: Request) -> bool:
@@ -88,15 +70,23 @@ def overrides_from_form(form: FormData) -> Overrides:
 
 
 # --- upload ----------------------------------------------------------------------------------
+def _upload_page(request: Request, duplicate: Duplicate | None = None) -> Response:
+    archive = archive_of(request)
+    context = {
+        "max_bytes": archive.settings.max_upload_bytes,
+        "drafts": archive.drafts(),
+        "duplicate": duplicate,
+    }
+    return render(request, "upload.html", context, 409 if duplicate else 200)
+
+
 def upload_page(request: Request) -> Response:
-    archive = _archive(request)
-    context = {"max_bytes": archive.settings.max_upload_bytes, "drafts": archive.drafts()}
-    return _render(request, "upload.html", context)
+    return _upload_page(request)
 
 
 async def upload_form(request: Request) -> Response:
     """Without JavaScript: one file, stored as a draft, then its confirm page."""
-    archive = _archive(request)
+    archive = archive_of(request)
     upload = await read_upload(request, archive.settings.max_upload_bytes, strict=False)
     try:
         doc = await run_in_threadpool(
@@ -104,18 +94,13 @@ async def upload_form(request: Request) -> Response:
             actor=actor(request), publish=False,
         )  # fmt: skip
     except Duplicate as exc:
-        context = {
-            "max_bytes": archive.settings.max_upload_bytes,
-            "drafts": archive.drafts(),
-            "duplicate": exc,
-        }
-        return _render(request, "upload.html", context, status_code=409)
-    return _back(f"/documents/{doc.id}/edit")
+        return await run_in_threadpool(_upload_page, request, exc)
+    return see_other(f"/documents/{doc.id}/edit")
 
 
 # --- one document ----------------------------------------------------------------------------
 def edit_page(request: Request) -> Response:
-    archive = _archive(request)
+    archive = archive_of(request)
     doc = archive.document(document_id(request.path_params["id"]), hidden=True)
     context = {
         "doc": doc,
@@ -124,38 +109,38 @@ def edit_page(request: Request) -> Response:
         "collections": archive.collections(),
         "notice": request.query_params.get("done", ""),
     }
-    return _render(request, "edit.html", context)
+    return render(request, "edit.html", context)
 
 
 async def edit_form(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
     form = await _form(request)
     publish = form.get("action") == "publish"
-    archive = _archive(request)
+    archive = archive_of(request)
     await run_in_threadpool(
         archive.edit, doc_id, overrides_from_form(form),
         "published" if publish else None, actor=actor(request),
     )  # fmt: skip
     await wait_searchable(archive)  # so the search the archivist goes to next shows the change
-    return _back(f"/documents/{doc_id}/edit?done={'published' if publish else 'saved'}")
+    return see_other(f"/documents/{doc_id}/edit?done={'published' if publish else 'saved'}")
 
 
 async def trash_one(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
-    archive = _archive(request)
+    archive = archive_of(request)
     await run_in_threadpool(archive.trash, doc_id, actor=actor(request))
     await wait_searchable(archive)
-    return _back(f"/documents/{doc_id}/edit?done=trashed")
+    return see_other(f"/documents/{doc_id}/edit?done=trashed")
 
 
 async def restore_one(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
     form = await _form(request)
-    archive = _archive(request)
+    archive = archive_of(request)
     await run_in_threadpool(archive.restore, doc_id, actor=actor(request))
     await wait_searchable(archive)
     back = form.get("next")
-    return _back(back if back in RETURN_PAGES else f"/documents/{doc_id}/edit?done=restored")
+    return see_other(back if back in RETURN_PAGES else f"/documents/{doc_id}/edit?done=restored")
 
 
 async def collect_one(request: Request) -> Response:
@@ -164,66 +149,66 @@ async def collect_one(request: Request) -> Response:
     name = str(form.get("new_name") or form.get("name") or "")
     add = form.get("action") != "remove"
     await run_in_threadpool(
-        _archive(request).collect, name, [doc_id], actor=actor(request), add=add
+        archive_of(request).collect, name, [doc_id], actor=actor(request), add=add
     )
-    return _back(f"/documents/{doc_id}/edit?done={'collected' if add else 'uncollected'}")
+    return see_other(f"/documents/{doc_id}/edit?done={'collected' if add else 'uncollected'}")
 
 
 # --- lists -----------------------------------------------------------------------------------
 def drafts_page(request: Request) -> Response:
-    return _render(request, "drafts.html", {"drafts": _archive(request).drafts()})
+    return render(request, "drafts.html", {"drafts": archive_of(request).drafts()})
 
 
 def trash_page(request: Request) -> Response:
     context = {
-        "trashed": _archive(request).trashed(),
+        "trashed": archive_of(request).trashed(),
         "emptied": request.query_params.get("emptied"),
     }
-    return _render(request, "trash.html", context)
+    return render(request, "trash.html", context)
 
 
 async def empty_trash(request: Request) -> Response:
     form = await _form(request)
     if form.get("confirm") != "yes":
         raise BadRequest("Tick the box to confirm: emptying the trash cannot be undone.")
-    removed = await run_in_threadpool(_archive(request).empty_trash, actor=actor(request))
-    return _back(f"/trash?emptied={removed}")
+    removed = await run_in_threadpool(archive_of(request).empty_trash, actor=actor(request))
+    return see_other(f"/trash?emptied={removed}")
 
 
 def collections_page(request: Request) -> Response:
-    return _render(request, "collections.html", {"collections": _archive(request).collections()})
+    return render(request, "collections.html", {"collections": archive_of(request).collections()})
 
 
 async def create_collection(request: Request) -> Response:
     form = await _form(request)
     name = str(form.get("name") or "")
-    await run_in_threadpool(_archive(request).collect, name, [], actor=actor(request))
-    return _back("/collections")
+    await run_in_threadpool(archive_of(request).collect, name, [], actor=actor(request))
+    return see_other("/collections")
 
 
 async def delete_collection(request: Request) -> Response:
     form = await _form(request)
     name = str(form.get("name") or "")
-    await run_in_threadpool(_archive(request).delete_collection, name, actor=actor(request))
-    return _back("/collections")
+    await run_in_threadpool(archive_of(request).delete_collection, name, actor=actor(request))
+    return see_other("/collections")
 
 
 # --- bulk import -----------------------------------------------------------------------------
 def import_page(request: Request) -> Response:
-    archive = _archive(request)
+    archive = archive_of(request)
     wanted = request.query_params.get("job", "")
-    job = archive.job(int(wanted)) if wanted.isdigit() and 0 < int(wanted) < 2**63 else None
+    job = archive.job(int(wanted)) if wanted.isdigit() and is_row_id(int(wanted)) else None
     context = {
         "job": job_json(job) if job else None,
         "jobs": [job_json(j) for j in archive.recent_jobs()],
         "max_bytes": archive.settings.max_upload_bytes,
     }
-    return _render(request, "import.html", context)
+    return render(request, "import.html", context)
 
 
 async def import_form(request: Request) -> Response:
     started = await save_and_start_import(request)
-    return _back(f"/import?job={started.id}")
+    return see_other(f"/import?job={started.id}")
 
 
 ROUTES = [

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from archive.models import SearchQuery
-from archive.storage.audit import AuditEntry
+from archive.models import AuditEntry, SearchQuery
 from archive.web.display import LANGUAGES, human_date
 from archive.web.params import search_url
 

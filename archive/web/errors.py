@@ -62,12 +62,12 @@ def error_response(
         return PlainTextResponse(f"{status} {message}", status_code=status, headers=headers)
 
 
-async def archive_error(request: Request, exc: Exception) -> Response:
+def archive_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ArchiveError)
     return error_response(request, exc.status, exc.message, headers=exc.headers or None)
 
 
-async def http_error(request: Request, exc: Exception) -> Response:
+def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     messages = {
         404: "There is nothing at this address.",
@@ -77,11 +77,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, message, headers=exc.headers)
 
 
-async def unexpected_error(request: Request, exc: Exception) -> Response:
+def unexpected_error(request: Request, exc: Exception) -> Response:
     # ServerErrorMiddleware re-raises after this response, so the traceback reaches the log.
     return error_response(request, 500, "An unexpected error occurred; it has been logged.")
 
 
+# The handlers are plain functions, so Starlette runs them in a thread: an error page asks the
+# catalog who is signed in (base.html), and that must not block the event loop.
 EXCEPTION_HANDLERS = {
     ArchiveError: archive_error,
     HTTPException: http_error,

@@ -14,8 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from archive.core.archive import EDITABLE_STATUSES
-from archive.models import FACETS, MAX_PER_PAGE, SORTS
+from archive.models import EDITABLE_STATUSES, FACETS, MAX_PER_PAGE, SORTS
 from archive.web.api import MAX_SUGGEST_CHARS
 from archive.web.facet_params import MAX_FACET_PAGE, MAX_MATCH_CHARS
 from archive.web.params import FACET_PARAMS, MAX_QUERY_CHARS

@@ -5,14 +5,14 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from archive.core.archive import Archive
 from archive.models import PER_PAGE_CHOICES
 from archive.web.advanced import FIELD_LABELS, advanced_url, form_of
 from archive.web.curation import can_curate
 from archive.web.display import LANGUAGES, number_hits
+from archive.web.endpoint import archive_of, render, see_other
 from archive.web.facet_params import parse_facet_request
 from archive.web.params import (
     document_id,
@@ -22,34 +22,26 @@ from archive.web.params import (
 )
 
 
-def _archive(request: Request) -> Archive:
-    return request.app.state.archive
-
-
-def _render(request: Request, name: str, context: dict[str, object]) -> Response:
-    return request.app.state.templates.TemplateResponse(request, name, context)
-
-
 def search_page(request: Request) -> Response:
     # Pages ignore unknown parameters: links pasted from elsewhere often carry extra ones.
     params = query_params_of(request.query_params)
     query = parse_search_params(params, max_per_page=max(PER_PAGE_CHOICES))
-    page = _archive(request).search(query, expand=parse_facet_request(params))
-    return _render(request, "search.html", {"page": page, "query": query})
+    page = archive_of(request).search(query, expand=parse_facet_request(params))
+    return render(request, "search.html", {"page": page, "query": query})
 
 
 def advanced_page(request: Request) -> Response:
     """The advanced-search form; submitted, it redirects to the search it describes."""
     form = form_of(query_params_of(request.query_params))
     if request.query_params.get("go") and not form.is_empty():
-        return RedirectResponse(advanced_url(form), status_code=303)
+        return see_other(advanced_url(form))
     context = {"form": form, "fields": FIELD_LABELS, "languages": LANGUAGES}
-    return _render(request, "advanced.html", context)
+    return render(request, "advanced.html", context)
 
 
 def document_page(request: Request) -> Response:
     q = request.query_params.get("q", "").strip()
-    view = _archive(request).document_view(document_id(request.path_params["id"]), q)
+    view = archive_of(request).document_view(document_id(request.path_params["id"]), q)
     marked_blocks, hit_count = number_hits(view.blocks)
     context = {
         "view": view,
@@ -61,13 +53,13 @@ def document_page(request: Request) -> Response:
         "hit_count": hit_count,
         "results_url": text_search_url(q),
         # archivists see the document's history and an Edit link; readers do not
-        "audit": _archive(request).audit_log(view.document.id) if can_curate(request) else None,
+        "audit": archive_of(request).audit_log(view.document.id) if can_curate(request) else None,
     }
-    return _render(request, "document.html", context)
+    return render(request, "document.html", context)
 
 
 def original(request: Request) -> Response:
-    path, filename = _archive(request).original_path(document_id(request.path_params["id"]))
+    path, filename = archive_of(request).original_path(document_id(request.path_params["id"]))
     headers = {
         "Content-Disposition": content_disposition(filename),
         # The original is whatever an uploader sent: never let a browser sniff it into HTML.

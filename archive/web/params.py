@@ -16,7 +16,15 @@ from typing import Protocol
 from urllib.parse import urlencode
 
 from archive.errors import BadRequest, NotFound
-from archive.models import FACETS, MAX_PER_PAGE, PER_PAGE_CHOICES, SORTS, Page, SearchQuery
+from archive.models import (
+    FACETS,
+    MAX_PER_PAGE,
+    PER_PAGE_CHOICES,
+    SORTS,
+    Page,
+    SearchQuery,
+    is_row_id,
+)
 
 # Facet name (models.FACETS) -> URL parameter: singular names read better in a query string
 # (?author=A&author=B). A facet added later gets its own name until it is listed here.
@@ -112,8 +120,8 @@ class MultiDict(Protocol):
 
 
 def document_id(value: int) -> int:
-    """A document id from a URL path; ids beyond SQLite's 64-bit integers cannot exist."""
-    if not 0 < value < 2**63:
+    """A document id from a URL path; NotFound for one no row can have."""
+    if not is_row_id(value):
         raise NotFound(f"there is no document {value}")
     return value
 

@@ -8,12 +8,9 @@ so 10,000 fields or a megabyte "title" get a 4xx before they cost memory.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import tempfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from python_multipart.multipart import parse_options_header
@@ -30,8 +27,6 @@ MAX_FIELDS = 100
 MAX_FIELD_BYTES = 16 * 1024
 # Room for multipart boundaries and metadata around a file at the size limit.
 FORM_OVERHEAD = 64 * 1024
-# The bytes of a file part are copied to disk in chunks of this size.
-COPY_CHUNK = 1024 * 1024
 # Metadata names an upload accepts; anything else is a 400 (a typo must not be ignored).
 LIST_FIELDS = {"author": "authors", "authors": "authors", "tag": "tags", "tags": "tags"}
 TEXT_FIELDS = ("title", "publication", "date", "language")
@@ -215,26 +210,12 @@ def _flag(values: list[Any]) -> bool:
     raise BadRequest("publish must be true or false.")
 
 
-async def save_import(request: Request, folder: Path, limit: int) -> Path:
-    """Stream a bulk import file (a zip or JSONL) into `folder`: a temp file, then a rename."""
+@asynccontextmanager
+async def uploaded_file(request: Request, limit: int) -> AsyncIterator[UploadFile]:
+    """The one file of a multipart form (a bulk import), its body bounded by `limit` while it
+    streams in; spooled to a temporary file that is gone after the block."""
     form = await read_form(request, limit)
     try:
-        file = _file_of(form)
-        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in file.filename or "")
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                while chunk := await file.read(COPY_CHUNK):
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            # A unique final name: two imports of "articles.zip" must not overwrite each other.
-            final = folder / f"{secrets.token_hex(6)}-{name or 'import'}"
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return final
+        yield _file_of(form)
     finally:
         await form.close()
