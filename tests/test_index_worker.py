@@ -12,10 +12,11 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from archive import Archive, Settings
-from archive.core.indexing import drain, fewest_merges, small_merges
+from archive.core.indexing import drain
 from archive.core.worker import settings_from_json, settings_to_json
 from archive.ingest import pipeline
 from archive.models import SearchQuery
+from archive.search.merges import fewest_merges, small_merges
 
 
 def found(archive: Archive, word: str) -> list[int]:

@@ -126,8 +126,9 @@ class IndexWorker:
 
 
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    from archive.core.indexing import IDLE_MAX_SEGMENTS, drain, fewest_merges, small_merges
+    from archive.core.indexing import IDLE_MAX_SEGMENTS, drain
     from archive.search.index import Index
+    from archive.search.merges import fewest_merges, small_merges
     from archive.storage.catalog import Catalog
 
     def answer(message: dict[str, Any]) -> None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from whoosh import fields, index
 from whoosh.analysis import Analyzer, Token
@@ -21,6 +20,7 @@ from archive.config import Settings
 from archive.errors import IndexBusy
 from archive.models import Document
 from archive.search.analysis import UNKNOWN, document_terms, fold, term_language
+from archive.search.merges import MergePolicy
 from archive.search.names import extract as extract_names
 from archive.search.variants import Variants, alias_term
 from archive.search.variants import load as load_variants
@@ -199,10 +199,6 @@ _UPPER_SMP = re.escape("".join(c for c in _UPPER if c > "\uffff"))
 _CAPITALISED_RE = re.compile(
     rf"[{_UPPER_BMP}\U00010000-\U0001ffff](?<![^\W_].)(?<=[{_UPPER_BMP}]|[{_UPPER_SMP}])[^\W_]*"
 )
-
-
-# A Whoosh merge policy: (writer, segments) -> the segments to keep as they are; None: Whoosh's.
-MergePolicy = Callable[[Any, list[Any]], list[Any]] | None
 
 
 class Index:
