@@ -80,7 +80,7 @@ class SearchEngine:
                 self._searcher = None
 
     def _open_searcher(self) -> Searcher:
-        return bind(self.index.ix.searcher(weighting=weighting()), self.index.variants)
+        return bind(self.index.searcher(weighting()), self.index.variants)
 
     def _current(self) -> tuple[Searcher, FacetCache]:
         now = time.monotonic()

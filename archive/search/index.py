@@ -14,6 +14,8 @@ from pathlib import Path
 
 from whoosh import fields, index
 from whoosh.analysis import Analyzer, Token
+from whoosh.scoring import WeightingModel
+from whoosh.searching import Searcher
 from whoosh.writing import LockError
 
 from archive.config import Settings
@@ -211,7 +213,7 @@ class Index:
         # the names facet depends on the variants file: editing it rebuilds the index
         self.version = f"{SCHEMA_VERSION} variants:{self.variants.digest}"
         self.fresh = False
-        self.ix = self._open()
+        self._ix = self._open()
 
     def _open(self) -> index.Index:
         version_file = self.path / VERSION_FILE
@@ -237,14 +239,24 @@ class Index:
 
     def clear(self) -> None:
         """Drop everything: the caller refills the index from the catalog."""
-        self.ix.close()
-        self.ix = self._create()
+        self._ix.close()
+        self._ix = self._create()
 
     def doc_count(self) -> int:
-        return self.ix.doc_count()
+        return self._ix.doc_count()
+
+    def segment_sizes(self) -> list[int]:
+        """Documents in each of the index's segments (deleted ones too, until a merge)."""
+        segments = self._ix._segments()  # noqa: SLF001 - Whoosh has no public accessor
+        return [segment.doc_count_all() for segment in segments]
 
     def segment_count(self) -> int:
-        return len(self.ix._segments())  # noqa: SLF001 - Whoosh has no public accessor
+        return len(self.segment_sizes())
+
+    def searcher(self, weighting: WeightingModel) -> Searcher:
+        """A Whoosh searcher scoring with `weighting`, for archive.search.engine (no Whoosh
+        object leaves archive.search)."""
+        return self._ix.searcher(weighting=weighting)
 
     def write(
         self, docs: Sequence[Document], delete_ids: Sequence[int] = (), merge: MergePolicy = None
@@ -264,7 +276,7 @@ class Index:
         """`write` given each document's id and `document_fields` (built elsewhere: a bulk
         import builds them in a helper process, archive.prepare_process)."""
         try:
-            writer = self.ix.writer(
+            writer = self._ix.writer(
                 timeout=self.settings.writer_timeout, limitmb=self.settings.index_memory_mb
             )
         except LockError as exc:
@@ -288,8 +300,8 @@ class Index:
         self.fresh = False
 
     def indexed_ids(self) -> set[int]:
-        with self.ix.searcher() as searcher:
+        with self._ix.searcher() as searcher:
             return {int(stored["id"]) for _, stored in searcher.reader().iter_docs()}
 
     def close(self) -> None:
-        self.ix.close()
+        self._ix.close()
