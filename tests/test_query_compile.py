@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from archive.models import Overrides, SearchQuery
+from archive.search.analysis import edit_distance
 from archive.search.compile import compile_node, fuzzy_allowance
 from archive.search.facets import matched_docs
-from archive.search.suggest import _distance, near_terms
+from archive.search.suggest import near_terms
 from archive.search.syntax import parse
 
 TEXTS = [
@@ -54,7 +55,7 @@ def test_near_terms_are_whoosh_terms_within_in_lexicon_order(segmented, maxdist:
             t.decode() if isinstance(t, bytes) else t
             for t in reader.terms_within("body", text, maxdist, prefix=4)
         )
-        brute = [t for t in lexicon if t[:4] == text[:4] and _distance(t, text) <= maxdist]
+        brute = [t for t in lexicon if t[:4] == text[:4] and edit_distance(t, text) <= maxdist]
         assert list(near_terms(reader, "body", text, maxdist, 4)) == theirs == brute, text
         assert near_terms(reader, "body", text, maxdist, 4) is near_terms(
             reader, "body", text, maxdist, 4

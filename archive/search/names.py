@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from operator import itemgetter
 
-from archive.search.analysis import fold, stop_words, term_language
-from archive.search.variants import Variants, edit_distance, name_key
+from archive.search.analysis import edit_distance, fold, stop_words, term_language
+from archive.search.variants import Variants, name_key
 
 MAX_NAMES = 30
 MAX_RUN = 4  # words in a name

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 from archive.models import Suggestion
-from archive.search.analysis import UNKNOWN, fold
+from archive.search.analysis import UNKNOWN, edit_distance, fold
 from archive.search.syntax import And, Node, Or, Word
 
 MIN_PREFIX = 2
@@ -246,7 +246,7 @@ def near_terms(
             if abs(len(term) - size) <= maxdist
             and len(set(term) - letters) <= maxdist
             and len(letters - set(term)) <= maxdist
-            and _distance(term, text) <= maxdist
+            and edit_distance(term, text) <= maxdist
         )
         if len(remembered) >= MAX_NEAR_REMEMBERED:
             remembered.clear()
@@ -281,25 +281,10 @@ def _closest(reader, folded: str) -> tuple[str, int] | None:  # noqa: ANN001 - a
         if term == folded or term.isdigit():
             continue
         df = reader.doc_frequency(SPELL, SPELL_PREFIX + term)
-        score = df / 4 ** (_distance(term, folded) - 1)
+        score = df / 4 ** (edit_distance(term, folded) - 1)
         if best is None or (score, term) > (best[0], best[1]):
             best = (score, term, df)
     return (best[1], best[2]) if best else None
-
-
-def _distance(a: str, b: str) -> int:
-    """Edit distance counting a swap of neighbours as one edit (typos swap letters)."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        row = [i]
-        for j, cb in enumerate(b, 1):
-            cost = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cost = min(cost, prev2[j - 2] + 1)
-            row.append(cost)
-        prev2, prev = prev, row
-    return prev[-1]
 
 
 def _same_case(word: str, like: str) -> str:

@@ -170,20 +170,3 @@ def load(path: Path | None = None) -> Variants:
 @cache
 def _load(path: Path, mtime: int, size: int) -> Variants:  # mtime/size: re-read when edited
     return Variants.parse(path.read_text(encoding="utf-8"))
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Damerau-Levenshtein (optimal string alignment): a swap of neighbours is one edit, so
-    "Donestk" is one edit from "Donetsk"."""
-    if abs(len(a) - len(b)) > 2:
-        return 3
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
