@@ -6,9 +6,8 @@ import pytest
 
 from archive.models import Overrides, SearchQuery
 from archive.search.analysis import edit_distance
-from archive.search.compile import compile_node, fuzzy_allowance
+from archive.search.compile import fuzzy_allowance
 from archive.search.facets import matched_docs
-from archive.search.suggest import near_terms
 from archive.search.syntax import parse
 
 TEXTS = [
@@ -35,31 +34,25 @@ def segmented(archive):
     return archive
 
 
-def _searcher(archive):
-    searcher, cache = archive.engine._current()
-    return searcher, cache
-
-
 def test_the_index_has_several_segments(segmented) -> None:
-    searcher, _ = _searcher(segmented)
-    assert len(searcher.reader().leaf_readers()) > 1  # else near_terms' merge is untested
+    reader = segmented.engine.generation().reader
+    assert len(reader.leaf_readers()) > 1  # else Lexicon.near's merge is untested
 
 
 @pytest.mark.parametrize("maxdist", [1, 2])
 def test_near_terms_are_whoosh_terms_within_in_lexicon_order(segmented, maxdist: int) -> None:
-    searcher, _ = _searcher(segmented)
-    reader = searcher.reader()
-    lexicon = [t.decode() for t in reader.lexicon("body")]
+    generation = segmented.engine.generation()
+    reader = generation.reader
+    terms = [t.decode() for t in reader.lexicon("body")]
     for text in ["en:donestk", "en:subact", "en:subject", "en:york", "en:kiev", "en:zzzz"]:
         theirs = sorted(
             t.decode() if isinstance(t, bytes) else t
             for t in reader.terms_within("body", text, maxdist, prefix=4)
         )
-        brute = [t for t in lexicon if t[:4] == text[:4] and edit_distance(t, text) <= maxdist]
-        assert list(near_terms(reader, "body", text, maxdist, 4)) == theirs == brute, text
-        assert near_terms(reader, "body", text, maxdist, 4) is near_terms(
-            reader, "body", text, maxdist, 4
-        )  # remembered
+        brute = [t for t in terms if t[:4] == text[:4] and edit_distance(t, text) <= maxdist]
+        near = generation.lexicon.near
+        assert list(near("body", text, maxdist, 4)) == theirs == brute, text
+        assert near("body", text, maxdist, 4) is near("body", text, maxdist, 4)  # remembered
 
 
 def test_the_fuzzy_allowance_is_the_stems_not_the_words() -> None:
@@ -107,8 +100,9 @@ QUERIES = [
 
 @pytest.mark.parametrize("text", QUERIES)
 def test_matched_docs_are_what_whoosh_matches(segmented, text: str) -> None:
-    searcher, cache = _searcher(segmented)
-    compiled = compile_node(parse(text), searcher)
+    generation = segmented.engine.generation()
+    searcher, cache = generation.searcher, generation.facets
+    compiled = generation.compile(parse(text)).query
     expected = set(searcher.docs_for_query(compiled))
     assert expected or "date" not in text  # the date ranges each match some documents
     assert matched_docs(searcher, compiled, cache.live) == expected
