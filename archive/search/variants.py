@@ -116,6 +116,13 @@ class Variants:
     by_key: dict[tuple[str, ...], int] = field(default_factory=dict)
     longest: int = 1  # words in the longest spelling
     starts: set[str] = field(default_factory=set)  # keys of first words: a quick "no"
+    # What other modules derive from this file and keep while it is in use (archive.search.names
+    # keeps its analysis of runs of capitalised words here): neither compared nor pickled, so a
+    # helper process that receives the Variants builds its own.
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "memo": {}}
 
     @classmethod
     def parse(cls, text: str) -> Variants:
