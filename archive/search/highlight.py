@@ -15,7 +15,7 @@ from html import escape
 from archive.models import Block, Document, DocumentView, Passage, RenderedBlock
 from archive.search.analysis import WORD_RE, fold, query_word_terms, stem, stop_words, term_language
 from archive.search.syntax import Node, Phrase, Word, words_of
-from archive.search.variants import _CYRILLIC_RE, alias_term  # script()'s test for Cyrillic
+from archive.search.variants import CYRILLIC_RE, alias_term
 
 SNIPPET_CHARS = 240
 MAX_SNIPPETS = 3
@@ -83,7 +83,7 @@ class Highlighter:
             return []
         if folded is None:
             folded = _fold(text)
-        if aliases and self._cyrillic_aliases and not _CYRILLIC_RE.search(folded):
+        if aliases and self._cyrillic_aliases and not CYRILLIC_RE.search(folded):
             aliases = frozenset()  # ...but a Cyrillic name needs a Cyrillic letter
         if not aliases and not any(r in folded for r in roots):
             return []
@@ -112,7 +112,7 @@ class Highlighter:
         if found is None:
             options = [re.escape(r) for r in roots]
             if self.aliases:
-                options.append(_CYRILLIC_RE.pattern)
+                options.append(CYRILLIC_RE.pattern)
             found = self._patterns[lang] = re.compile("|".join(options)) if options else None
         if found is None:
             return ()
@@ -247,7 +247,3 @@ def window(text: str, spans: list[Span], width: int = SNIPPET_CHARS) -> str:
     inside = [(a - start, b - start) for a, b in spans if a >= start and b <= end]
     body = mark(text[start:end], inside)
     return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
-
-
-def blocks_text(blocks: tuple[Block, ...]) -> str:
-    return "\n\n".join(b.text for b in blocks)

@@ -45,14 +45,14 @@ _ENDINGS = tuple(
     )
 )
 _DOUBLE_RE = re.compile(r"(.)\1+")
-_CYRILLIC_RE = re.compile(r"[а-яёіїєґ]")
+CYRILLIC_RE = re.compile(r"[а-яёіїєґ]")  # what script() calls Cyrillic, after folding
 _SPLIT_RE = re.compile(r"[^\W_]+")
 
 
 def script(word: str) -> str | None:
     """ "c" for a Cyrillic word, "l" for a Latin one (after folding), None otherwise."""
     folded = fold(word)
-    if _CYRILLIC_RE.search(folded):
+    if CYRILLIC_RE.search(folded):
         return "c"
     return "l" if folded.isascii() and folded.isalpha() else None
 
@@ -86,12 +86,6 @@ def alias_term(word: str) -> str | None:
     kind = script(word)
     key = name_key(word) if kind else ""
     return f"{kind}:{key}" if key else None
-
-
-def alias_terms(text: str) -> list[str]:
-    """The alias terms of a text's capitalised words (names, mostly), in order."""
-    found = (alias_term(w) for w in _SPLIT_RE.findall(text) if w[0].isupper())
-    return [t for t in found if t]
 
 
 def cross_script_term(word: str) -> str | None:
