@@ -1,13 +1,13 @@
-"""Parsed queries -> Whoosh queries, and the ranking they are scored with. Reads Whoosh.
+"""Parsed queries -> Whoosh queries, and the ranking they are scored with.
 
-A query word matches its stem in every language (archive.analysis) and, at lower weights, the
+A query word matches its stem in every language (search/analysis.py) and, at lower weights, the
 other spellings of its name (the variants file), the same name in the other script (the `alias`
 field: Бахмут for Bakhmut) and, for a rare word, its close misspellings (Donestk -> Donetsk).
 Each word stays one clause, so "how much of the query a document matches" counts words, not
 spellings. Short queries AND their words; a longer one (a pasted sentence) matches any of them,
 so one word absent everywhere does not empty it, and BM25 ranks the fuller matches first.
 Variants apply at query time only: editing the file needs no rebuild for matching (the names
-facet, built at index time, does: archive.index records the file's hash).
+facet, built at index time, does: search/index.py records the file's hash).
 """
 
 from __future__ import annotations
@@ -100,30 +100,6 @@ def compile_node(node: Node, lexicon: Lexicon, variants: Variants, fuzzy: bool =
         compiler.fuzzy_left = 0
     query = compiler.compile(node)
     return Compiled(query, compiler.marks)
-
-
-def matching(query: wq.Query) -> wq.Query:
-    """A query that matches the same documents, cheaper to walk, for counting them (not for
-    scoring). A phrase among the alternatives of one of its own words' terms in the same field
-    adds no document, only score: a variant spelling "Donald Trump" of the query word "Trump"
-    costs the positions of every document with both words otherwise. An optional part
-    (AndMaybe) adds no document either."""
-    kind = type(query)
-    if kind is wq.AndMaybe:
-        return matching(query.a)
-    if kind is wq.Not:
-        return wq.Not(matching(query.query))
-    if kind is wq.And:
-        return wq.And([matching(q) for q in query.subqueries])
-    if kind is wq.Or and not query.minmatch:
-        terms = {(q.fieldname, q.text) for q in query.subqueries if type(q) is wq.Term}
-        kept = [
-            matching(q)
-            for q in query.subqueries
-            if not (type(q) is wq.Phrase and any((q.fieldname, w) in terms for w in q.words))
-        ]
-        return kept[0] if len(kept) == 1 else wq.Or(kept)
-    return query
 
 
 class Compiler:
@@ -257,7 +233,7 @@ class Compiler:
             and fuzzy_allowance(term.partition(":")[2])
             and ("lang_key", lang) in self.reader
         }
-        # a word found nowhere gets "did you mean" instead (archive.suggest), which says so
+        # a word found nowhere gets "did you mean" instead (search/suggest.py), which says so
         if not terms or not 0 < df <= FUZZY_MAX_DF or self.fuzzy_left <= 0:
             return []
         self.fuzzy_left -= 1

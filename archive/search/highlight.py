@@ -1,6 +1,6 @@
 """Highlighted snippets and the document view, built from the catalog's blocks.
 
-Matches are found with the same analysis the index uses (archive.analysis), so what is marked is
+Matches are found with the same analysis the index uses (search/analysis.py), so what is marked is
 what matched. Every piece of text is escaped before our own <mark> tags go around matches.
 """
 
@@ -30,7 +30,7 @@ _FOLDED: dict[str, str | None] = {}
 
 @dataclass
 class Marks:
-    """What a compiled query matches beyond its own words (archive.query_compile fills it)."""
+    """What a compiled query matches beyond its own words (search/compile.py finds it)."""
 
     words: set[str] = field(default_factory=set)  # other spellings of names, as words
     terms: set[str] = field(default_factory=set)  # "lang:stem" index terms (fuzzy matches)
@@ -54,7 +54,7 @@ class Highlighter:
             elif isinstance(item, Phrase):
                 self.words.extend(item.words)
         self._by_lang: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
-        # a Latin query word's names in Cyrillic ("c:" terms), as archive.variants.script sees
+        # a Latin query word's names in Cyrillic ("c:" terms), as variants.script sees
         self._cyrillic_aliases = all(a.startswith("c:") for a in self.aliases)
         self._patterns: dict[str, re.Pattern[str] | None] = {}  # any root, by language
 

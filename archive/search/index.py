@@ -1,8 +1,10 @@
-"""The Whoosh index: schema, analysis, writing and rebuilding. The only module that writes Whoosh.
+"""The Whoosh index: schema, analysis, writing and rebuilding (search/merges.py chooses what a
+commit merges).
 
 The index is derived from the catalog alone. A SCHEMA_VERSION file beside the index says which
 schema built it; a different version, or an index that cannot be opened, makes a fresh empty
-index that the caller refills from the catalog.
+index that the caller refills from the catalog. Like the rest of archive/search, the one room
+that imports Whoosh, Index hands the archive plain values only (counts, ids, sizes).
 """
 
 from __future__ import annotations
@@ -39,12 +41,12 @@ VALUE_SEP = "\x1e"
 # title and headings add a small bonus on top.
 TEXT_FIELDS = {"title": 0.3, "headings": 0.3, "body": 1.0, "authors_text": 1.5, "tags_text": 1.5}
 FACET_FIELDS = ("authors", "publication", "language", "tags", "year", "collections", "names")
-# Capitalised words by their cross-script name key ("c:bagmut" for Бахмут): see archive.variants.
+# Capitalised words by their cross-script name key ("c:bagmut" for Бахмут): see search/variants.py.
 ALIAS_FIELD = "alias"
 
 
 class LanguageAnalyzer(Analyzer):
-    """Analyses "lang<US>text" with that language's rules (see archive.analysis).
+    """Analyses "lang<US>text" with that language's rules (see search/analysis.py).
 
     Character offsets count from the start of the whole value, tag included, as Whoosh's
     highlighter expects when it slices the value it was given.
@@ -109,7 +111,7 @@ def build_schema() -> fields.Schema:
         tags=fields.KEYWORD(analyzer=values),
         year=fields.KEYWORD(analyzer=values),
         collections=fields.KEYWORD(analyzer=values),
-        # people, organisations and places the text mentions (archive.names), canonical spelling
+        # people, organisations and places the text mentions (search/names.py), canonical spelling
         names=fields.KEYWORD(analyzer=values),
         alias=fields.TEXT(analyzer=values, phrase=False),
         # the analysis language, so a query word that is a stop word in L matches L's documents
@@ -254,8 +256,8 @@ class Index:
         return len(self.segment_sizes())
 
     def searcher(self, weighting: WeightingModel) -> Searcher:
-        """A Whoosh searcher scoring with `weighting`, for archive.search.engine (no Whoosh
-        object leaves archive.search)."""
+        """A Whoosh searcher scoring with `weighting`, for search/engine.py (no Whoosh
+        object leaves archive/search)."""
         return self._ix.searcher(weighting=weighting)
 
     def write(
@@ -274,7 +276,7 @@ class Index:
         merge: MergePolicy = None,
     ) -> None:
         """`write` given each document's id and `document_fields` (built elsewhere: a bulk
-        import builds them in a helper process, archive.prepare_process)."""
+        import builds them in a helper process, core/prepare.py)."""
         try:
             writer = self._ix.writer(
                 timeout=self.settings.writer_timeout, limitmb=self.settings.index_memory_mb
