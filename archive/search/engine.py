@@ -252,14 +252,14 @@ def _facet_values(
     if facet == "year":
         top = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)[:FACET_LIMIT]
     else:
-        top = _most_common(counts, FACET_LIMIT)
+        top = most_common(counts, FACET_LIMIT)
     shown = {v for v, _ in top}
     values = [FacetValue(v, c, v in chosen) for v, c in top]
     values += [FacetValue(v, counts.get(v, 0), True) for v in chosen if v not in shown]
     return tuple(values)
 
 
-def _most_common(counts: Counter[str], n: int) -> list[tuple[str, int]]:
+def most_common(counts: Counter[str], n: int) -> list[tuple[str, int]]:
     """The n most frequent values, ties by value. The names facet has tens of thousands of
     values: the nth largest count (found over the bare counts) leaves few to order."""
     items: Iterable[tuple[str, int]] = counts.items()

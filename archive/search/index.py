@@ -150,7 +150,7 @@ def document_fields(doc: Document, variants: Variants | None = None) -> dict[str
     body = "\n".join(b.text for b in doc.blocks if b.kind != "heading")
     key = date_key(meta.date)
     # the body's capitalised words serve both the spelling vocabulary and the alias keys
-    body_caps = _capitalised(body)
+    body_caps = capitalised_words(body)
     spelled = (meta.title, headings, *meta.authors, *meta.tags)
     out: dict[str, object] = {
         "id": str(doc.id),
@@ -178,14 +178,14 @@ def document_fields(doc: Document, variants: Variants | None = None) -> dict[str
         joined = VALUE_SEP.join(v for v in values if v)
         if joined:
             out[name] = joined
-    caps = _capitalised(f"{meta.title}\n{headings}") + body_caps
+    caps = capitalised_words(f"{meta.title}\n{headings}") + body_caps
     joined = VALUE_SEP.join(filter(None, map(alias_term, caps)))
     if joined:
         out[ALIAS_FIELD] = joined
     return out
 
 
-def _capitalised(text: str) -> list[str]:
+def capitalised_words(text: str) -> list[str]:
     """Words that start with a capital: the names a reader misspells (Prigozhin, Donetsk), at a
     fraction of the cost of indexing every body word twice. The words of `analysis.words` whose
     first letter is upper-case, found by one regex rather than a test of every word."""
