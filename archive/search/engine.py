@@ -79,6 +79,8 @@ class SearchEngine:
             return self._current()
 
     def _open(self) -> Generation:
+        """The next generation, on a new searcher (the last one is closed, or was)."""
+        self._generation = None
         searcher = self.index.searcher(weighting())
         try:
             self._generation = Generation(searcher, self.index.variants, self._segments)
@@ -91,13 +93,11 @@ class SearchEngine:
         now = time.monotonic()
         generation = self._generation
         if generation is None or generation.closed:
-            self._generation = None
             generation = self._open()
         elif self._stale or now - self._checked > REFRESH_SECONDS:
             if not generation.searcher.up_to_date():
                 # a new searcher rather than refresh(): refresh() fails on an empty index's reader
                 generation.close()
-                self._generation = None
                 generation = self._open()
             self._checked = now
         self._stale = False
