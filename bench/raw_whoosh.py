@@ -21,9 +21,9 @@ from whoosh.sorting import Count, FieldFacet
 
 from archive.models import Block, Document, Metadata
 from archive.search.analysis import term_language
-from archive.search.compile import bind, weighting
-from archive.search.engine import compile_node
+from archive.search.compile import compile_node, weighting
 from archive.search.index import FACET_FIELDS, LANG_SEP, build_schema, date_key, document_fields
+from archive.search.lexicon import Lexicon
 from archive.search.syntax import parse
 from archive.search.variants import Variants
 from archive.storage.catalog import Catalog
@@ -117,15 +117,19 @@ class RawSearch:
 
     def __init__(self, index_dir: Path, catalog: Catalog, variants: Variants) -> None:
         self.ix = windex.open_dir(str(index_dir))
-        # the archive's ranking and name variants, so compile_node gives the same queries
-        self.searcher = bind(self.ix.searcher(weighting=weighting()), variants)
+        # the archive's ranking, lexicon lookups and name variants: compile_node's same queries
+        self.searcher = self.ix.searcher(weighting=weighting())
+        self.lexicon = Lexicon(self.searcher.reader())
+        self.variants = variants
         self.catalog = catalog
         self.facets = {f: FieldFacet(f, allow_overlap=f in MULTI_VALUED) for f in FACET_FIELDS}
 
     def run(self, q: BenchQuery) -> tuple[int, int, dict[str, dict]]:
         """(total, hits on the page, facet counts) for one query, snippets built and dropped."""
         node = parse(q.text)
-        compiled = compile_node(node, self.searcher) if node is not None else wq.Every()
+        compiled = wq.Every()
+        if node is not None:
+            compiled = compile_node(node, self.lexicon, self.variants).query
         results = self.searcher.search(
             compiled, limit=10, groupedby=self.facets, maptype=Count, filter=filter_query(q)
         )

@@ -125,7 +125,9 @@ def git_version() -> str:
 
 
 def empty_caches() -> None:
-    """Empty the archive's memo caches (stems, name keys...): neither ingest inherits them warm."""
+    """Empty the archive's memo caches (stems, name keys...): neither ingest inherits them warm.
+    The names' memos live on the Variants (Variants.memo): load() makes a new one once its own
+    cache is cleared here."""
     for cache in analysis._stem_caches.values():
         cache.clear()
     for name, module in list(sys.modules.items()):

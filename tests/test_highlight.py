@@ -6,7 +6,7 @@ import pytest
 
 from archive.models import Block
 from archive.search.analysis import fold
-from archive.search.highlight import Highlighter, Marks, _fold, _fold_blocks
+from archive.search.highlight import Highlighter, Marks, fold_blocks, quick_fold
 from archive.search.syntax import parse
 from archive.search.variants import cross_script_term
 
@@ -27,17 +27,17 @@ TEXTS = [
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_fold_is_analysis_fold(text: str) -> None:
-    assert _fold(text) == fold(text)
+    assert quick_fold(text) == fold(text)
     for word in text.split():
-        assert _fold(word) == fold(word)
+        assert quick_fold(word) == fold(word)
 
 
 def test_blocks_fold_together_as_each_alone() -> None:
     texts = [*TEXTS, "ΟΔΟΣ", "Σ at the start", "a \x00 separator inside", "", "ΣΟΦΟΣ"]
     blocks = tuple(Block("paragraph", t) for t in texts)
-    assert _fold_blocks(blocks) == [fold(t) for t in texts]
-    assert _fold_blocks(blocks[:3]) == [fold(t) for t in texts[:3]]  # without the separator
-    assert _fold_blocks(()) == []
+    assert fold_blocks(blocks) == [fold(t) for t in texts]
+    assert fold_blocks(blocks[:3]) == [fold(t) for t in texts[:3]]  # without the separator
+    assert fold_blocks(()) == []
 
 
 def test_cyrillic_names_are_marked_where_a_cyrillic_letter_is() -> None:

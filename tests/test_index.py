@@ -67,17 +67,17 @@ def test_spelling_and_alias_fields_take_the_capitalised_words() -> None:
 
 def test_capitalised_words_are_the_words_that_start_upper_case() -> None:
     from archive.search.analysis import words
-    from archive.search.index import _capitalised
+    from archive.search.index import capitalised_words
 
     text = (
         "Ελλάδα and Αθήνα; Бахмут, Київ. x1Y 3Dpeople iPhone McDonald's O'Neil NATO_Pact "
         "snake_Case "
         "Émile ǅemal ǄEMAL Ⅻ 𝐀lpha 𐐀pple Ⓐnna Ωmega-Point Ärzte"
     )
-    assert _capitalised(text) == [w for w in words(text) if w[0].isupper()]
-    assert _capitalised("no capitals here at all") == []
+    assert capitalised_words(text) == [w for w in words(text) if w[0].isupper()]
+    assert capitalised_words("no capitals here at all") == []
 
 
 def test_no_upper_case_letter_lies_beyond_the_first_two_planes() -> None:
-    """_capitalised's class scans the first two planes only: true of Python's Unicode tables."""
+    """capitalised_words' class scans the first two planes only: true of Python's Unicode tables."""
     assert not any(chr(c).isupper() for c in range(0x20000, 0x110000))

@@ -13,10 +13,11 @@ from whoosh import index as whoosh_index
 
 from archive import Archive, Settings
 from archive.core.archive import commit
-from archive.core.indexing import drain, fewest_merges, small_merges
+from archive.core.indexing import drain
 from archive.core.worker import settings_from_json, settings_to_json
 from archive.ingest import pipeline
 from archive.models import SearchQuery
+from archive.search.merges import fewest_merges, small_merges
 
 from .conftest import parts
 
@@ -67,7 +68,7 @@ def test_rounds_merge_a_little_and_an_idle_merge_leaves_few_segments(settings: S
             commit([prepared], store, catalog)
             drain(catalog, index, 50, merge=small_merges(8))
             assert index.segment_count() <= 8  # never a pile of one-document segments
-        sizes = sorted(s.doc_count_all() for s in index.ix._segments())  # noqa: SLF001
+        sizes = index.segment_sizes()
         assert max(sizes) <= 8 + 1 and sum(sizes) == 30  # at most 8, plus the round's own
         index.write([], merge=fewest_merges(2))
         assert index.segment_count() == 2

@@ -12,8 +12,9 @@ import pytest
 from archive import Archive, Settings
 from archive.errors import BadQuery
 from archive.models import SearchQuery
+from archive.search.analysis import edit_distance
 from archive.search.names import extract
-from archive.search.variants import edit_distance, load, name_key
+from archive.search.variants import load, name_key
 from tests.conftest import sample_path
 
 RECORDS = [

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from archive.models import Overrides, SearchQuery
-from archive.search.compile import compile_node, fuzzy_allowance
+from archive.search.analysis import edit_distance
+from archive.search.compile import fuzzy_allowance
+from archive.search.engine import SearchEngine
 from archive.search.facets import matched_docs
-from archive.search.suggest import _distance, near_terms
 from archive.search.syntax import parse
+
+from .conftest import parts
 
 TEXTS = [
     "Shelling near Donetsk went on; the Donetsk front held.",
@@ -34,31 +37,34 @@ def segmented(archive):
     return archive
 
 
-def _searcher(archive):
-    searcher, cache = archive.engine._current()
-    return searcher, cache
+@pytest.fixture
+def engine(segmented):
+    """A search engine of its own over the archive's index (the Archive keeps its parts)."""
+    with parts(segmented.settings) as (_, catalog, index):
+        opened = SearchEngine(index, catalog.get_many)
+        yield opened
+        opened.close()
 
 
-def test_the_index_has_several_segments(segmented) -> None:
-    searcher, _ = _searcher(segmented)
-    assert len(searcher.reader().leaf_readers()) > 1  # else near_terms' merge is untested
+def test_the_index_has_several_segments(engine) -> None:
+    reader = engine.generation().reader
+    assert len(reader.leaf_readers()) > 1  # else Lexicon.near's merge is untested
 
 
 @pytest.mark.parametrize("maxdist", [1, 2])
-def test_near_terms_are_whoosh_terms_within_in_lexicon_order(segmented, maxdist: int) -> None:
-    searcher, _ = _searcher(segmented)
-    reader = searcher.reader()
-    lexicon = [t.decode() for t in reader.lexicon("body")]
+def test_near_terms_are_whoosh_terms_within_in_lexicon_order(engine, maxdist: int) -> None:
+    generation = engine.generation()
+    reader = generation.reader
+    terms = [t.decode() for t in reader.lexicon("body")]
     for text in ["en:donestk", "en:subact", "en:subject", "en:york", "en:kiev", "en:zzzz"]:
         theirs = sorted(
             t.decode() if isinstance(t, bytes) else t
             for t in reader.terms_within("body", text, maxdist, prefix=4)
         )
-        brute = [t for t in lexicon if t[:4] == text[:4] and _distance(t, text) <= maxdist]
-        assert list(near_terms(reader, "body", text, maxdist, 4)) == theirs == brute, text
-        assert near_terms(reader, "body", text, maxdist, 4) is near_terms(
-            reader, "body", text, maxdist, 4
-        )  # remembered
+        brute = [t for t in terms if t[:4] == text[:4] and edit_distance(t, text) <= maxdist]
+        near = generation.lexicon.near
+        assert list(near("body", text, maxdist, 4)) == theirs == brute, text
+        assert near("body", text, maxdist, 4) is near("body", text, maxdist, 4)  # remembered
 
 
 def test_the_fuzzy_allowance_is_the_stems_not_the_words() -> None:
@@ -105,9 +111,10 @@ QUERIES = [
 
 
 @pytest.mark.parametrize("text", QUERIES)
-def test_matched_docs_are_what_whoosh_matches(segmented, text: str) -> None:
-    searcher, cache = _searcher(segmented)
-    compiled = compile_node(parse(text), searcher)
+def test_matched_docs_are_what_whoosh_matches(segmented, engine, text: str) -> None:
+    generation = engine.generation()
+    searcher, cache = generation.searcher, generation.facets
+    compiled = generation.compile(parse(text)).query
     expected = set(searcher.docs_for_query(compiled))
     assert expected or "date" not in text  # the date ranges each match some documents
     assert matched_docs(searcher, compiled, cache.live) == expected

@@ -171,7 +171,7 @@ def test_top_facet_values_are_the_sorted_ones() -> None:
     # the heap shortcut over tens of thousands of names: the same values, ties by value
     import random
 
-    from archive.search.engine import FACET_LIMIT, _most_common
+    from archive.search.engine import FACET_LIMIT, most_common
 
     rng = random.Random(7)
     for size in (0, 5, FACET_LIMIT, 500, 20_000):
@@ -179,4 +179,4 @@ def test_top_facet_values_are_the_sorted_ones() -> None:
             {f"v{rng.randrange(10**6)}": rng.choice((1, 1, 1, 2, 3, 7, 40)) for _ in range(size)}
         )
         expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
-        assert _most_common(counts, FACET_LIMIT) == expected
+        assert most_common(counts, FACET_LIMIT) == expected

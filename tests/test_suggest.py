@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from archive.models import Overrides, SearchQuery
-from archive.search.suggest import Vocabulary, _distance
+from archive.search.analysis import edit_distance
+from archive.search.suggest import Vocabulary
 
 
 def vocabulary() -> Vocabulary:
@@ -108,7 +109,7 @@ def test_a_rare_spelling_with_few_hits_gets_the_frequent_one(archive):
 
 
 def test_distance_counts_a_swap_as_one_edit():
-    assert _distance("bakhmut", "bkahmut") == 1
-    assert _distance("kyiv", "kyiv") == 0
-    assert _distance("prigozin", "prigozhin") == 1
-    assert _distance("abc", "") == 3
+    assert edit_distance("bakhmut", "bkahmut") == 1
+    assert edit_distance("kyiv", "kyiv") == 0
+    assert edit_distance("prigozin", "prigozhin") == 1
+    assert edit_distance("abc", "") == 3

@@ -115,7 +115,7 @@ class Archive:
         self.close()
 
     def start_background_indexing(self) -> None:
-        """Index in a worker process from now on (index_worker), driven by one thread here:
+        """Index in a worker process from now on (core/worker.py), driven by one thread here:
         writes return once the catalog has them, and wait_searchable() until the index does."""
         if self._indexer is None:
             self._worker = IndexWorker(self.settings)

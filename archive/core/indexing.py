@@ -1,15 +1,16 @@
 """The single indexing worker of a running server: writes are acknowledged once the catalog has
-them, and this thread folds whatever is unindexed into one Whoosh commit per batch."""
+them, and this thread folds whatever is unindexed into one index commit per batch."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from archive.search.index import Index, MergePolicy
+    from archive.search.index import Index
+    from archive.search.merges import MergePolicy
     from archive.storage.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -17,54 +18,9 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 1.0
 
 
-# A server's round merges only its smallest segments, at most a batch's worth of documents;
-# when a round finds nothing to index and more segments than this, the smallest are merged.
-ROUND_MERGE_MIN_SEGMENTS = 4
+# When a round finds nothing to index and the index has more segments than this, the worker
+# merges the smallest (archive.search.merges.fewest_merges): nothing waits on that commit.
 IDLE_MAX_SEGMENTS = 10
-
-
-def _merge(writer: Any, segments: list[Any], chosen: list[Any]) -> list[Any]:
-    from whoosh.reading import SegmentReader
-
-    for segment in chosen:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
-    return [s for s in segments if s not in chosen]
-
-
-def small_merges(limit: int) -> MergePolicy:
-    """A Whoosh merge policy of bounded cost: once there are ROUND_MERGE_MIN_SEGMENTS segments
-    of few documents, merge the smallest, at most `limit` documents together.
-
-    Whoosh's MERGE_SMALL may fold thousands of documents into a commit (seconds of pure
-    Python); the uploads in a server's round wait for its commit, so it merges little."""
-
-    def policy(writer: Any, segments: list[Any]) -> list[Any]:
-        chosen, total = [], 0
-        for segment in sorted(segments, key=lambda s: s.doc_count_all()):
-            if total + segment.doc_count_all() > limit:
-                break
-            chosen.append(segment)
-            total += segment.doc_count_all()
-        if len(chosen) < ROUND_MERGE_MIN_SEGMENTS:
-            return segments
-        return _merge(writer, segments, chosen)
-
-    return policy
-
-
-def fewest_merges(keep: int) -> MergePolicy:
-    """A merge policy that leaves `keep` segments, merging the smallest: what an idle worker
-    does so that a long run of small rounds does not leave searches reading many segments."""
-
-    def policy(writer: Any, segments: list[Any]) -> list[Any]:
-        if len(segments) <= keep:
-            return segments
-        ordered = sorted(segments, key=lambda s: s.doc_count_all())
-        return _merge(writer, segments, ordered[: len(segments) - keep + 1])
-
-    return policy
 
 
 def drain(
@@ -74,10 +30,11 @@ def drain(
     progress: Callable[[int, int | None, str], None] | None = None,
     merge: MergePolicy = None,
 ) -> int:
-    """Index every unindexed catalog row, a batch per Whoosh commit; returns how many.
+    """Index every unindexed catalog row, a batch per index commit; returns how many.
 
     Only published documents are in the index: drafts and trashed ones are taken out.
-    merge: the merge policy of commits smaller than a batch (a full batch uses Whoosh's own).
+    merge: the merge policy (archive.search.merges) of commits smaller than a batch (a full
+    batch merges as the index does by default).
     """
     done = 0
     total = catalog.count_unindexed()

@@ -9,7 +9,7 @@ has a core and a GIL to itself, and the server's threads only search.
 
 The worker reads unindexed rows from the catalog (SQLite, shared by both processes), writes
 them to Whoosh in batches and marks them indexed, exactly as `Archive.index_pending` does in a
-process without a server (it calls the same `indexer.drain`). The server's indexing thread
+process without a server (it calls the same `core.indexing.drain`). The server's indexing thread
 asks for a round with one JSON line on the worker's stdin and waits for the answer line. The
 worker dies with the server (PR_SET_PDEATHSIG), so a killed server never leaves a writer behind,
 and exits when its stdin closes.
@@ -139,8 +139,9 @@ class IndexWorker:
 
 
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    from archive.core.indexing import IDLE_MAX_SEGMENTS, drain, fewest_merges, small_merges
+    from archive.core.indexing import IDLE_MAX_SEGMENTS, drain
     from archive.search.index import Index
+    from archive.search.merges import fewest_merges, small_merges
     from archive.storage.catalog import Catalog
 
     def answer(message: dict[str, Any]) -> None:

@@ -1,20 +1,20 @@
-"""Parsed queries -> Whoosh queries, and the ranking they are scored with. Reads Whoosh.
+"""Parsed queries -> Whoosh queries, and the ranking they are scored with.
 
-A query word matches its stem in every language (archive.analysis) and, at lower weights, the
+A query word matches its stem in every language (search/analysis.py) and, at lower weights, the
 other spellings of its name (the variants file), the same name in the other script (the `alias`
 field: Бахмут for Bakhmut) and, for a rare word, its close misspellings (Donestk -> Donetsk).
 Each word stays one clause, so "how much of the query a document matches" counts words, not
 spellings. Short queries AND their words; a longer one (a pasted sentence) matches any of them,
 so one word absent everywhere does not empty it, and BM25 ranks the fuller matches first.
 Variants apply at query time only: editing the file needs no rebuild for matching (the names
-facet, built at index time, does: archive.index records the file's hash).
+facet, built at index time, does: search/index.py records the file's hash).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from weakref import WeakKeyDictionary
+from dataclasses import dataclass, field
 
 from whoosh import query as wq
 from whoosh.scoring import BM25F
@@ -24,9 +24,9 @@ from archive.errors import BadQuery
 from archive.search.analysis import TERM_LANGUAGES, UNKNOWN, fold, query_word_terms
 from archive.search.highlight import Marks
 from archive.search.index import ALIAS_FIELD, TEXT_FIELDS, date_key
-from archive.search.suggest import near_terms
+from archive.search.lexicon import Lexicon
 from archive.search.syntax import And, DateRange, Node, Not, Phrase, Value, Word
-from archive.search.variants import Variants, cross_script_term, load
+from archive.search.variants import Variants, cross_script_term
 
 ALL = wq.Every()
 NOTHING = wq.NullQuery
@@ -80,76 +80,33 @@ def weighting() -> BM25F:
     return ArchiveBM25(B=BM25_B, K1=BM25_K1)
 
 
-# Per searcher: the archive's variants, and what recent queries matched besides their words
-# (the engine compiles under its lock, then highlights the page with the same marks).
-_VARIANTS: WeakKeyDictionary[Searcher, Variants] = WeakKeyDictionary()
-_MARKS: WeakKeyDictionary[Searcher, dict[Node, Marks]] = WeakKeyDictionary()
-MAX_REMEMBERED = 64
+@dataclass(frozen=True)
+class Compiled:
+    """A parsed query compiled: the Whoosh query (ALL matches everything, NOTHING nothing) and
+    what it matches beyond its own words, for the highlighter."""
+
+    query: wq.Query
+    marks: Marks = field(default_factory=Marks)
 
 
-def bind(searcher: Searcher, variants: Variants) -> Searcher:
-    """Queries compiled for this searcher use these variants (Settings.variants_path)."""
-    _VARIANTS[searcher] = variants
-    return searcher
-
-
-def compile_node(node: Node, searcher: Searcher, fuzzy: bool = True) -> wq.Query:
-    """The Whoosh query for a parsed query; ALL matches everything, NOTHING nothing.
+def compile_node(node: Node, lexicon: Lexicon, variants: Variants, fuzzy: bool = True) -> Compiled:
+    """The query for a parsed query, against one reader's lexicon, with these name variants
+    (Settings.variants_path).
 
     fuzzy=False leaves out misspellings (for "is this word known", which they cannot change:
     a word gets them only when it matches by itself)."""
-    compiler = Compiler(searcher)
+    compiler = Compiler(lexicon, variants)
     if not fuzzy:
         compiler.fuzzy_left = 0
-    compiled = compiler.compile(node)
-    if fuzzy:  # what the page highlights: the full query's marks
-        remembered = _MARKS.setdefault(searcher, {})
-        if len(remembered) >= MAX_REMEMBERED:
-            remembered.clear()
-        remembered[node] = compiler.marks
-    return compiled
-
-
-def matching(query: wq.Query) -> wq.Query:
-    """A query that matches the same documents, cheaper to walk, for counting them (not for
-    scoring). A phrase among the alternatives of one of its own words' terms in the same field
-    adds no document, only score: a variant spelling "Donald Trump" of the query word "Trump"
-    costs the positions of every document with both words otherwise. An optional part
-    (AndMaybe) adds no document either."""
-    kind = type(query)
-    if kind is wq.AndMaybe:
-        return matching(query.a)
-    if kind is wq.Not:
-        return wq.Not(matching(query.query))
-    if kind is wq.And:
-        return wq.And([matching(q) for q in query.subqueries])
-    if kind is wq.Or and not query.minmatch:
-        terms = {(q.fieldname, q.text) for q in query.subqueries if type(q) is wq.Term}
-        kept = [
-            matching(q)
-            for q in query.subqueries
-            if not (type(q) is wq.Phrase and any((q.fieldname, w) in terms for w in q.words))
-        ]
-        return kept[0] if len(kept) == 1 else wq.Or(kept)
-    return query
-
-
-def marks_for(searcher: Searcher, node: Node | None) -> Marks:
-    """What the query matches beyond its own words: other spellings, scripts, misspellings."""
-    if node is None:
-        return Marks()
-    found = _MARKS.get(searcher, {}).get(node)
-    if found is None:
-        compiler = Compiler(searcher)
-        compiler.compile(node)
-        found = compiler.marks
-    return found
+    query = compiler.compile(node)
+    return Compiled(query, compiler.marks)
 
 
 class Compiler:
-    def __init__(self, searcher: Searcher) -> None:
-        self.reader = searcher.reader()
-        self.variants = _VARIANTS.get(searcher) or load()
+    def __init__(self, lexicon: Lexicon, variants: Variants) -> None:
+        self.lexicon = lexicon
+        self.reader = lexicon.reader
+        self.variants = variants
         self.marks = Marks()
         self.fuzzy_left = FUZZY_WORDS_PER_QUERY
 
@@ -276,7 +233,7 @@ class Compiler:
             and fuzzy_allowance(term.partition(":")[2])
             and ("lang_key", lang) in self.reader
         }
-        # a word found nowhere gets "did you mean" instead (archive.suggest), which says so
+        # a word found nowhere gets "did you mean" instead (search/suggest.py), which says so
         if not terms or not 0 < df <= FUZZY_MAX_DF or self.fuzzy_left <= 0:
             return []
         self.fuzzy_left -= 1
@@ -285,7 +242,7 @@ class Compiler:
             allowed = fuzzy_allowance(term.partition(":")[2])
             for fieldname in FUZZY_FIELDS:
                 prefix = len(lang) + 1 + FUZZY_PREFIX
-                for candidate in near_terms(self.reader, fieldname, term, allowed, prefix):
+                for candidate in self.lexicon.near(fieldname, term, allowed, prefix):
                     n = self.reader.doc_frequency(fieldname, candidate)
                     if n > df:
                         options[(fieldname, candidate)] = n

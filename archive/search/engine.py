@@ -1,8 +1,12 @@
-"""Searching: queries, filters, facets, sorting, "did you mean". The only module that reads Whoosh.
+"""The SearchEngine: queries, filters, facets, sorting, "did you mean", autocomplete and more
+like this, the surface through which the rest of the archive searches. It hands out Page, Hit,
+FacetValue and our other models; no Whoosh object leaves archive/search, the one room that
+imports Whoosh.
 
-One Whoosh searcher is kept open and refreshed when the index changes (checked at most once a
-second, or at once after our own commits). Facet counts and filters come from a per-searcher
-cache of each document's facet values, so a page costs one scored search plus set arithmetic.
+One generation of the index (archive.search.generation: a Whoosh searcher and its caches) is
+kept and replaced when the index changes (checked at most once a second, or at once after our
+own commits). Facet counts and filters come from the generation's cache of each document's
+facet values, so a page costs one scored search plus set arithmetic.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 
 from whoosh import query as wq
-from whoosh.searching import Searcher
 from whoosh.sorting import FieldFacet
 
 from archive.errors import NotFound
@@ -29,25 +32,17 @@ from archive.models import (
     SimilarDocument,
     Suggestion,
 )
-from archive.search.compile import (
-    ALL,
-    NOTHING,
-    bind,
-    compile_node,
-    marks_for,
-    weighting,
-)
-from archive.search.facets import FacetCache, SegmentValues, facet_page, matched_docs
-from archive.search.highlight import Highlighter
+from archive.search.compile import ALL, NOTHING, Compiled, weighting
+from archive.search.facets import FacetCache, SegmentValues, facet_page
+from archive.search.generation import Generation
+from archive.search.highlight import Highlighter, Marks
 from archive.search.index import FACET_FIELDS, Index, date_key
 from archive.search.similar import similar
-from archive.search.suggest import FEW_HITS, Vocabulary, correct, spell_terms
+from archive.search.suggest import FEW_HITS, correct
 from archive.search.syntax import Node, Word, parse
 from archive.search.timeline import buckets
 
 FACET_LIMIT = 30
-# facets whose values are names of people (and, from the names work, organisations and places)
-NAME_FACETS = ("authors", "names")
 REFRESH_SECONDS = 1.0
 SORTS = {
     "newest": FieldFacet("date_desc", reverse=True),
@@ -62,12 +57,10 @@ class SearchEngine:
         self.index = index
         self.fetch = fetch
         self._lock = threading.Lock()
-        self._searcher: Searcher | None = None
-        self._cache: FacetCache | None = None
-        self._segments: dict[str, SegmentValues] = {}  # kept across searchers: see facet_cache
+        self._generation: Generation | None = None
+        self._segments: dict[str, SegmentValues] = {}  # kept across generations: see FacetCache
         self._checked = 0.0
         self._stale = False
-        self._vocabulary: tuple[FacetCache, Vocabulary] | None = None  # autocomplete's
 
     def changed(self) -> None:
         """Our own commit landed: the next search uses a fresh searcher."""
@@ -75,35 +68,47 @@ class SearchEngine:
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            if self._generation is not None:
+                self._generation.close()
+                self._generation = None
 
-    def _open_searcher(self) -> Searcher:
-        return bind(self.index.ix.searcher(weighting=weighting()), self.index.variants)
+    def generation(self) -> Generation:
+        """The current generation, for tests that compare the engine's lookups with Whoosh's own
+        (it holds Whoosh objects: nothing outside archive.search may use it)."""
+        with self._lock:
+            return self._current()
 
-    def _current(self) -> tuple[Searcher, FacetCache]:
+    def _open(self) -> Generation:
+        """The next generation, on a new searcher (the last one is closed, or was)."""
+        self._generation = None
+        searcher = self.index.searcher(weighting())
+        try:
+            self._generation = Generation(searcher, self.index.variants, self._segments)
+        except BaseException:
+            searcher.close()
+            raise
+        return self._generation
+
+    def _current(self) -> Generation:
         now = time.monotonic()
-        if self._searcher is None or getattr(self._searcher.ixreader, "is_closed", False):
-            self._searcher = self._open_searcher()
-            self._cache = None
+        generation = self._generation
+        if generation is None or generation.closed:
+            generation = self._open()
         elif self._stale or now - self._checked > REFRESH_SECONDS:
-            if not self._searcher.up_to_date():
+            if not generation.searcher.up_to_date():
                 # a new searcher rather than refresh(): refresh() fails on an empty index's reader
-                self._searcher.close()
-                self._searcher = self._open_searcher()
-                self._cache = None
+                generation.close()
+                generation = self._open()
             self._checked = now
         self._stale = False
-        if self._cache is None:
-            self._cache = FacetCache(self._searcher, self._segments)
-        return self._searcher, self._cache
+        return generation
 
     def search(self, sq: SearchQuery) -> Page:
         node = parse(sq.text)
         with self._lock:
-            searcher, cache = self._current()
-            compiled, base, selections = self._scope(searcher, cache, node, sq)
+            generation = self._current()
+            cache = generation.facets
+            compiled, base, selections = self._scope(generation, node, sq)
             matched = _intersect(base, selections.values())
             facets, totals = {}, {}
             for facet in FACET_FIELDS:
@@ -115,22 +120,22 @@ class SearchEngine:
             years = sq.filters.get("year", ())
             keys = map(cache.dates.__getitem__, undated)
             timeline = buckets(keys, sq.date_from, sq.date_to, years)
-            ranked = self._rank(searcher, compiled, matched, sq)
+            ranked = self._rank(generation, compiled.query, matched, sq)
             suggestion = None
             if node is not None and len(base) <= FEW_HITS:
-                suggestion = self._suggest(searcher, cache, sq.text, node, len(base))
-            marks = marks_for(searcher, node)
+                suggestion = self._suggest(generation, sq.text, node, len(base))
         docs = self.fetch([doc_id for doc_id, _ in ranked])
-        highlighter = Highlighter(node, marks)
+        highlighter = Highlighter(node, compiled.marks)
         hits = tuple(_hit(docs[i], score, highlighter) for i, score in ranked if i in docs)
         return Page(sq, len(matched), hits, facets, suggestion, timeline, totals)
 
     def _scope(
-        self, searcher: Searcher, cache: FacetCache, node: Node | None, sq: SearchQuery
-    ) -> tuple[wq.Query, AbstractSet[int], dict[str, set[int]]]:
+        self, generation: Generation, node: Node | None, sq: SearchQuery
+    ) -> tuple[Compiled, AbstractSet[int], dict[str, set[int]]]:
         """The compiled query, the documents it matches, and the documents of each filter."""
-        compiled = compile_node(node, searcher) if node is not None else ALL
-        base = _matched(searcher, cache, compiled)
+        cache = generation.facets
+        compiled = generation.compile(node) if node is not None else Compiled(ALL, Marks())
+        base = generation.matched(compiled.query)
         selections = {f: cache.docs_with(f, v) for f, v in sq.filters.items() if v}
         if sq.date_from or sq.date_to:
             selections["_dates"] = _date_docs(cache, sq.date_from, sq.date_to)
@@ -144,27 +149,24 @@ class SearchEngine:
             raise NotFound(f"there is no facet {facet!r}; facets: {', '.join(FACET_FIELDS)}")
         node = parse(sq.text)
         with self._lock:
-            searcher, cache = self._current()
-            _, base, selections = self._scope(searcher, cache, node, sq)
+            generation = self._current()
+            _, base, selections = self._scope(generation, node, sq)
             matched = _intersect(base, selections.values())
-            counts = cache.count(facet, _facet_docs(facet, base, matched, selections))
+            docs = _facet_docs(facet, base, matched, selections)
+            counts = generation.facets.count(facet, docs)
         return facet_page(facet, counts, sq.filters.get(facet, ()), match, page, per_page)
 
     def complete(
         self, text: str, limit: int, titles: Callable[[], Iterable[tuple[int, str]]]
     ) -> list[Suggestion]:
-        """Autocomplete; the vocabulary is built once per searcher (titles() lists titles)."""
+        """Autocomplete; the vocabulary is built once per generation (titles() lists titles)."""
         with self._lock:
-            searcher, cache = self._current()
-            if self._vocabulary is None or self._vocabulary[0] is not cache:
-                self._vocabulary = (cache, _vocabulary(searcher, cache, titles()))
-            vocabulary = self._vocabulary[1]
+            vocabulary = self._current().vocabulary(titles)
         return vocabulary.complete(text, limit)
 
     def similar(self, doc: Document, limit: int) -> tuple[SimilarDocument, ...]:
         with self._lock:
-            searcher, _ = self._current()
-            ranked = similar(searcher, doc, limit)
+            ranked = similar(self._current().searcher, doc, limit)
         docs = self.fetch([doc_id for doc_id, _ in ranked])
         return tuple(
             SimilarDocument(i, docs[i].metadata.title, docs[i].metadata.date, score)
@@ -173,61 +175,48 @@ class SearchEngine:
         )
 
     def _rank(
-        self, searcher: Searcher, compiled: wq.Query, matched: set[int], sq: SearchQuery
+        self, generation: Generation, query: wq.Query, matched: set[int], sq: SearchQuery
     ) -> list[tuple[int, float]]:
         if not matched:
             return []
-        sort = sq.sort if sq.sort != "relevance" or compiled is not ALL else "newest"
+        sort = sq.sort if sq.sort != "relevance" or query is not ALL else "newest"
         limit = sq.page * sq.per_page
-        results = searcher.search(
-            compiled, filter=matched, limit=limit, sortedby=SORTS.get(sort), terms=False
+        results = generation.searcher.search(
+            query, filter=matched, limit=limit, sortedby=SORTS.get(sort), terms=False
         )
         start = (sq.page - 1) * sq.per_page
         scored = sort == "relevance"
         return [
-            (
-                int(searcher.stored_fields(results.docnum(n))["id"]),
-                results.score(n) if scored else 0.0,
-            )
+            (generation.catalog_id(results.docnum(n)), results.score(n) if scored else 0.0)
             for n in range(start, min(limit, results.scored_length()))
         ]
 
-    def _suggest(
-        self, searcher: Searcher, cache: FacetCache, text: str, node: Node, hits: int
-    ) -> str | None:
+    def _suggest(self, generation: Generation, text: str, node: Node, hits: int) -> str | None:
         """A corrected query worth offering, from the archive's own vocabulary."""
 
         def known(word: Word) -> bool:
-            return compile_node(word, searcher, fuzzy=False) is not NOTHING
+            return generation.compile(word, fuzzy=False).query is not NOTHING
 
         def count(corrected: str) -> int:
             fixed = parse(corrected)
-            compiled = compile_node(fixed, searcher) if fixed is not None else NOTHING
-            return 0 if compiled is NOTHING else len(_matched(searcher, cache, compiled))
+            query = generation.compile(fixed).query if fixed is not None else NOTHING
+            return 0 if query is NOTHING else len(generation.matched(query))
 
-        return correct(searcher.reader(), text, node, hits, known, count)
+        return correct(generation.lexicon, text, node, hits, known, count)
 
     def highlighter(self, text: str) -> Highlighter:
         """Marks what the query matches, other spellings included (for the document view)."""
         node = parse(text) if text.strip() else None
         with self._lock:
-            searcher, _ = self._current()
-            return Highlighter(node, marks_for(searcher, node))
+            return Highlighter(node, self._current().marks(node))
 
     def matched_ids(self, text: str) -> set[int]:
         """Catalog ids of the documents a query matches (for checks and tests)."""
         node = parse(text)
         with self._lock:
-            searcher, cache = self._current()
-            compiled = compile_node(node, searcher) if node is not None else ALL
-            docs = _matched(searcher, cache, compiled)
-            return {int(searcher.stored_fields(d)["id"]) for d in docs}
-
-
-def _matched(searcher: Searcher, cache: FacetCache, compiled: wq.Query) -> AbstractSet[int]:
-    if compiled is ALL:
-        return cache.live
-    return matched_docs(searcher, compiled, cache.live, cache.dates)
+            generation = self._current()
+            query = generation.compile(node).query if node is not None else ALL
+            return {generation.catalog_id(d) for d in generation.matched(query)}
 
 
 def _facet_docs(
@@ -237,17 +226,6 @@ def _facet_docs(
     if facet not in selections:
         return matched
     return _intersect(base, [s for name, s in selections.items() if name != facet])
-
-
-def _vocabulary(
-    searcher: Searcher, cache: FacetCache, titles: Iterable[tuple[int, str]]
-) -> Vocabulary:
-    names: Counter[str] = Counter()
-    for facet in NAME_FACETS:
-        names.update(cache.count(facet, cache.live) if facet in cache.values else {})
-    # in a large archive a word found in one document only is as likely a typo as a word
-    min_df = 2 if len(cache.live) >= 200 else 1
-    return Vocabulary(names, spell_terms(searcher.reader(), min_df), titles)
 
 
 def _intersect(base: Iterable[int], sets: Iterable[set[int]]) -> set[int]:
@@ -274,14 +252,14 @@ def _facet_values(
     if facet == "year":
         top = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)[:FACET_LIMIT]
     else:
-        top = _most_common(counts, FACET_LIMIT)
+        top = most_common(counts, FACET_LIMIT)
     shown = {v for v, _ in top}
     values = [FacetValue(v, c, v in chosen) for v, c in top]
     values += [FacetValue(v, counts.get(v, 0), True) for v in chosen if v not in shown]
     return tuple(values)
 
 
-def _most_common(counts: Counter[str], n: int) -> list[tuple[str, int]]:
+def most_common(counts: Counter[str], n: int) -> list[tuple[str, int]]:
     """The n most frequent values, ties by value. The names facet has tens of thousands of
     values: the nth largest count (found over the bare counts) leaves few to order."""
     items: Iterable[tuple[str, int]] = counts.items()

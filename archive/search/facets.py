@@ -4,9 +4,10 @@ Whoosh segments never change once written (only their deletions do), so what a s
 read once and kept until a merge retires the segment: after a commit only the new segment is
 read, and a search right after an upload does not pay for the whole archive again.
 
-matched_docs finds the documents a query matches as sets of those same numbers; facet_page
-pages a facet's values, filtered by what a reader types (typeahead, "more"): matching folds
-case and accents so "zelen" finds "Zelenskyy" and "jose" finds "José".
+matched_docs finds the documents a query matches as sets of those same numbers, from
+`matching(query)`: the same documents, fewer clauses to walk. facet_page pages a facet's values,
+filtered by what a reader types (typeahead, "more"), folding case and accents so that "zelen"
+finds "Zelenskyy" and "jose" finds "José".
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from whoosh.searching import Searcher
 
 from archive.models import FacetPage, FacetValue
 from archive.search.analysis import fold
-from archive.search.compile import DATE_FIELD, NOTHING, matching
+from archive.search.compile import DATE_FIELD, NOTHING
 from archive.search.index import FACET_FIELDS
 
 
@@ -96,7 +97,7 @@ def matched_docs(
     dates: Sequence[int] | None = None,
 ) -> set[int]:
     """The live documents (searcher-wide numbers) a compiled query matches; dates, each
-    document's date_desc value by number (archive.facet_cache), answers date ranges.
+    document's date_desc value by number (FacetCache.dates), answers date ranges.
 
     Words and their alternatives are unions of posting lists: read as sets, one list at a
     time, and combined by set operations in C, they cost a fraction of walking Whoosh's tree
@@ -134,6 +135,30 @@ def matched_docs(
     found = docs(matching(query))
     found &= live  # posting lists still hold deleted documents
     return found
+
+
+def matching(query: wq.Query) -> wq.Query:
+    """A query that matches the same documents, cheaper to walk, for counting them (not for
+    scoring). A phrase among the alternatives of one of its own words' terms in the same field
+    adds no document, only score: a variant spelling "Donald Trump" of the query word "Trump"
+    costs the positions of every document with both words otherwise. An optional part
+    (AndMaybe) adds no document either."""
+    kind = type(query)
+    if kind is wq.AndMaybe:
+        return matching(query.a)
+    if kind is wq.Not:
+        return wq.Not(matching(query.query))
+    if kind is wq.And:
+        return wq.And([matching(q) for q in query.subqueries])
+    if kind is wq.Or and not query.minmatch:
+        terms = {(q.fieldname, q.text) for q in query.subqueries if type(q) is wq.Term}
+        kept = [
+            matching(q)
+            for q in query.subqueries
+            if not (type(q) is wq.Phrase and any((q.fieldname, w) in terms for w in q.words))
+        ]
+        return kept[0] if len(kept) == 1 else wq.Or(kept)
+    return query
 
 
 def _closed(q: wq.NumericRange) -> bool:

@@ -1,6 +1,6 @@
 """Highlighted snippets and the document view, built from the catalog's blocks.
 
-Matches are found with the same analysis the index uses (archive.analysis), so what is marked is
+Matches are found with the same analysis the index uses (search/analysis.py), so what is marked is
 what matched. Every piece of text is escaped before our own <mark> tags go around matches.
 """
 
@@ -15,7 +15,7 @@ from html import escape
 from archive.models import Block, Document, DocumentView, Passage, RenderedBlock
 from archive.search.analysis import WORD_RE, fold, query_word_terms, stem, stop_words, term_language
 from archive.search.syntax import Node, Phrase, Word, words_of
-from archive.search.variants import _CYRILLIC_RE, alias_term  # script()'s test for Cyrillic
+from archive.search.variants import CYRILLIC_RE, alias_term
 
 SNIPPET_CHARS = 240
 MAX_SNIPPETS = 3
@@ -30,7 +30,7 @@ _FOLDED: dict[str, str | None] = {}
 
 @dataclass
 class Marks:
-    """What a compiled query matches beyond its own words (archive.query_compile fills it)."""
+    """What a compiled query matches beyond its own words (search/compile.py finds it)."""
 
     words: set[str] = field(default_factory=set)  # other spellings of names, as words
     terms: set[str] = field(default_factory=set)  # "lang:stem" index terms (fuzzy matches)
@@ -54,7 +54,7 @@ class Highlighter:
             elif isinstance(item, Phrase):
                 self.words.extend(item.words)
         self._by_lang: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
-        # a Latin query word's names in Cyrillic ("c:" terms), as archive.variants.script sees
+        # a Latin query word's names in Cyrillic ("c:" terms), as variants.script sees
         self._cyrillic_aliases = all(a.startswith("c:") for a in self.aliases)
         self._patterns: dict[str, re.Pattern[str] | None] = {}  # any root, by language
 
@@ -75,15 +75,15 @@ class Highlighter:
         return cached
 
     def spans(self, text: str, lang: str, folded: str | None = None) -> list[Span]:
-        """The matches in text; folded is _fold(text) where the caller has it (_fold_blocks)."""
+        """The matches in text; folded is quick_fold(text) where the caller has it (fold_blocks)."""
         lang = term_language(lang)
         terms, roots = self._terms(lang)
         aliases = self.aliases  # names in the other script: no cheap substring test for them
         if not roots and not aliases:
             return []
         if folded is None:
-            folded = _fold(text)
-        if aliases and self._cyrillic_aliases and not _CYRILLIC_RE.search(folded):
+            folded = quick_fold(text)
+        if aliases and self._cyrillic_aliases and not CYRILLIC_RE.search(folded):
             aliases = frozenset()  # ...but a Cyrillic name needs a Cyrillic letter
         if not aliases and not any(r in folded for r in roots):
             return []
@@ -96,7 +96,7 @@ class Highlighter:
                 continue
             if (
                 (word not in stops and prefix + stem(word, lang) in terms)
-                or (self.prefixes and _fold(word).startswith(tuple(self.prefixes)))
+                or (self.prefixes and quick_fold(word).startswith(tuple(self.prefixes)))
                 or (aliases and m.group()[0].isupper() and alias_term(m.group()) in aliases)
             ):
                 out.append((m.start(), m.end()))
@@ -112,7 +112,7 @@ class Highlighter:
         if found is None:
             options = [re.escape(r) for r in roots]
             if self.aliases:
-                options.append(_CYRILLIC_RE.pattern)
+                options.append(CYRILLIC_RE.pattern)
             found = self._patterns[lang] = re.compile("|".join(options)) if options else None
         if found is None:
             return ()
@@ -124,13 +124,13 @@ class Highlighter:
         scored: list[tuple[int, int, int, list[Span]]] = []
         if not self.empty:
             examined = 0
-            folded = _fold_blocks(doc.blocks)
+            folded = fold_blocks(doc.blocks)
             for i in self._candidates(folded, lang):
                 block = doc.blocks[i]
                 spans = self.spans(block.text, lang, folded[i])
                 if not spans:
                     continue
-                distinct = len({_fold(block.text[a:b]) for a, b in spans})
+                distinct = len({quick_fold(block.text[a:b]) for a, b in spans})
                 scored.append((distinct, len(spans), -i, spans))
                 examined += 1
                 if examined >= MAX_CANDIDATES:
@@ -148,7 +148,7 @@ class Highlighter:
         outline: list[tuple[int, int, str]] = []
         heading = ""
         counter = 0
-        folded = _fold_blocks(doc.blocks) if not self.empty else [""] * len(doc.blocks)
+        folded = fold_blocks(doc.blocks) if not self.empty else [""] * len(doc.blocks)
         for i, block in enumerate(doc.blocks):
             spans = [] if self.empty else self.spans(block.text, lang, folded[i])
             html = mark(block.text, spans, first_id=counter)
@@ -166,7 +166,7 @@ class Highlighter:
         return DocumentView(doc, q, tuple(rendered), tuple(passages), tuple(outline))
 
 
-def _fold(text: str) -> str:
+def quick_fold(text: str) -> str:
     """analysis.fold(text), character by character where that is the same: every block of a hit
     is folded, and fold's loop over a decomposed text is slow on accented (Spanish, French) and
     curly-quoted text. Each character is folded once alone; a text with a character whose fold
@@ -202,17 +202,17 @@ def _fold_alone(ch: str) -> str | None:
     return folded if all(fold(c) == c for c in folded) else None
 
 
-def _fold_blocks(blocks: tuple[Block, ...]) -> list[str]:
-    """_fold of each block's text, folded in one pass: a hit may have a thousand short blocks
+def fold_blocks(blocks: tuple[Block, ...]) -> list[str]:
+    """quick_fold of each block's text, folded in one pass: a hit may have a thousand short blocks
     (a transcript's lines). Joined by a character that no block holds, which folds to itself
     and neither composes nor changes case with its neighbours, the blocks fold each as alone."""
     texts = [b.text for b in blocks]
     joined = _SEPARATOR.join(texts)
     if joined.count(_SEPARATOR) == len(texts) - 1:
-        parts = _fold(joined).split(_SEPARATOR)
+        parts = quick_fold(joined).split(_SEPARATOR)
         if len(parts) == len(texts):
             return parts
-    return [_fold(t) for t in texts]
+    return [quick_fold(t) for t in texts]
 
 
 def mark(text: str, spans: list[Span], first_id: int | None = None) -> str:
@@ -247,7 +247,3 @@ def window(text: str, spans: list[Span], width: int = SNIPPET_CHARS) -> str:
     inside = [(a - start, b - start) for a, b in spans if a >= start and b <= end]
     body = mark(text[start:end], inside)
     return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
-
-
-def blocks_text(blocks: tuple[Block, ...]) -> str:
-    return "\n\n".join(b.text for b in blocks)

@@ -1,26 +1,30 @@
-"""The Whoosh index: schema, analysis, writing and rebuilding. The only module that writes Whoosh.
+"""The Whoosh index: schema, analysis, writing and rebuilding (search/merges.py chooses what a
+commit merges).
 
 The index is derived from the catalog alone. A SCHEMA_VERSION file beside the index says which
 schema built it; a different version, or an index that cannot be opened, makes a fresh empty
-index that the caller refills from the catalog.
+index that the caller refills from the catalog. Like the rest of archive/search, the one room
+that imports Whoosh, Index hands the archive plain values only (counts, ids, sizes).
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from whoosh import fields, index
 from whoosh.analysis import Analyzer, Token
+from whoosh.scoring import WeightingModel
+from whoosh.searching import Searcher
 from whoosh.writing import LockError
 
 from archive.config import Settings
 from archive.errors import IndexBusy
 from archive.models import Document
 from archive.search.analysis import UNKNOWN, document_terms, fold, term_language
+from archive.search.merges import MergePolicy
 from archive.search.names import extract as extract_names
 from archive.search.variants import Variants, alias_term
 from archive.search.variants import load as load_variants
@@ -37,12 +41,12 @@ VALUE_SEP = "\x1e"
 # title and headings add a small bonus on top.
 TEXT_FIELDS = {"title": 0.3, "headings": 0.3, "body": 1.0, "authors_text": 1.5, "tags_text": 1.5}
 FACET_FIELDS = ("authors", "publication", "language", "tags", "year", "collections", "names")
-# Capitalised words by their cross-script name key ("c:bagmut" for Бахмут): see archive.variants.
+# Capitalised words by their cross-script name key ("c:bagmut" for Бахмут): see search/variants.py.
 ALIAS_FIELD = "alias"
 
 
 class LanguageAnalyzer(Analyzer):
-    """Analyses "lang<US>text" with that language's rules (see archive.analysis).
+    """Analyses "lang<US>text" with that language's rules (see search/analysis.py).
 
     Character offsets count from the start of the whole value, tag included, as Whoosh's
     highlighter expects when it slices the value it was given.
@@ -107,7 +111,7 @@ def build_schema() -> fields.Schema:
         tags=fields.KEYWORD(analyzer=values),
         year=fields.KEYWORD(analyzer=values),
         collections=fields.KEYWORD(analyzer=values),
-        # people, organisations and places the text mentions (archive.names), canonical spelling
+        # people, organisations and places the text mentions (search/names.py), canonical spelling
         names=fields.KEYWORD(analyzer=values),
         alias=fields.TEXT(analyzer=values, phrase=False),
         # the analysis language, so a query word that is a stop word in L matches L's documents
@@ -146,7 +150,7 @@ def document_fields(doc: Document, variants: Variants | None = None) -> dict[str
     body = "\n".join(b.text for b in doc.blocks if b.kind != "heading")
     key = date_key(meta.date)
     # the body's capitalised words serve both the spelling vocabulary and the alias keys
-    body_caps = _capitalised(body)
+    body_caps = capitalised_words(body)
     spelled = (meta.title, headings, *meta.authors, *meta.tags)
     out: dict[str, object] = {
         "id": str(doc.id),
@@ -174,14 +178,14 @@ def document_fields(doc: Document, variants: Variants | None = None) -> dict[str
         joined = VALUE_SEP.join(v for v in values if v)
         if joined:
             out[name] = joined
-    caps = _capitalised(f"{meta.title}\n{headings}") + body_caps
+    caps = capitalised_words(f"{meta.title}\n{headings}") + body_caps
     joined = VALUE_SEP.join(filter(None, map(alias_term, caps)))
     if joined:
         out[ALIAS_FIELD] = joined
     return out
 
 
-def _capitalised(text: str) -> list[str]:
+def capitalised_words(text: str) -> list[str]:
     """Words that start with a capital: the names a reader misspells (Prigozhin, Donetsk), at a
     fraction of the cost of indexing every body word twice. The words of `analysis.words` whose
     first letter is upper-case, found by one regex rather than a test of every word."""
@@ -201,10 +205,6 @@ _CAPITALISED_RE = re.compile(
 )
 
 
-# A Whoosh merge policy: (writer, segments) -> the segments to keep as they are; None: Whoosh's.
-MergePolicy = Callable[[Any, list[Any]], list[Any]] | None
-
-
 class Index:
     """The on-disk index. `fresh` is True when it was (re)created empty and needs refilling."""
 
@@ -215,7 +215,7 @@ class Index:
         # the names facet depends on the variants file: editing it rebuilds the index
         self.version = f"{SCHEMA_VERSION} variants:{self.variants.digest}"
         self.fresh = False
-        self.ix = self._open()
+        self._ix = self._open()
 
     def _open(self) -> index.Index:
         version_file = self.path / VERSION_FILE
@@ -241,14 +241,24 @@ class Index:
 
     def clear(self) -> None:
         """Drop everything: the caller refills the index from the catalog."""
-        self.ix.close()
-        self.ix = self._create()
+        self._ix.close()
+        self._ix = self._create()
 
     def doc_count(self) -> int:
-        return self.ix.doc_count()
+        return self._ix.doc_count()
+
+    def segment_sizes(self) -> list[int]:
+        """Documents in each of the index's segments (deleted ones too, until a merge)."""
+        segments = self._ix._segments()  # noqa: SLF001 - Whoosh has no public accessor
+        return [segment.doc_count_all() for segment in segments]
 
     def segment_count(self) -> int:
-        return len(self.ix._segments())  # noqa: SLF001 - Whoosh has no public accessor
+        return len(self.segment_sizes())
+
+    def searcher(self, weighting: WeightingModel) -> Searcher:
+        """A Whoosh searcher scoring with `weighting`, for search/engine.py (no Whoosh
+        object leaves archive/search)."""
+        return self._ix.searcher(weighting=weighting)
 
     def write(
         self, docs: Sequence[Document], delete_ids: Sequence[int] = (), merge: MergePolicy = None
@@ -266,9 +276,9 @@ class Index:
         merge: MergePolicy = None,
     ) -> None:
         """`write` given each document's id and `document_fields` (built elsewhere: a bulk
-        import builds them in a helper process, archive.prepare_process)."""
+        import builds them in a helper process, core/prepare.py)."""
         try:
-            writer = self.ix.writer(
+            writer = self._ix.writer(
                 timeout=self.settings.writer_timeout, limitmb=self.settings.index_memory_mb
             )
         except LockError as exc:
@@ -292,8 +302,8 @@ class Index:
         self.fresh = False
 
     def indexed_ids(self) -> set[int]:
-        with self.ix.searcher() as searcher:
+        with self._ix.searcher() as searcher:
             return {int(stored["id"]) for _, stored in searcher.reader().iter_docs()}
 
     def close(self) -> None:
-        self.ix.close()
+        self._ix.close()

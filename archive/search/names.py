@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import itemgetter
 
-from archive.search.analysis import fold, stop_words, term_language
-from archive.search.variants import Variants, edit_distance, name_key
+from archive.search.analysis import edit_distance, fold, stop_words, term_language
+from archive.search.variants import Variants, name_key
 
 MAX_NAMES = 30
 MAX_RUN = 4  # words in a name
@@ -79,17 +79,28 @@ def _stops(lang: str) -> frozenset[str]:
     return stop_words(term_language(lang)) | stop_words("en")
 
 
-# The variants files in use, by digest: the caches below key on strings alone, which the garbage
-# collector need not track (keys holding the Variants made every collection during indexing
-# walk the caches).
-_VARIANTS: dict[str, Variants] = {}
+class _Runs:
+    """`extract`'s analysis of the runs it finds, under one variants file, kept on it
+    (Variants.memo) for the life of the file: a corpus repeats its names. The memos key on
+    strings alone, which the garbage collector need not track (keys holding objects made every
+    collection during indexing walk them)."""
+
+    def __init__(self, variants: Variants) -> None:
+        self.parts = lru_cache(maxsize=CACHE_SIZE)(partial(_parts, variants))
+        self.describe = lru_cache(maxsize=CACHE_SIZE)(partial(_describe, variants))
+
+    @staticmethod
+    def of(variants: Variants) -> _Runs:
+        runs = variants.memo.get("names")
+        if not isinstance(runs, _Runs):
+            runs = variants.memo["names"] = _Runs(variants)
+        return runs
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _parts(match: str, lang: str, digest: str) -> tuple[Part, ...]:
+def _parts(variants: Variants, match: str, lang: str) -> tuple[Part, ...]:
     """The parts of one run as `_RUN_RE` matched it: split at shouted words (PARTISANS), around
     the known names it holds and at stop words."""
-    variants, stops = _VARIANTS[digest], _stops(lang)
+    stops = _stops(lang)
     text = match.lstrip(_SENTENCE_END + _BEFORE)
     initial = len(text) < len(match) and match[0] in _SENTENCE_END
     out: list[Part] = []
@@ -106,10 +117,9 @@ def _parts(match: str, lang: str, digest: str) -> tuple[Part, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _describe(words: tuple[str, ...], digest: str) -> tuple[tuple[str, ...], str | None]:
+def _describe(variants: Variants, words: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     """A name's key (its words' cross-script keys) and its canonical spelling if it is known."""
-    return tuple(name_key(w) or fold(w) for w in words), _VARIANTS[digest].canonical(words)
+    return tuple(name_key(w) or fold(w) for w in words), variants.canonical(words)
 
 
 def extract(
@@ -128,9 +138,7 @@ def extract(
         texts.append(t)
         lowercase.update(filter(str.islower, found))
     stops = _stops(lang)
-    digest = variants.digest
-    if _VARIANTS.get(digest) is not variants:
-        _VARIANTS[digest] = variants
+    memo = _Runs.of(variants)
     counts: Counter[tuple[str, ...]] = Counter()  # key -> mentions
     spellings: dict[tuple[str, ...], Counter[str]] = {}
     known: dict[tuple[str, ...], str] = {}
@@ -141,7 +149,7 @@ def extract(
     # break before the first text makes a run at its very start begin a sentence.
     runs = Counter(_RUN_RE.findall("\n" + "\n".join(texts)))
     for match, n in runs.items():
-        for words, initial in _parts(match, lang, digest):
+        for words, initial in memo.parts(match, lang):
             # a run's first word may be a common word starting a sentence ("After Bakhmut");
             # inside a longer name common words belong to it ("Yellow Ribbon Movement")
             while words and (
@@ -153,7 +161,7 @@ def extract(
                 words = words[:-1]
             if not words:
                 continue
-            key, canonical = _describe(words, digest)
+            key, canonical = memo.describe(words)
             if canonical:
                 known[key] = canonical
             counts[key] += n

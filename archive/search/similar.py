@@ -1,4 +1,4 @@
-"""More like this: documents that share a document's key terms. Reads Whoosh, like search.py.
+"""More like this: documents that share a document's key terms.
 
 The index stores neither bodies nor term vectors (the catalog holds the text), so the key
 terms come from the catalog's text analysed as the index analyses it: a word becomes the same

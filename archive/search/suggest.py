@@ -1,13 +1,12 @@
 """Suggestions from the archive's own words: autocomplete for the query box, and "did you mean".
 
 Reads the Whoosh `spell` field (unstemmed words of titles, headings, names and tags) through the
-reader search.py hands over; like search.py, it lets no Whoosh object out. Autocomplete answers
-from a Vocabulary built once per searcher generation: sorted folded keys searched with bisect,
-and the best entries of every one- to three-letter prefix precomputed, because those ranges are
-the long ones and the first keystrokes are the most frequent.
-
-near_terms finds a word's near spellings in a field's lexicon, for "did you mean" and for the
-query compiler's fuzzy matching.
+reader and lexicon the engine hands over, and lets no Whoosh object out. Autocomplete answers
+from a Vocabulary built once per searcher generation (archive.search.generation): sorted folded
+keys searched with bisect, and the best entries of every one- to three-letter prefix
+precomputed, because those ranges are the long ones and the first keystrokes are the most
+frequent. "Did you mean" finds near spellings through the generation's Lexicon
+(archive.search.lexicon), which the query compiler's fuzzy matching shares.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 from archive.models import Suggestion
-from archive.search.analysis import UNKNOWN, fold
+from archive.search.analysis import UNKNOWN, edit_distance, fold
+from archive.search.lexicon import Lexicon
 from archive.search.syntax import And, Node, Or, Word
 
 MIN_PREFIX = 2
@@ -34,15 +33,6 @@ FEW_HITS = 2
 MORE_TIMES = 3
 MIN_BETTER = 5
 _SPACE = re.compile(r"\s+")
-# Per reader: near terms already looked up. A rare word is looked up by the compiler, again by
-# "did you mean" and its count of the corrected query, and again on the next page.
-_NEAR: WeakKeyDictionary[object, dict[tuple[str, str, int, int], tuple[str, ...]]] = (
-    WeakKeyDictionary()
-)
-MAX_NEAR_REMEMBERED = 1024
-# ...and the terms under each prefix scanned: at most about this many terms (a few MB) a reader.
-_LEXICON: WeakKeyDictionary[object, dict[tuple[str, str], tuple[str, ...]]] = WeakKeyDictionary()
-MAX_LISTED_TERMS = 200_000
 
 
 @dataclass(frozen=True)
@@ -179,7 +169,7 @@ def plain_words(node: Node) -> list[Word]:
 
 
 def correct(
-    reader,  # noqa: ANN001 - a Whoosh reader
+    lexicon: Lexicon,
     text: str,
     node: Node,
     hits: int,
@@ -200,8 +190,8 @@ def correct(
         if len(folded) < 3 or folded.isdigit():
             continue
         is_known = known(word)
-        own = reader.doc_frequency(SPELL, SPELL_PREFIX + folded)
-        best = _closest(reader, folded)
+        own = lexicon.reader.doc_frequency(SPELL, SPELL_PREFIX + folded)
+        best = _closest(lexicon, folded)
         if best is None:
             if is_known:
                 continue
@@ -219,87 +209,21 @@ def correct(
     return corrected
 
 
-def near_terms(
-    reader,  # noqa: ANN001 - a Whoosh reader
-    fieldname: str,
-    text: str,
-    maxdist: int,
-    prefix: int,
-) -> tuple[str, ...]:
-    """The field's terms within maxdist edits of text (a swap of neighbours is one edit) that
-    share its first `prefix` characters, in lexicon order; remembered per reader.
-
-    Whoosh's terms_within on a reader of several segments merges their lexicons term by term
-    and computes the full distance in Python for every term under the prefix (tens of ms under
-    "en:s"). Here the terms under a prefix are listed once per reader, and a term whose length
-    differs by more than maxdist, or with more than maxdist letters the other lacks, is skipped
-    without measuring: it cannot be that near.
-    """
-    key = (fieldname, text, maxdist, prefix)
-    remembered = _NEAR.setdefault(reader, {})
-    found = remembered.get(key)
-    if found is None:
-        size, letters = len(text), set(text)
-        found = tuple(
-            term
-            for term in _terms_under(reader, fieldname, text[:prefix])
-            if abs(len(term) - size) <= maxdist
-            and len(set(term) - letters) <= maxdist
-            and len(letters - set(term)) <= maxdist
-            and _distance(term, text) <= maxdist
-        )
-        if len(remembered) >= MAX_NEAR_REMEMBERED:
-            remembered.clear()
-        remembered[key] = found
-    return found
-
-
-def _terms_under(reader, fieldname: str, head: str) -> tuple[str, ...]:  # noqa: ANN001
-    """The field's terms starting with head, sorted; listed once per reader."""
-    listed = _LEXICON.setdefault(reader, {})
-    found = listed.get((fieldname, head))
-    if found is None:
-        merged: set[bytes] = set()
-        for leaf, _ in reader.leaf_readers():  # each segment's own lexicon: no merge by heap
-            merged.update(leaf.expand_prefix(fieldname, head))
-        # UTF-8 bytes sort as their text does: the lexicon's order
-        found = tuple(raw.decode("utf-8") for raw in sorted(merged))
-        if sum(map(len, listed.values())) + len(found) > MAX_LISTED_TERMS:
-            listed.clear()
-        listed[(fieldname, head)] = found
-    return found
-
-
-def _closest(reader, folded: str) -> tuple[str, int] | None:  # noqa: ANN001 - a Whoosh reader
+def _closest(lexicon: Lexicon, folded: str) -> tuple[str, int] | None:
     """The likeliest intended word: near in spelling, and frequent (a distance 2 word must be
     four times as frequent to beat a distance 1 one)."""
     maxdist = 1 if len(folded) <= 4 else 2
     best: tuple[float, str, int] | None = None
     # prefix: "xx:" and the first letter, which typos rarely change; it keeps the search fast
-    for near in near_terms(reader, SPELL, SPELL_PREFIX + folded, maxdist, prefix=4):
+    for near in lexicon.near(SPELL, SPELL_PREFIX + folded, maxdist, prefix=4):
         term = near.partition(":")[2]
         if term == folded or term.isdigit():
             continue
-        df = reader.doc_frequency(SPELL, SPELL_PREFIX + term)
-        score = df / 4 ** (_distance(term, folded) - 1)
+        df = lexicon.reader.doc_frequency(SPELL, SPELL_PREFIX + term)
+        score = df / 4 ** (edit_distance(term, folded) - 1)
         if best is None or (score, term) > (best[0], best[1]):
             best = (score, term, df)
     return (best[1], best[2]) if best else None
-
-
-def _distance(a: str, b: str) -> int:
-    """Edit distance counting a swap of neighbours as one edit (typos swap letters)."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        row = [i]
-        for j, cb in enumerate(b, 1):
-            cost = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cost = min(cost, prev2[j - 2] + 1)
-            row.append(cost)
-        prev2, prev = prev, row
-    return prev[-1]
 
 
 def _same_case(word: str, like: str) -> str:

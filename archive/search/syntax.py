@@ -97,7 +97,7 @@ _FIELD_RE = re.compile(r"^([A-Za-z_]+):(.*)$", re.S)
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$", re.ASCII)  # not ٢٠٢٣: no index holds it
 _RANGE_RE = re.compile(r"^\[(\S+)\s+TO\s+(\S+)\]$")
 # word~N, Lucene's fuzzy syntax: close misspellings of a rare word are matched anyway
-# (query_compile), so ~0..~2 is accepted as the word; a larger distance would match half the
+# (search/compile.py), so ~0..~2 is accepted as the word; a larger distance would match half the
 # vocabulary for seconds, so it is refused rather than quietly read as the phrase "word N".
 _FUZZY_RE = re.compile(r"^(.+?)~(\d+)$")
 MAX_EDITS = 2

@@ -45,14 +45,14 @@ _ENDINGS = tuple(
     )
 )
 _DOUBLE_RE = re.compile(r"(.)\1+")
-_CYRILLIC_RE = re.compile(r"[а-яёіїєґ]")
+CYRILLIC_RE = re.compile(r"[а-яёіїєґ]")  # what script() calls Cyrillic, after folding
 _SPLIT_RE = re.compile(r"[^\W_]+")
 
 
 def script(word: str) -> str | None:
     """ "c" for a Cyrillic word, "l" for a Latin one (after folding), None otherwise."""
     folded = fold(word)
-    if _CYRILLIC_RE.search(folded):
+    if CYRILLIC_RE.search(folded):
         return "c"
     return "l" if folded.isascii() and folded.isalpha() else None
 
@@ -88,12 +88,6 @@ def alias_term(word: str) -> str | None:
     return f"{kind}:{key}" if key else None
 
 
-def alias_terms(text: str) -> list[str]:
-    """The alias terms of a text's capitalised words (names, mostly), in order."""
-    found = (alias_term(w) for w in _SPLIT_RE.findall(text) if w[0].isupper())
-    return [t for t in found if t]
-
-
 def cross_script_term(word: str) -> str | None:
     """The alias term a query word looks up: the same key, written in the other script."""
     kind = script(word)
@@ -116,6 +110,13 @@ class Variants:
     by_key: dict[tuple[str, ...], int] = field(default_factory=dict)
     longest: int = 1  # words in the longest spelling
     starts: set[str] = field(default_factory=set)  # keys of first words: a quick "no"
+    # What other modules derive from this file and keep while it is in use (archive.search.names
+    # keeps its analysis of runs of capitalised words here): neither compared nor pickled, so a
+    # helper process that receives the Variants builds its own.
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "memo": {}}
 
     @classmethod
     def parse(cls, text: str) -> Variants:
@@ -170,20 +171,3 @@ def load(path: Path | None = None) -> Variants:
 @cache
 def _load(path: Path, mtime: int, size: int) -> Variants:  # mtime/size: re-read when edited
     return Variants.parse(path.read_text(encoding="utf-8"))
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Damerau-Levenshtein (optimal string alignment): a swap of neighbours is one edit, so
-    "Donestk" is one edit from "Donetsk"."""
-    if abs(len(a) - len(b)) > 2:
-        return 3
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]

@@ -1,0 +1,91 @@
+"""One generation of the index as the engine searches it: a Whoosh searcher and what is derived
+from it, kept until a commit makes the engine open the next generation.
+
+Everything a generation keeps is a cache of its searcher's documents and the variants file, and
+goes with it: each live document's facet values and date (archive.search.facets), the lexicon
+lookups of fuzzy matching and "did you mean" (archive.search.lexicon), what recent queries match
+besides their own words (a hit's document view highlights them without compiling the query
+again) and the autocomplete vocabulary. The engine uses a generation under its lock only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from archive.search.compile import ALL, Compiled, compile_node
+from archive.search.facets import FacetCache, SegmentValues, matched_docs
+from archive.search.highlight import Marks
+from archive.search.lexicon import Lexicon
+from archive.search.suggest import Vocabulary, spell_terms
+from archive.search.syntax import Node
+from archive.search.variants import Variants
+
+# Queries whose marks a generation keeps (for the document views their hits lead to).
+MAX_REMEMBERED = 64
+# facets whose values are names of people (and, from the names work, organisations and places)
+NAME_FACETS = ("authors", "names")
+
+
+class Generation:
+    """A searcher and its caches. `facets` reads and keeps the segments' values in `segments`
+    (segment id -> values), which the engine carries from one generation to the next."""
+
+    def __init__(
+        self, searcher: Searcher, variants: Variants, segments: dict[str, SegmentValues]
+    ) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.variants = variants
+        self.facets = FacetCache(searcher, segments)
+        self.lexicon = Lexicon(self.reader)
+        self._marks: dict[Node, Marks] = {}
+        self._vocabulary: Vocabulary | None = None
+
+    @property
+    def closed(self) -> bool:
+        return getattr(self.searcher.ixreader, "is_closed", False)
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    def compile(self, node: Node, fuzzy: bool = True) -> Compiled:
+        """The compiled query (archive.search.compile); fuzzy=False leaves out misspellings."""
+        compiled = compile_node(node, self.lexicon, self.variants, fuzzy)
+        if fuzzy:  # the full query's marks, for the document view
+            if len(self._marks) >= MAX_REMEMBERED:
+                self._marks.clear()
+            self._marks[node] = compiled.marks
+        return compiled
+
+    def marks(self, node: Node | None) -> Marks:
+        """What the query matches beyond its own words: other spellings, scripts, misspellings."""
+        if node is None:
+            return Marks()
+        found = self._marks.get(node)
+        return found if found is not None else self.compile(node).marks
+
+    def matched(self, query: wq.Query) -> AbstractSet[int]:
+        """The live documents (searcher-wide numbers) a compiled query matches."""
+        if query is ALL:
+            return self.facets.live
+        return matched_docs(self.searcher, query, self.facets.live, self.facets.dates)
+
+    def catalog_id(self, docnum: int) -> int:
+        return int(self.searcher.stored_fields(docnum)["id"])
+
+    def vocabulary(self, titles: Callable[[], Iterable[tuple[int, str]]]) -> Vocabulary:
+        """Autocomplete's vocabulary, built on first use (titles() lists the titles)."""
+        if self._vocabulary is None:
+            cache = self.facets
+            names: Counter[str] = Counter()
+            for facet in NAME_FACETS:
+                names.update(cache.count(facet, cache.live) if facet in cache.values else {})
+            # in a large archive a word found in one document only is as likely a typo as a word
+            min_df = 2 if len(cache.live) >= 200 else 1
+            self._vocabulary = Vocabulary(names, spell_terms(self.reader, min_df), titles())
+        return self._vocabulary

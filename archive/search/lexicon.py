@@ -1,0 +1,62 @@
+"""A reader's terms as the query compiler and "did you mean" look them up: the terms under a
+prefix, listed once, and the near spellings of a word, remembered.
+
+Whoosh's terms_within on a reader of several segments merges their lexicons term by term and
+computes the full distance in Python for every term under the prefix (tens of ms under "en:s").
+Here the terms under a prefix are listed once per reader, and a term whose length differs by
+more than maxdist, or with more than maxdist letters the other lacks, is skipped without
+measuring: it cannot be that near. A rare word is looked up by the compiler, again by "did you
+mean" and its count of the corrected query, and again on the next page: a Lexicon lives as long
+as its reader (one searcher generation, archive.search.generation), so each lookup is made once.
+"""
+
+from __future__ import annotations
+
+from archive.search.analysis import edit_distance
+
+MAX_NEAR_REMEMBERED = 1024
+# Terms listed under the prefixes looked up: at most about this many (a few MB) a reader.
+MAX_LISTED_TERMS = 200_000
+
+
+class Lexicon:
+    """Lookups in one Whoosh reader's lexicon (`reader`, for the caller's other lookups)."""
+
+    def __init__(self, reader) -> None:  # noqa: ANN001 - a Whoosh reader
+        self.reader = reader
+        self._near: dict[tuple[str, str, int, int], tuple[str, ...]] = {}
+        self._listed: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def near(self, fieldname: str, text: str, maxdist: int, prefix: int) -> tuple[str, ...]:
+        """The field's terms within maxdist edits of text (a swap of neighbours is one edit)
+        that share its first `prefix` characters, in lexicon order; remembered."""
+        key = (fieldname, text, maxdist, prefix)
+        found = self._near.get(key)
+        if found is None:
+            size, letters = len(text), set(text)
+            found = tuple(
+                term
+                for term in self._terms_under(fieldname, text[:prefix])
+                if abs(len(term) - size) <= maxdist
+                and len(set(term) - letters) <= maxdist
+                and len(letters - set(term)) <= maxdist
+                and edit_distance(term, text) <= maxdist
+            )
+            if len(self._near) >= MAX_NEAR_REMEMBERED:
+                self._near.clear()
+            self._near[key] = found
+        return found
+
+    def _terms_under(self, fieldname: str, head: str) -> tuple[str, ...]:
+        """The field's terms starting with head, sorted; listed once."""
+        found = self._listed.get((fieldname, head))
+        if found is None:
+            merged: set[bytes] = set()
+            for leaf, _ in self.reader.leaf_readers():  # each segment's lexicon: no heap merge
+                merged.update(leaf.expand_prefix(fieldname, head))
+            # UTF-8 bytes sort as their text does: the lexicon's order
+            found = tuple(raw.decode("utf-8") for raw in sorted(merged))
+            if sum(map(len, self._listed.values())) + len(found) > MAX_LISTED_TERMS:
+                self._listed.clear()
+            self._listed[(fieldname, head)] = found
+        return found

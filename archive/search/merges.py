@@ -1,0 +1,63 @@
+"""Merge policies: which of the index's segments a commit folds together.
+
+A Whoosh merge policy is a function (writer, segments) -> the segments to keep as they are; it
+adds the others to the writer, which merges them into the commit's new segment. `Index.write`
+takes one (None: Whoosh's own MERGE_SMALL). The rounds that choose between them are in
+archive.core.indexing and archive.core.worker: they pass these along and never look inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from whoosh.reading import SegmentReader
+
+# A Whoosh merge policy: (writer, segments) -> the segments to keep as they are; None: Whoosh's.
+MergePolicy = Callable[[Any, list[Any]], list[Any]] | None
+
+# A server's round merges only its smallest segments, at most a batch's worth of documents,
+# and only once there are this many of them.
+ROUND_MERGE_MIN_SEGMENTS = 4
+
+
+def _merge(writer: Any, segments: list[Any], chosen: list[Any]) -> list[Any]:
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in chosen]
+
+
+def small_merges(limit: int) -> MergePolicy:
+    """A merge policy of bounded cost: once there are ROUND_MERGE_MIN_SEGMENTS segments of few
+    documents, merge the smallest, at most `limit` documents together.
+
+    Whoosh's MERGE_SMALL may fold thousands of documents into a commit (seconds of pure
+    Python); the uploads in a server's round wait for its commit, so it merges little."""
+
+    def policy(writer: Any, segments: list[Any]) -> list[Any]:
+        chosen, total = [], 0
+        for segment in sorted(segments, key=lambda s: s.doc_count_all()):
+            if total + segment.doc_count_all() > limit:
+                break
+            chosen.append(segment)
+            total += segment.doc_count_all()
+        if len(chosen) < ROUND_MERGE_MIN_SEGMENTS:
+            return segments
+        return _merge(writer, segments, chosen)
+
+    return policy
+
+
+def fewest_merges(keep: int) -> MergePolicy:
+    """A merge policy that leaves `keep` segments, merging the smallest: what an idle worker
+    does so that a long run of small rounds does not leave searches reading many segments."""
+
+    def policy(writer: Any, segments: list[Any]) -> list[Any]:
+        if len(segments) <= keep:
+            return segments
+        ordered = sorted(segments, key=lambda s: s.doc_count_all())
+        return _merge(writer, segments, ordered[: len(segments) - keep + 1])
+
+    return policy
