@@ -208,13 +208,9 @@ def test_iter_documents_in_batches(catalog: Catalog) -> None:
 
 def test_pragmas_on_every_connection(tmp_path: Path, catalog: Catalog) -> None:
     def pragmas() -> tuple[str, int, int, int]:
-        conn = catalog._conn()
-        return (
-            conn.execute("PRAGMA journal_mode").fetchone()[0],
-            conn.execute("PRAGMA synchronous").fetchone()[0],
-            conn.execute("PRAGMA foreign_keys").fetchone()[0],
-            conn.execute("PRAGMA busy_timeout").fetchone()[0],
-        )
+        # each thread reads through its own connection
+        names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        return tuple(catalog.query(f"PRAGMA {name}")[0][0] for name in names)  # type: ignore[return-value]
 
     results = [pragmas()]
     worker = threading.Thread(target=lambda: results.append(pragmas()))
@@ -306,7 +302,7 @@ def test_connections_of_finished_threads_are_closed(catalog: Catalog) -> None:
         t.start()
         t.join()
     catalog.count()
-    assert len(catalog._connections) <= 2
+    assert catalog.open_connections <= 2
 
 
 def test_survives_close_and_reopen(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ HOLD_A_PUT = textwrap.dedent(
     import sys, time
     from archive.storage.originals import Store
     store = Store(sys.argv[1])
-    with store._lock():  # what put() holds while its temp file exists
+    with store.writing():  # what put() holds while its temp file exists
         (store.root / ".tmp-in-progress").write_bytes(b"half an upload")
         print("holding", flush=True)
         time.sleep(float(sys.argv[2]))

@@ -90,6 +90,12 @@ class Catalog:
             self._connections = alive
         return conn
 
+    @property
+    def open_connections(self) -> int:
+        """How many connections this catalog holds open (one per live thread that used it)."""
+        with self._state_lock:
+            return len(self._connections)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction for the modules that keep their own tables in the catalog."""
