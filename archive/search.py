@@ -43,7 +43,7 @@ from archive.query_compile import (
 )
 from archive.query_syntax import Node, Word, parse
 from archive.similar import similar
-from archive.suggest import FEW_HITS, Vocabulary, correct, spell_terms
+from archive.suggest import FEW_HITS, Vocabulary, correct, spell_frequency, spell_terms
 from archive.timeline import buckets
 
 FACET_LIMIT = 30
@@ -159,8 +159,8 @@ class SearchEngine:
             searcher, cache = self._current()
             if self._vocabulary is None or self._vocabulary[0] is not cache:
                 self._vocabulary = (cache, _vocabulary(searcher, cache, titles()))
-            vocabulary = self._vocabulary[1]
-        return vocabulary.complete(text, limit)
+            # under the lock: the vocabulary counts its candidates' live documents in the reader
+            return self._vocabulary[1].complete(text, limit)
 
     def similar(self, doc: Document, limit: int) -> tuple[SimilarDocument, ...]:
         with self._lock:
@@ -199,7 +199,9 @@ class SearchEngine:
         """A corrected query worth offering, from the archive's own vocabulary."""
 
         def known(word: Word) -> bool:
-            return compile_node(word, searcher, fuzzy=False) is not NOTHING
+            """Whether the word matches a live document (a deleted one's words stay listed)."""
+            compiled = compile_node(word, searcher, fuzzy=False)
+            return compiled is not NOTHING and bool(_matched(searcher, cache, compiled))
 
         def count(corrected: str) -> int:
             fixed = parse(corrected)
@@ -248,7 +250,13 @@ def _vocabulary(
         names.update(cache.count(facet, cache.live) if facet in cache.values else {})
     # in a large archive a word found in one document only is as likely a typo as a word
     min_df = 2 if len(cache.live) >= 200 else 1
-    return Vocabulary(names, spell_terms(searcher.reader(), min_df), titles)
+    reader = searcher.reader()
+
+    def live(word: str) -> int:
+        found = spell_frequency(reader, word)
+        return found if found >= min_df else 0
+
+    return Vocabulary(names, spell_terms(reader, min_df), titles, live)
 
 
 def _intersect(base: Iterable[int], sets: Iterable[set[int]]) -> set[int]:

@@ -18,6 +18,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from archive.analysis import document_terms, term_language
+from archive.live_counts import live_frequency
 from archive.models import Document
 
 KEY_TERMS = 20
@@ -33,7 +34,9 @@ def key_terms(searcher: Searcher, doc: Document) -> list[tuple[str, float]]:
         term for _, _, term in document_terms(text, term_language(doc.metadata.language))
     )
     reader = searcher.reader()
-    total = reader.doc_count() or 1
+    # The dictionary's counts include deleted (trashed, edited) documents until a merge, and so
+    # does this total, so the weights agree; only the terms picked are recounted, live.
+    total = reader.doc_count_all() or 1
     weighted = []
     for term, tf in counts.most_common(CANDIDATES):
         df = reader.doc_frequency(FIELD, term)
@@ -41,7 +44,13 @@ def key_terms(searcher: Searcher, doc: Document) -> list[tuple[str, float]]:
             continue
         weighted.append(((1 + math.log(tf)) * math.log(total / df), term))
     weighted.sort(reverse=True)
-    return [(term, weight) for weight, term in weighted[:KEY_TERMS] if weight > 0]
+    picked: list[tuple[str, float]] = []
+    for weight, term in weighted:
+        if len(picked) == KEY_TERMS or weight <= 0:
+            break
+        if live_frequency(reader, FIELD, term) > 1:  # in another live document
+            picked.append((term, weight))
+    return picked
 
 
 def similar(searcher: Searcher, doc: Document, limit: int) -> list[tuple[int, float]]:
