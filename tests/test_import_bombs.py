@@ -529,3 +529,21 @@ def test_a_file_larger_than_a_document_is_streamed_as_jsonl_or_refused_unread(
     assert len(report.added) == 2 * 4 * 40 and not report.duplicates, report.failed
     [(name, reason)] = report.failed
     assert name == str(text) and "neither a zip nor JSONL" in reason, reason
+
+
+def test_a_flood_of_bad_and_repeated_lines_is_counted_not_held(tmp_path: Path) -> None:
+    """Three bytes a failure ("{}" and a newline): a million took 237 MiB when every failure was
+    held until the run's end. The report lists the first REPORTED and counts the rest; the job
+    counts them all."""
+    from archive.core import REPORTED
+
+    path = tmp_path / "flood.jsonl"
+    record = json.dumps({"title": "Once", "body": "The same floodword record."}).encode()
+    path.write_bytes(b"{}\n" * 25_000 + (record + b"\n") * 15_000)
+    report = ingest(tmp_path, path)
+    assert len(report.added) == 1
+    assert (len(report.failed), report.more_failed) == (REPORTED, 25_000 - REPORTED)
+    assert (len(report.duplicates), report.more_duplicates) == (REPORTED, 15_000 - 1 - REPORTED)
+    with Archive(Settings(root=tmp_path / "archive")) as archive:
+        job = archive.job(report.job_id or 0)
+    assert (job.failed, job.duplicates, job.added, len(job.errors)) == (25_000, 14_999, 1, 200)
