@@ -265,6 +265,9 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
     job_id: int | None = None
     resumed_after: int = 0  # items an earlier, interrupted run had already done
+    # beyond the first thousands listed above (archive.core.archive.REPORTED): counted, not held
+    more_duplicates: int = 0
+    more_failed: int = 0
 
 
 # --- ids ---------------------------------------------------------------------------------------

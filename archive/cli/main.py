@@ -148,9 +148,14 @@ def ingest(
         click.echo(f"duplicate: {name} is already document {existing}")
     for name, reason in report.failed:
         click.echo(f"failed: {reason}" if name in reason else f"failed: {name}: {reason}")
+    if report.more_duplicates or report.more_failed:
+        click.echo(
+            f"(not listed: {report.more_duplicates} more duplicates, "
+            f"{report.more_failed} more failures)"
+        )
     click.echo(
-        f"added {len(report.added)}, duplicates {len(report.duplicates)}, "
-        f"failed {len(report.failed)}"
+        f"added {len(report.added)}, duplicates {len(report.duplicates) + report.more_duplicates}"
+        f", failed {len(report.failed) + report.more_failed}"
     )
     if report.failed:
         sys.exit(1)

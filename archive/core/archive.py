@@ -48,6 +48,11 @@ from archive.storage.originals import Store, extension_for
 Progress = Callable[[int, int | None, str], None]
 # A bulk batch is committed (stored, catalogued, indexed) at this many bytes even if not full.
 BATCH_BYTES = 64 * 1024 * 1024
+# A report lists the first REPORTED failures and duplicates and counts the rest, and failures
+# are recorded in the job every FAILURES_PER_UPDATE: a JSONL file of millions of bad or repeated
+# lines (3 bytes each) must not be held in memory (a job itself keeps 200 reasons).
+REPORTED = 10_000
+FAILURES_PER_UPDATE = 1_000
 SYSTEM = "system"
 SIMILAR_LIMIT = 10
 
@@ -212,15 +217,19 @@ class Archive:
                     else:
                         batch.append((item.prepared, ready.fields))
                         size += len(item.prepared.data)
-                    if len(batch) >= self.settings.index_batch_size or size >= BATCH_BYTES:
+                    if (
+                        len(batch) >= self.settings.index_batch_size
+                        or size >= BATCH_BYTES
+                        or len(failed) >= FAILURES_PER_UPDATE
+                    ):
                         self._commit_batch(batch, report, counts, actor)
                         jobs.progress(self._catalog, job.id, seen, *counts, failed)
-                        report.failed.extend(failed)
+                        report.more_failed += _list_some(report.failed, failed)
                         batch, failed, size = [], [], 0
                     if progress:
                         progress(seen - skip, None, item.name)
                 self._commit_batch(batch, report, counts, actor)
-                report.failed.extend(failed)
+                report.more_failed += _list_some(report.failed, failed)
                 jobs.progress(self._catalog, job.id, max(seen, skip), *counts, failed, seen, "done")
             except BaseException as exc:
                 jobs.interrupt(self._catalog, job.id, f"{type(exc).__name__}: {exc}")
@@ -252,7 +261,7 @@ class Archive:
         results = commit([prepared for prepared, _ in batch], self._store, self._catalog)
         for (prepared, _), (doc_id, duplicate) in zip(batch, results, strict=True):
             if duplicate:
-                report.duplicates.append((prepared.name, doc_id))
+                report.more_duplicates += _list_some(report.duplicates, [(prepared.name, doc_id)])
                 counts[1] += 1
             else:
                 report.added.append(doc_id)
@@ -578,3 +587,10 @@ class Archive:
         self._catalog.mark_all_unindexed()
         self.index_pending()
         return len(docs)
+
+
+def _list_some(listed: list, new: Sequence) -> int:
+    """Append what fits under REPORTED items; returns how many did not fit."""
+    room = max(0, REPORTED - len(listed))
+    listed.extend(new[:room])
+    return max(0, len(new) - room)

@@ -162,11 +162,13 @@ class SearchEngine:
         """Autocomplete; the vocabulary is built once per generation (titles() lists titles)."""
         with self._lock:
             vocabulary = self._current().vocabulary(titles)
-        return vocabulary.complete(text, limit)
+            # under the lock: the vocabulary counts its candidates' live documents in the reader
+            return vocabulary.complete(text, limit)
 
     def similar(self, doc: Document, limit: int) -> tuple[SimilarDocument, ...]:
         with self._lock:
-            ranked = similar(self._current().searcher, doc, limit)
+            generation = self._current()
+            ranked = similar(generation.searcher, generation.lexicon, doc, limit)
         docs = self.fetch([doc_id for doc_id, _ in ranked])
         return tuple(
             SimilarDocument(i, docs[i].metadata.title, docs[i].metadata.date, score)
@@ -195,7 +197,9 @@ class SearchEngine:
         """A corrected query worth offering, from the archive's own vocabulary."""
 
         def known(word: Word) -> bool:
-            return generation.compile(word, fuzzy=False).query is not NOTHING
+            """Whether the word matches a live document (a deleted one's words stay listed)."""
+            query = generation.compile(word, fuzzy=False).query
+            return query is not NOTHING and bool(generation.matched(query))
 
         def count(corrected: str) -> int:
             fixed = parse(corrected)

@@ -21,7 +21,7 @@ from archive.search.compile import ALL, Compiled, compile_node
 from archive.search.facets import FacetCache, SegmentValues, matched_docs
 from archive.search.highlight import Marks
 from archive.search.lexicon import Lexicon
-from archive.search.suggest import Vocabulary, spell_terms
+from archive.search.suggest import Vocabulary, spell_frequency, spell_terms
 from archive.search.syntax import Node
 from archive.search.variants import Variants
 
@@ -87,5 +87,11 @@ class Generation:
                 names.update(cache.count(facet, cache.live) if facet in cache.values else {})
             # in a large archive a word found in one document only is as likely a typo as a word
             min_df = 2 if len(cache.live) >= 200 else 1
-            self._vocabulary = Vocabulary(names, spell_terms(self.reader, min_df), titles())
+
+            def live(word: str) -> int:  # the dictionary's counts include deleted documents
+                found = spell_frequency(self.lexicon, word)
+                return found if found >= min_df else 0
+
+            terms = spell_terms(self.reader, min_df)
+            self._vocabulary = Vocabulary(names, terms, titles(), live)
         return self._vocabulary

@@ -1,5 +1,15 @@
 """A reader's terms as the query compiler and "did you mean" look them up: the terms under a
-prefix, listed once, and the near spellings of a word, remembered.
+prefix, listed once, the near spellings of a word, remembered, and a term's count of live
+documents.
+
+Whoosh's term dictionary counts deleted documents too: a trashed document is deleted from the
+index, and an edit deletes the old version and adds the new one, but a segment's dictionary (its
+words and their document frequencies) is written once, so a deleted document's words stay listed
+with counts that include it until a merge rewrites the segment. Anything that offers words or
+weighs them by their counts (autocomplete, "did you mean", More like this) asks live_frequency
+instead: a segment without deletions answers from its dictionary, one with deletions counts the
+term's postings, which Whoosh reads without the deleted documents. Only the few terms about to
+be shown or weighed are counted, and each once per reader.
 
 Whoosh's terms_within on a reader of several segments merges their lexicons term by term and
 computes the full distance in Python for every term under the prefix (tens of ms under "en:s").
@@ -15,6 +25,7 @@ from __future__ import annotations
 from archive.search.analysis import edit_distance
 
 MAX_NEAR_REMEMBERED = 1024
+MAX_COUNTED = 50_000  # live counts remembered per reader
 # Terms listed under the prefixes looked up: at most about this many (a few MB) a reader.
 MAX_LISTED_TERMS = 200_000
 
@@ -26,6 +37,23 @@ class Lexicon:
         self.reader = reader
         self._near: dict[tuple[str, str, int, int], tuple[str, ...]] = {}
         self._listed: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._counted: dict[tuple[str, str], int] = {}
+
+    def live_frequency(self, fieldname: str, text: str) -> int:
+        """The number of live (not deleted) documents whose field holds the term; remembered."""
+        key = (fieldname, text)
+        found = self._counted.get(key)
+        if found is None:
+            found = 0
+            for leaf, _ in self.reader.leaf_readers():
+                if not leaf.has_deletions():
+                    found += leaf.doc_frequency(fieldname, text)
+                elif key in leaf:
+                    found += sum(1 for _ in leaf.postings(fieldname, text).all_ids())
+            if len(self._counted) >= MAX_COUNTED:
+                self._counted.clear()
+            self._counted[key] = found
+        return found
 
     def near(self, fieldname: str, text: str, maxdist: int, prefix: int) -> tuple[str, ...]:
         """The field's terms within maxdist edits of text (a swap of neighbours is one edit)

@@ -19,6 +19,7 @@ from whoosh.searching import Searcher
 
 from archive.models import Document
 from archive.search.analysis import document_terms, term_language
+from archive.search.lexicon import Lexicon
 
 KEY_TERMS = 20
 CANDIDATES = 150  # the document's most frequent terms that are weighed
@@ -26,14 +27,16 @@ TEXT_CHARS = 30_000  # key terms of a very long transcript settle long before it
 FIELD = "body"
 
 
-def key_terms(searcher: Searcher, doc: Document) -> list[tuple[str, float]]:
+def key_terms(searcher: Searcher, lexicon: Lexicon, doc: Document) -> list[tuple[str, float]]:
     """The document's most telling index terms with their weights, best first."""
     text = "\n".join((doc.metadata.title, doc.text))[:TEXT_CHARS]
     counts = Counter(
         term for _, _, term in document_terms(text, term_language(doc.metadata.language))
     )
     reader = searcher.reader()
-    total = reader.doc_count() or 1
+    # The dictionary's counts include deleted (trashed, edited) documents until a merge, and so
+    # does this total, so the weights agree; only the terms picked are recounted, live.
+    total = reader.doc_count_all() or 1
     weighted = []
     for term, tf in counts.most_common(CANDIDATES):
         df = reader.doc_frequency(FIELD, term)
@@ -41,12 +44,21 @@ def key_terms(searcher: Searcher, doc: Document) -> list[tuple[str, float]]:
             continue
         weighted.append(((1 + math.log(tf)) * math.log(total / df), term))
     weighted.sort(reverse=True)
-    return [(term, weight) for weight, term in weighted[:KEY_TERMS] if weight > 0]
+    picked: list[tuple[str, float]] = []
+    for weight, term in weighted:
+        if len(picked) == KEY_TERMS or weight <= 0:
+            break
+        if lexicon.live_frequency(FIELD, term) > 1:  # in another live document
+            picked.append((term, weight))
+    return picked
 
 
-def similar(searcher: Searcher, doc: Document, limit: int) -> list[tuple[int, float]]:
-    """(catalog id, score) of the documents most like doc, best first, doc itself left out."""
-    terms = key_terms(searcher, doc)
+def similar(
+    searcher: Searcher, lexicon: Lexicon, doc: Document, limit: int
+) -> list[tuple[int, float]]:
+    """(catalog id, score) of the documents most like doc, best first, doc itself left out
+    (lexicon: the searcher's, for live counts)."""
+    terms = key_terms(searcher, lexicon, doc)
     if not terms:
         return []
     top = terms[0][1]

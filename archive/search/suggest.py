@@ -6,7 +6,10 @@ from a Vocabulary built once per searcher generation (archive.search.generation)
 keys searched with bisect, and the best entries of every one- to three-letter prefix
 precomputed, because those ranges are the long ones and the first keystrokes are the most
 frequent. "Did you mean" finds near spellings through the generation's Lexicon
-(archive.search.lexicon), which the query compiler's fuzzy matching shares.
+(archive.search.lexicon), which the query compiler's fuzzy matching shares. The term
+dictionary's counts include deleted (trashed, edited) documents until a merge: a word is
+offered, and a correction chosen, by its count of live documents (Lexicon.live_frequency),
+taken for the few candidates only.
 """
 
 from __future__ import annotations
@@ -78,14 +81,20 @@ def _word_starts(text: str) -> list[str]:
 
 
 class Vocabulary:
-    """What the query box can complete: names (with document counts), frequent words, titles."""
+    """What the query box can complete: names (with document counts), frequent words, titles.
+
+    `terms` may count deleted documents (spell_terms does); `live(term)` then gives a term's
+    count of live documents, 0 to leave it out, and is asked for the few candidates of a prefix.
+    """
 
     def __init__(
         self,
         names: Mapping[str, int],
         terms: Mapping[str, int],
         titles: Iterable[tuple[int, str]],
+        live: Callable[[str], int] | None = None,
     ) -> None:
+        self.live = live
         entries: list[_Entry] = []
 
         def index(
@@ -127,7 +136,7 @@ class Vocabulary:
         picked: list[_Entry] = self.names.top(key, 3)
         if len(fold(last)) >= MIN_PREFIX:
             # the last word completed, the words before it kept as typed
-            for entry in self.terms.top(fold(last), 5):
+            for entry in self._live_terms(fold(last), 5):
                 text = f"{head} {entry.text}" if head else entry.text
                 picked.append(_Entry(text, "term", entry.count))
         picked.extend(self.titles.top(key, 3))
@@ -145,15 +154,28 @@ class Vocabulary:
         chosen = [s for s in out if s.kind != "title"][: limit - room]
         return chosen + titles[: limit - len(chosen)]
 
+    def _live_terms(self, prefix: str, n: int) -> list[_Entry]:
+        candidates = self.terms.top(prefix, KEEP if self.live else n)
+        if self.live is None:
+            return candidates
+        counted = [_Entry(e.text, e.kind, self.live(e.text)) for e in candidates]
+        return sorted((e for e in counted if e.count), key=lambda e: -e.count)[:n]
+
 
 def spell_terms(reader, min_df: int) -> dict[str, int]:  # noqa: ANN001 - a Whoosh reader
-    """Words of the `spell` field found in at least min_df documents, with their counts."""
+    """Words of the `spell` field found in at least min_df documents, with their counts, which
+    include deleted documents (spell_frequency has the live count)."""
     out: dict[str, int] = {}
     for raw, info in reader.iter_field(SPELL):
         word = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")[2]
         if info.doc_frequency() >= min_df and len(word) >= 3 and not word.isdigit():
             out[word] = info.doc_frequency()
     return out
+
+
+def spell_frequency(lexicon: Lexicon, word: str) -> int:
+    """The live documents whose `spell` field holds the (folded) word."""
+    return lexicon.live_frequency(SPELL, SPELL_PREFIX + word)
 
 
 # --- did you mean ------------------------------------------------------------------------------
@@ -190,7 +212,7 @@ def correct(
         if len(folded) < 3 or folded.isdigit():
             continue
         is_known = known(word)
-        own = lexicon.reader.doc_frequency(SPELL, SPELL_PREFIX + folded)
+        own = spell_frequency(lexicon, folded)
         best = _closest(lexicon, folded)
         if best is None:
             if is_known:
@@ -219,7 +241,9 @@ def _closest(lexicon: Lexicon, folded: str) -> tuple[str, int] | None:
         term = near.partition(":")[2]
         if term == folded or term.isdigit():
             continue
-        df = lexicon.reader.doc_frequency(SPELL, SPELL_PREFIX + term)
+        df = spell_frequency(lexicon, term)
+        if not df:  # only in deleted documents
+            continue
         score = df / 4 ** (edit_distance(term, folded) - 1)
         if best is None or (score, term) > (best[0], best[1]):
             best = (score, term, df)

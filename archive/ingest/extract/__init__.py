@@ -2,7 +2,9 @@
 
 detect(data, filename)     -> "txt" | "md" | "html" | "json" | "pdf" | "docx" | "jsonl" | "gzip"
 extract(data, filename, *, limits) -> Extracted, for one document (txt md html json pdf docx)
-iter_jsonl(data, name)     -> JsonlItem per record of a JSONL upload (gzipped or not)
+iter_jsonl(data, name)     -> JsonlItem per record of a JSONL upload (gzipped or not) or stream
+is_jsonl(head)             -> whether bytes (the start of a file will do) look like JSONL
+unpack                     -> gzip streams and zip members read within limits as bytes arrive
 
 HTML, PDF and DOCX are parsed in a sandboxed child process (see sandbox.py): their parsers face
 nesting, compression and references a hostile file can blow up. Plain text, Markdown and JSON
@@ -14,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from archive.errors import InvalidUpload
-from archive.ingest.extract import docx, html, jsonl, md, pdf, sandbox, txt
-from archive.ingest.extract.detect import ACCEPTED, detect_with_text
+from archive.ingest.extract import docx, html, jsonl, md, pdf, sandbox, txt, unpack
+from archive.ingest.extract.detect import ACCEPTED, detect_with_text, is_jsonl
 from archive.ingest.extract.jsonl import JsonlItem, canonical, iter_jsonl
 from archive.ingest.extract.sandbox import DEFAULT_LIMITS, Limits
 from archive.models import Extracted
@@ -31,7 +33,9 @@ __all__ = [
     "canonical",
     "detect",
     "extract",
+    "is_jsonl",
     "iter_jsonl",
+    "unpack",
 ]
 
 # Each format's text -> Extracted; adding a format is one module and one line here.

@@ -16,6 +16,7 @@ from pathlib import PurePath
 from xml.etree import ElementTree
 
 from archive.errors import InvalidUpload, UnsupportedFormat
+from archive.ingest.extract import unpack
 
 ACCEPTED = "accepted types are plain text, Markdown, HTML, JSONL, PDF and DOCX"
 
@@ -129,7 +130,8 @@ def _zip_kind(data: bytes, name: str) -> str:
         raise _refuse(name, "a ZIP archive")
     if b"%PDF" in data[:1024]:  # PDF readers look for their header anywhere in the first 1 KB
         raise _refuse(name, "a ZIP archive that is also a PDF (a polyglot file)")
-    if directory[1] > MAX_ZIP_DIRECTORY:
+    declared = unpack.directory_size(data[-unpack.TAIL :])  # a zip64 record's size too
+    if max(directory[1], declared[1] if declared else 0) > MAX_ZIP_DIRECTORY:
         raise InvalidUpload(f"{label}: a ZIP archive with an oversized directory")
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
@@ -143,7 +145,9 @@ def _zip_kind(data: bytes, name: str) -> str:
         info = package.getinfo("[Content_Types].xml")
         if info.file_size > MAX_CONTENT_TYPES:
             raise InvalidUpload(f"{label}: a DOCX with an oversized [Content_Types].xml")
-        content_types = package.read(info)
+        # read in chunks: zipfile's read() would inflate it whole before checking its size
+        part = f"{label}: [Content_Types].xml"
+        content_types = unpack.read_member(package, info, part, MAX_CONTENT_TYPES)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise InvalidUpload(f"{label}: a damaged ZIP archive ({exc})") from None
     main = _main_content_type(content_types, label)
@@ -202,7 +206,7 @@ def _skip_space(data: bytes, start: int = 0) -> int:
     return space.end() if space else start
 
 
-def _is_jsonl(data: bytes) -> bool:
+def is_jsonl(data: bytes) -> bool:
     """Two or more lines, the first two of which look like JSON objects, the first parsing as one.
 
     Works on offsets so that a 100 MB upload is not copied just to be sniffed.
@@ -309,7 +313,7 @@ def detect_with_text(data: bytes, name: str = "") -> tuple[str, str | None]:
     what = _binary_kind(data)
     if what:
         raise _refuse(name, what)
-    if _is_jsonl(data):
+    if is_jsonl(data):
         return "jsonl", None
     text = decode(data, name)
     return classify(text, name), text

@@ -32,7 +32,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from archive.errors import InvalidUpload
-from archive.ingest.extract import properties
+from archive.ingest.extract import properties, unpack
 from archive.ingest.extract.detect import declares_dtd
 from archive.models import Block, Extracted, Hints
 
@@ -83,11 +83,11 @@ def check_package(data: bytes) -> None:
         if member.flag_bits & 0x1:
             raise InvalidUpload("a DOCX with encrypted parts (password-protected)")
     for member in members:
-        # zipfile stops at the declared size (and checks the CRC), so these reads are bounded.
+        # a chunk at a time, counted: zipfile's read() inflates a part whole, whatever it says
         try:
-            part = package.read(member)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-            raise InvalidUpload(f"a damaged DOCX: part {member.filename!r} ({exc})") from None
+            part = unpack.read_member(package, member, f"part {member.filename!r}", MAX_UNPACKED)
+        except InvalidUpload as exc:
+            raise InvalidUpload(f"a damaged DOCX: {exc.message}") from None
         if declares_dtd(part):
             raise InvalidUpload(
                 f"a DOCX whose part {member.filename!r} declares a DTD or entities; refused, as "

@@ -6,14 +6,14 @@ they win over suggestions. The body's newline-separated paragraphs become the bl
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
-from archive.errors import InvalidUpload
+from archive.errors import ArchiveError, InvalidUpload
+from archive.ingest.extract import unpack
 from archive.models import Block, Extracted, Hints
 
 MAX_LINE = 64 * 1024 * 1024  # a longer "line" is not a record; it is read past, not held
@@ -90,7 +90,7 @@ def extract(text: str) -> Extracted:
     return extract_record(record)
 
 
-def _lines(stream: io.BufferedIOBase) -> Iterator[bytes | None]:
+def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
     """The stream's lines, one at a time; None stands for a line longer than MAX_LINE."""
     while True:
         line = stream.readline(MAX_LINE)
@@ -104,14 +104,19 @@ def _lines(stream: io.BufferedIOBase) -> Iterator[bytes | None]:
             yield line
 
 
-def iter_jsonl(data: bytes, name: str) -> Iterator[JsonlItem]:
-    """Each non-blank line of a JSONL upload (gzipped or not), as it is read.
+def iter_jsonl(data: bytes | BinaryIO, name: str) -> Iterator[JsonlItem]:
+    """Each non-blank line of a JSONL upload, as it is read: bytes (gzipped or not, inflated
+    within unpack's limits) or a binary stream of JSONL (a file, or unpack.gunzip of one).
 
-    A bad line yields an item with `error` set and reading goes on; a broken gzip stream ends
-    the iteration with one last error item.
+    A bad line yields an item with `error` set and reading goes on; a broken gzip stream, or
+    one past a limit, ends the iteration with one last error item.
     """
-    raw = io.BytesIO(data)
-    stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if data[:2] == b"\x1f\x8b" else raw
+    stream: BinaryIO
+    if isinstance(data, bytes):
+        raw = io.BytesIO(data)
+        stream = unpack.gunzip(raw, name) if data[:2] == b"\x1f\x8b" else raw
+    else:
+        stream = data
     number = 0
     try:
         for line in _lines(stream):
@@ -123,7 +128,9 @@ def iter_jsonl(data: bytes, name: str) -> Iterator[JsonlItem]:
             if not line.strip():
                 continue
             yield _item(where, line)
-    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+    except ArchiveError as exc:  # past a limit of unpack's, or a broken gzip stream
+        yield JsonlItem(f"{name}:{number + 1}", None, None, exc.message)
+    except (OSError, EOFError) as exc:
         yield JsonlItem(f"{name}:{number + 1}", None, None, f"cannot read the data: {exc}")
 
 
