@@ -343,6 +343,7 @@ def test_patch_is_searchable_at_once_and_audited(client: TestClient, archive: Ar
     ("body", "status"),
     [
         ({"status": "draft"}, 400),
+        ({"status": None}, 400),  # not among the listed statuses (schemathesis found it)
         ({"date": "31/31/2020"}, 400),
         ({"title": ["a", "b"]}, 400),
         ({"tags": "birds"}, 400),  # the API's description says an array (schemathesis found it)

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from archive.core.archive import Archive
 from archive.errors import BadRequest, Duplicate, NotFound
-from archive.models import Document, Job, Overrides, is_row_id
+from archive.models import EDITABLE_STATUSES, Document, Job, Overrides, is_row_id
 from archive.web.api import document_json
 from archive.web.auth import actor
 from archive.web.endpoint import archive_of
@@ -137,7 +137,11 @@ async def _json_object(request: Request) -> dict[str, Any]:
 async def patch_document(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
     record = await _json_object(request)
+    # absent, the status stays; sent, it must be one the API lists (an explicit null is not)
+    sent_status = "status" in record
     status = record.pop("status", None)
+    if sent_status and status not in EDITABLE_STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(EDITABLE_STATUSES)}.")
     if "publish" in record:
         raise BadRequest('Publish with {"status": "published"}.')
     overrides = from_fields(json_fields(record), strict=True).overrides
