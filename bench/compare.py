@@ -22,6 +22,7 @@
    queries' totals differ between engines (analysis differs: they are reported, not hidden),
    the build times, index sizes and the resident memory of the archive server (all its
    processes) and of this process; --json OUT writes every figure and per-query result.
+   Exit status 1 when an engine failed a query or the archive server logged a traceback.
 """
 
 from __future__ import annotations
@@ -101,8 +102,11 @@ def build_engines(per_file: list, scale: int, work: Path, engines: list) -> tupl
     builds["archive"] = archive.build(paths, count)
     builds["archive"]["size_bytes"] = archive.size_bytes()
     builds["archive"]["index_bytes"] = archive.index_bytes()
-    for module, folder in ((fts5_engine, "sqlite/fts.sqlite3"), (tantivy_engine, "tantivy")):
-        cls = fts5_engine.Fts5Engine if module is fts5_engine else tantivy_engine.TantivyEngine
+    in_process = (
+        (fts5_engine, fts5_engine.Fts5Engine, "sqlite/fts.sqlite3"),
+        (tantivy_engine, tantivy_engine.TantivyEngine, "tantivy"),
+    )
+    for module, cls, folder in in_process:
         reason = module.available()
         if reason:
             print(f"{cls.label}: LEFT OUT: {reason}")
@@ -152,16 +156,18 @@ def run_pass(engines: list, queries: list[BenchQuery], label: str) -> list[dict]
 
 
 def engine_stats(rows: list[dict], name: str) -> dict:
-    times = [r["ms"][name] for r in rows if name in r["ms"]]
+    times = [r["ms"][name] for r in rows if name in r["ms"]] or [math.nan]
     snippets = [n for r in rows for n in r["snippets"].get(name, [])]
     return {
-        "queries": len(times),
+        "queries": sum(1 for r in rows if name in r["ms"]),
         "errors": sum(1 for r in rows if name in r["errors"]),
         "p50_ms": percentile(times, 50),
         "p95_ms": percentile(times, 95),
         "max_ms": max(times),
         "mean_ms": statistics.fmean(times),
-        "mean_total": statistics.fmean(r["total"][name] for r in rows if name in r["total"]),
+        "mean_total": statistics.fmean(
+            [r["total"][name] for r in rows if name in r["total"]] or [0]
+        ),
         "snippets_per_hit": statistics.fmean(snippets) if snippets else 0.0,
     }
 
@@ -264,6 +270,9 @@ def report(
             f"{s['mean_ms']:>7.1f}ms{s['mean_total']:>11,.0f}{s['snippets_per_hit']:>9.2f}"
             f"{ratio}{err}"
         )
+    for r in [r for r in rows if r["errors"]][:5]:
+        for n, message in r["errors"].items():
+            lines.append(f"  error      {labels[n]}: {r['query']}: {message[:120]}")
     floor = meta["http_floor"]
     if floor:
         lines.append(
@@ -343,6 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scope += f", {args.scale} copies"
     work = Path(tempfile.mkdtemp(prefix="archive-compare-"))
     engines: list = []
+    failed = False
     try:
         builds, skipped = build_engines(per_file, args.scale, work, engines)
         loads.append(os.getloadavg()[0])
@@ -369,6 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         text, figures = report(engines, builds, rows, memory, meta)
         print("\n" + text)
         tracebacks = archive.tracebacks()
+        failed = bool(tracebacks) or any(r["errors"] for r in rows)
         if tracebacks:
             print("archive server tracebacks:\n  " + "\n  ".join(tracebacks[:10]))
         if args.json:
@@ -392,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
