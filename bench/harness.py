@@ -37,7 +37,7 @@ SERVER_ENV = {"ARCHIVE_RATE_LIMITS": "off"}
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: SIGKILL when the process that started it dies (a test run
     killed by a timeout must not leave servers behind). Linux only; elsewhere a no-op."""
     with contextlib.suppress(OSError, AttributeError):
@@ -80,7 +80,7 @@ def cli(root: Path, *args: str, stdin: str | None = None, timeout: float = 120) 
         timeout=timeout,
         cwd=REPO,
         env={**os.environ, **SERVER_ENV},
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     if done.returncode != 0:
         raise RuntimeError(
@@ -171,7 +171,7 @@ class Server:
                 [sys.executable, "-m", "archive", "--root", str(self.root), "serve",
                  "--host", HOST, "--port", str(self.port)],
                 stdout=log, stderr=log, cwd=REPO, env={**os.environ, **SERVER_ENV},
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )  # fmt: skip
         self.starts += 1
         deadline = began + timeout
