@@ -16,7 +16,7 @@ from archive.core import integrity, prepare, transfer
 from archive.core.indexing import BackgroundIndexer, drain
 from archive.core.worker import IndexWorker
 from archive.errors import BadRequest, Duplicate, IndexBusy, NotFound
-from archive.ingest import metadata, pipeline
+from archive.ingest import metadata, pipeline, sources
 from archive.ingest.filenames import safe_filename
 from archive.models import (
     EDITABLE_STATUSES,
@@ -246,7 +246,7 @@ class Archive:
         if prepare.worthwhile(paths, self.settings):
             variants = self._index.variants if self._indexer is None else None
             return prepare.iter_ready(paths, self.settings, overrides, skip, variants)
-        items = pipeline.iter_items(paths, self.settings, overrides, skip=skip)
+        items = sources.iter_items(paths, self.settings, overrides, skip=skip)
         return (prepare.Ready(item) for item in items)
 
     def _commit_batch(
