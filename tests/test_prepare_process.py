@@ -32,7 +32,7 @@ def _inputs(folder: Path) -> list[Path]:
     """Every format a bulk import takes: the sample article, HTML, Markdown, a zip and JSONL
     records of each corpus file (several languages), with a duplicate and refusals."""
     folder.mkdir()
-    records = corpus_records(per_file=20)
+    records = corpus_records(per_file=40)
     jsonl = folder / "records.jsonl"
     lines = [json.dumps(r, ensure_ascii=False) for r in records]
     jsonl.write_text("\n".join([*lines, lines[0], "{not json"]) + "\n")
