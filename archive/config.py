@@ -42,6 +42,8 @@ class Settings:
     rate_limits: str = "search=20/60,upload=5/20,login=1/10"
     # Records (or headers) per OAI-PMH list response; a longer list continues with a token.
     oai_page_size: int = 100
+    # Identify's adminEmail (the protocol requires one): whom a harvester's operator writes to.
+    oai_admin_email: str = "archivist@example.org"
 
     @property
     def uploads_dir(self) -> Path:
@@ -92,6 +94,8 @@ class Settings:
             kwargs["rate_limits"] = env["ARCHIVE_RATE_LIMITS"]
         if "ARCHIVE_OAI_PAGE_SIZE" in env:
             kwargs["oai_page_size"] = int(env["ARCHIVE_OAI_PAGE_SIZE"])
+        if env.get("ARCHIVE_OAI_ADMIN_EMAIL"):
+            kwargs["oai_admin_email"] = env["ARCHIVE_OAI_ADMIN_EMAIL"]
         kwargs["private"] = env.get("ARCHIVE_PRIVATE", "0") not in ("", "0", "false", "no")
         secure = env.get("ARCHIVE_SECURE_COOKIES", "auto").lower()
         if secure not in ("auto", "1", "0"):

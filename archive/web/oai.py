@@ -288,12 +288,13 @@ def description(document: Document) -> str:
 
 # --- the verbs -----------------------------------------------------------------------------------
 def identify(request: Request, root: ET.Element) -> None:
-    facts = archive_of(request).harvest_facts()
+    archive = archive_of(request)
+    facts = archive.harvest_facts()
     body = sub(root, "Identify")
     sub(body, "repositoryName", "Article archive")
     sub(body, "baseURL", base_url(request))
     sub(body, "protocolVersion", "2.0")
-    sub(body, "adminEmail", "archivist@localhost")
+    sub(body, "adminEmail", archive.settings.oai_admin_email)
     sub(body, "earliestDatestamp", facts.earliest or now_stamp())
     sub(body, "deletedRecord", "transient")
     sub(body, "granularity", GRANULARITY)
