@@ -175,6 +175,17 @@ def test_a_harvest_ends_and_yields_each_record_once_while_documents_are_added(
     assert set(counts) - before <= added
 
 
+def test_a_token_outlives_the_server_that_issued_it(harvestable: tuple[Archive, str]) -> None:
+    archive, base = harvestable
+    first = get(base, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    token = first.find(f".//{{{NS['oai']}}}resumptionToken").text
+    with serving(create_app(archive)) as restarted:  # a new app: nothing kept between them
+        second = get(restarted, verb="ListIdentifiers", resumptionToken=token)
+    ids = [first.xpath("//oai:identifier/text()", namespaces=NS)]
+    ids.append(second.xpath("//oai:identifier/text()", namespaces=NS))
+    assert len(ids[1]) == PAGE and not set(ids[0]) & set(ids[1])
+
+
 def test_from_and_until_select_by_the_last_change(harvestable: tuple[Archive, str]) -> None:
     archive, base = harvestable
     ids = sorted(published_ids(archive))
@@ -291,6 +302,11 @@ ERRORS = [
     ({"verb": "ListIdentifiers", "resumptionToken": "eyJwIjoxfQ"}, "badResumptionToken"),
     ({"verb": "ListSets", "resumptionToken": "anything"}, "badResumptionToken"),
     ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
+    # a syntax the protocol's schema refuses would make the echo in <request> invalid
+    ({"verb": "ListRecords", "metadataPrefix": '\x01<&"\u202e'}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "a b"}, "badArgument"),
+    ({"verb": "GetRecord", "identifier": "oai:archive:1 2", "metadataPrefix": "oai_dc"},
+     "badArgument"),
     (
         {"verb": "GetRecord", "identifier": "oai:archive:1", "metadataPrefix": "marc21"},
         "cannotDisseminateFormat",

@@ -72,6 +72,13 @@ ARGUMENTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 RESUMABLE = {"ListSets", "ListIdentifiers", "ListRecords"}
 # Characters XML 1.0 cannot hold at all, not even as a reference: replaced by U+FFFD.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# the syntax the protocol's schema gives arguments echoed in <request>: anything else is a
+# badArgument (echoing it would make the answer invalid)
+_SYNTAX = {
+    "metadataPrefix": re.compile(r"[A-Za-z0-9\-_.!~*'()]+"),
+    "set": re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*"),
+    "identifier": re.compile(r"[^\s\x00-\x1f\x7f]+"),
+}
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
@@ -120,6 +127,9 @@ def parse_arguments(request: Request) -> tuple[str, dict[str, str]]:
     missing = sorted(required - set(arguments))
     if missing:
         raise ProtocolError("badArgument", f"{verb} needs {', '.join(missing)}")
+    for name, value in arguments.items():
+        if name in _SYNTAX and not _SYNTAX[name].fullmatch(value):
+            raise ProtocolError("badArgument", f"{name} has a syntax the protocol does not allow")
     return verb, arguments
 
 
