@@ -22,6 +22,7 @@ from archive.config import Settings
 from archive.core.archive import Archive
 from archive.models import Overrides
 from archive.web import create_app
+from archive.web.oai import ARGUMENTS
 from tests.conftest import NO_LIMITS
 from tests.live_server import serving
 
@@ -364,3 +365,34 @@ def test_an_archive_without_sets_says_no_set_hierarchy(tmp_path: Path) -> None:
         root = get(base, verb="ListIdentifiers", metadataPrefix="oai_dc")
         assert root.xpath("//oai:error/@code", namespaces=NS) == ["noRecordsMatch"]
         assert get(base, verb="Identify").find("oai:Identify", NS) is not None
+
+
+POOL = [
+    ("metadataPrefix", "oai_dc"),
+    ("metadataPrefix", "x"),
+    ("identifier", "oai:archive:1"),
+    ("identifier", "oai:archive:0"),
+    ("from", "2000-01-01"),
+    ("until", "2000-01-01T00:00:00Z"),
+    ("until", "2999-12-31"),
+    ("set", "language"),
+    ("set", "collection:1"),
+    ("resumptionToken", "eyJ4IjoxfQ"),
+    ("resumptionToken", "%%%"),
+    ("from", "\x00"),
+]
+
+
+def test_any_mix_of_arguments_gets_a_valid_answer(read_only: tuple[Archive, str, int]) -> None:
+    _, base, _ = read_only
+    codes: Counter[str] = Counter()
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for verb in (*ARGUMENTS, "Bad"):
+            for n, first in enumerate(POOL):
+                for second in [None, *POOL[n + 1 :]]:
+                    params = [("verb", verb), first, *([second] if second else [])]
+                    response = client.get("/oai", params=params)
+                    assert response.status_code == 200, params
+                    root = valid(response.content)
+                    codes.update(root.xpath("//oai:error/@code", namespaces=NS) or ["ok"])
+    assert codes["ok"] >= 5 and codes["badArgument"] > 10, codes

@@ -130,6 +130,8 @@ def parse_arguments(request: Request) -> tuple[str, dict[str, str]]:
     for name, value in arguments.items():
         if name in _SYNTAX and not _SYNTAX[name].fullmatch(value):
             raise ProtocolError("badArgument", f"{name} has a syntax the protocol does not allow")
+        if name in ("from", "until"):
+            parse_stamp(value, end_of_day=name == "until")
     return verb, arguments
 
 
