@@ -22,7 +22,7 @@ from archive.config import Settings
 from archive.core.archive import Archive
 from archive.models import Overrides
 from archive.web import create_app
-from archive.web.oai import ARGUMENTS
+from archive.web.oai_arguments import ARGUMENTS
 from tests.conftest import NO_LIMITS
 from tests.live_server import serving
 
