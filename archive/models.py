@@ -382,6 +382,7 @@ class HarvestQuery:
     set_spec: str | None = None
     after: tuple[str, int] | None = None
     limit: int = 100
+    with_text: bool = True  # False: the documents come without their blocks (headers only)
 
 
 @dataclass(frozen=True)

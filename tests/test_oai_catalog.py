@@ -54,6 +54,9 @@ def test_a_harvest_of_20000_ends_and_yields_each_once_while_documents_arrive(
             last = page.records[-1]
             after = (last.changed_at, last.document.id)
         assert pages >= TOTAL // 500
+        headers = harvest.changes(catalog, HarvestQuery(limit=3, with_text=False)).records
+        assert [r.document.blocks for r in headers] == [(), (), ()]  # ListIdentifiers: no text
+        assert headers[0].document.metadata.title == "Document 0"
         assert all(n == 1 for n in seen.values())
         first = set(range(1, TOTAL + 1))
         assert first <= set(seen)  # every one, once; drafts (ids after TOTAL) never

@@ -20,6 +20,7 @@ The arguments and resumption tokens: oai_arguments.py; the XML: oai_xml.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from xml.etree import ElementTree as ET
 
 from starlette.requests import Request
@@ -101,6 +102,7 @@ def get_record(request: Request, root: ET.Element, arguments: dict[str, str]) ->
 def list_records(request: Request, root: ET.Element, verb: str, arguments: dict[str, str]) -> None:
     archive = archive_of(request)
     query, sent = list_query(arguments, archive.settings.oai_page_size)
+    query = replace(query, with_text=verb == "ListRecords")
     found = archive.harvest(query)
     if query.set_spec is not None and not found.has_sets:
         raise ProtocolError("noSetHierarchy", "the archive has no sets yet")
