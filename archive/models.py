@@ -265,7 +265,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
     job_id: int | None = None
     resumed_after: int = 0  # items an earlier, interrupted run had already done
-    # beyond the first thousands listed above (archive.core.archive.REPORTED): counted, not held
+    # beyond the first thousands listed above (archive.core.imports.REPORTED): counted, not held
     more_duplicates: int = 0
     more_failed: int = 0
 
@@ -362,7 +362,7 @@ class Job:
     errors: tuple[tuple[str, str], ...]
     message: str
     # what the job read, as its uploader named it: a file saved from the web is kept under a
-    # name of its own (storage.imports), which readers need not see
+    # name of its own (storage.import_files), which readers need not see
     name: str = ""
     saved_as: str = ""  # the path saved under, where its name differs
 

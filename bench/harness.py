@@ -25,6 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from archive.cli.demo import COLLECTION as DEMO_COLLECTION
+
 REPO = Path(__file__).resolve().parents[1]
 CORPORA = REPO.parent / "shared" / "corpora" / "political-news"
 HOST = "127.0.0.1"
@@ -37,7 +39,7 @@ SERVER_ENV = {"ARCHIVE_RATE_LIMITS": "off"}
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: SIGKILL when the process that started it dies (a test run
     killed by a timeout must not leave servers behind). Linux only; elsewhere a no-op."""
     with contextlib.suppress(OSError, AttributeError):
@@ -80,7 +82,7 @@ def cli(root: Path, *args: str, stdin: str | None = None, timeout: float = 120) 
         timeout=timeout,
         cwd=REPO,
         env={**os.environ, **SERVER_ENV},
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     if done.returncode != 0:
         raise RuntimeError(
@@ -102,11 +104,19 @@ def copy_root(template: Path, dest: Path) -> Path:
 
 
 def records(limit: int, seed: int = 0) -> list[dict]:
-    """Real articles (AllSides and ResistInUA, in English) with their metadata, shuffled."""
+    """Real articles in English with their metadata, shuffled: AllSides and ResistInUA from
+    ../shared, or without it the demo collection's (CRS reports and ResistInUA)."""
     out: list[dict] = []
-    for name, share in (("allsides_en.jsonl.gz", 0.8), ("resistinua_uk_en.jsonl.gz", 0.2)):
+    if CORPORA.is_dir():
+        sources = (
+            (CORPORA / "allsides_en.jsonl.gz", 0.8),
+            (CORPORA / "resistinua_uk_en.jsonl.gz", 0.2),
+        )
+    else:
+        sources = ((DEMO_COLLECTION, 1.0),)
+    for path, share in sources:
         wanted = max(1, int(limit * share) + 1)
-        with gzip.open(CORPORA / name, "rt", encoding="utf-8") as f:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
             for line in f:
                 record = json.loads(line)
                 if record.get("language") == "en" and record.get("body"):
@@ -171,7 +181,7 @@ class Server:
                 [sys.executable, "-m", "archive", "--root", str(self.root), "serve",
                  "--host", HOST, "--port", str(self.port)],
                 stdout=log, stderr=log, cwd=REPO, env={**os.environ, **SERVER_ENV},
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )  # fmt: skip
         self.starts += 1
         deadline = began + timeout

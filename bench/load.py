@@ -1,12 +1,15 @@
 """Load test: uploaders and searchers against one server on 127.0.0.1, for a bounded time.
 
     .venv/bin/python bench/load.py [--seconds 60] [--uploaders 20] [--searchers 20]
-                                   [--preload 2000] [--url URL --token TOKEN] [--json OUT]
+                                   [--preload 2000|all [--limit N]] [--scale K]
+                                   [--url URL --token TOKEN] [--json OUT]
 
 Without --url it makes a fresh archive in a temporary folder, ingests --preload AllSides
-articles with `archive ingest` (so searches have something to find), creates a write token and
-starts `python -m archive --root ROOT serve` on a free 127.0.0.1 port; the server is stopped at
-the end. --url must be a loopback address.
+articles with `archive ingest` (so searches have something to find; --preload all: every record
+of the corpus, or the first --limit N of each file; --scale K: K copies of them with distinct
+ids and shuffled paragraphs, bench/corpus.py, so --preload all --scale 5 is the 100k set),
+creates a write token and starts `python -m archive --root ROOT serve` on a free 127.0.0.1
+port; the server is stopped at the end. --url must be a loopback address.
 
 For --seconds: each uploader POSTs real articles (AllSides, ResistInUA) to /api/documents, each
 made unique by a word of its own; each searcher runs a fixed mix of queries with facet filters,
@@ -43,6 +46,7 @@ from urllib.parse import urlsplit
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus  # noqa: E402 - the sibling module
 from harness import (  # noqa: E402 - the sibling module, as the other benches import theirs
     CORPORA,
     WORDS_PER_QUERY,
@@ -196,30 +200,38 @@ class Documents:
         return make_doc(record, unique_word(f"l{self.seed}x", n), max_body=3000)
 
 
-def _preload(root: Path, count: int) -> None:
-    if count <= 0:
-        return
-    source = root.parent / "preload.jsonl"
-    import gzip
-
-    with gzip.open(CORPORA / "allsides_en.jsonl.gz", "rt", encoding="utf-8") as f:
-        source.write_text("".join(itertools.islice(f, count)))
-    cli(root, "ingest", str(source), timeout=1800)
+def _preload(root: Path, count: int | str, scale: int = 1, limit: int | None = None) -> int:
+    """Ingest the first `count` AllSides records (or "all": every record of the corpus, the
+    first `limit` of each file with a limit), `scale` copies of each, with `archive ingest`;
+    returns how many documents that is."""
+    if count == "all":
+        per_file = corpus.read_records(corpus.corpus_files(CORPORA), limit)
+    else:
+        assert isinstance(count, int)
+        if count <= 0:
+            return 0
+        per_file = corpus.read_records([CORPORA / "allsides_en.jsonl.gz"], count)
+    paths = corpus.write_scaled(per_file, scale, root.parent / "preload")
+    cli(root, "ingest", *map(str, paths), timeout=None)
+    return corpus.scaled_count(per_file, scale)
 
 
 def run(
     seconds: float = 60,
     uploaders: int = 20,
     searchers: int = 20,
-    preload: int = 2000,
+    preload: int | str = 2000,
     url: str | None = None,
     token: str | None = None,
     seed: int = 7,
     echo=print,  # noqa: ANN001 - print or a test's collector
     drain: float = DRAIN_SECONDS,
+    scale: int = 1,
+    limit: int | None = None,
 ) -> dict:
     work = None
     server = None
+    preloaded = None
     root = None
     try:
         if url is None:
@@ -227,10 +239,10 @@ def run(
             root = work / "root"
             token = prepare_root(root)
             began = time.monotonic()
-            _preload(root, preload)
-            echo(f"preloaded {preload} documents in {time.monotonic() - began:.0f} s")
+            preloaded = _preload(root, preload, scale, limit)
+            echo(f"preloaded {preloaded} documents in {time.monotonic() - began:.0f} s")
             server = Server(root)
-            server.start()
+            server.start(timeout=600)
             url = server.url
         host = urlsplit(url).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -282,7 +294,7 @@ def run(
             "seconds": round(elapsed, 1),
             "uploaders": uploaders,
             "searchers": searchers,
-            "preloaded": preload if server else None,
+            "preloaded": preloaded,
             "uploads_completed": len(stats.acked),
             "searches_completed": len(stats.search_ms),
             "uploads_per_second": round(len(stats.acked) / elapsed, 1),
@@ -323,12 +335,31 @@ def _dist(values: list[float], scale: float = 1, digits: int = 1) -> dict[str, f
     }
 
 
+def _preload_count(text: str) -> int | str:
+    if text == "all":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number or 'all', not {text!r}") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--uploaders", type=int, default=20)
     parser.add_argument("--searchers", type=int, default=20)
-    parser.add_argument("--preload", type=int, default=2000)
+    parser.add_argument(
+        "--preload", type=_preload_count, default=2000,
+        help="AllSides records to ingest first, or 'all' (every record of the corpus).",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scale", type=int, default=1,
+        help="K copies of the preloaded records (distinct ids, shuffled paragraphs).",
+    )  # fmt: skip
+    parser.add_argument(
+        "--limit", type=int, help="With --preload all: the first N records of each corpus file.",
+    )  # fmt: skip
     parser.add_argument("--url", help="A running server on 127.0.0.1 (else one is started).")
     parser.add_argument("--token", help="A write token for --url.")
     parser.add_argument("--seed", type=int, default=7)
@@ -340,7 +371,7 @@ def main() -> None:
     args = parser.parse_args()
     summary = run(
         args.seconds, args.uploaders, args.searchers, args.preload, args.url, args.token,
-        args.seed, drain=args.drain,
+        args.seed, drain=args.drain, scale=args.scale, limit=args.limit,
     )  # fmt: skip
     for key, value in summary.items():
         print(f"  {key}: {value}")

@@ -1,4 +1,4 @@
-"""Regenerate the demo collection in archive/demo/ from ../shared (run from the repository root).
+"""Regenerate the demo collection in archive/cli/demo/ from ../shared (run from the repo root).
 
     .venv/bin/python bench/make_demo.py [--shared DIR] [--max-bytes N]
 
@@ -25,7 +25,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO = REPO / "archive" / "demo"
+DEMO = REPO / "archive" / "cli" / "demo"
 OUT = DEMO / "demo.jsonl.gz"
 SAMPLE = "partisans-winter-offensive.txt"
 CORPUS = ("corpora", "political-news")

@@ -1,4 +1,4 @@
-"""A fixed, deterministic set of benchmark queries drawn from the corpus records.
+"""Fixed, deterministic sets of benchmark queries drawn from the corpus records.
 
 The same records and seed give the same queries on every run: nothing here iterates a set or a
 dict whose order depends on string hashing. Every query is built from one document's own words
@@ -32,6 +32,16 @@ MIX = (
     ("multi-across", 6),
     ("date-range", 12),
     ("date-syntax", 4),
+)
+# bench/compare.py's set, plain text every engine can run: 100 single words, 60 two-word AND,
+# 20 phrases and 20 five-word OR (the archive's syntax: words are ANDed, "a phrase", a OR b).
+COMPARE_MIX = (
+    ("word-frequent", 40),
+    ("word-mid", 30),
+    ("word-rare", 30),
+    ("and-2", 60),
+    ("phrase", 20),
+    ("or-5", 20),
 )
 # Query languages, cycled per kind: en 40 %, es, ru, uk 20 % each.
 LANG_CYCLE = ("en", "uk", "es", "en", "ru", "en", "uk", "es", "en", "ru")
@@ -87,7 +97,8 @@ class _Language:
         self.frequent = [w for w, _ in ranked[:300]]
         self.rare = [w for w, c in ranked if c <= 2 and len(w) >= 5]
         # mid-frequency words: good partners for multi-word queries
-        self.mid = {w for w, c in ranked[50:4000] if c >= 3}
+        self.mid_words = [w for w, c in ranked[50:4000] if c >= 3]
+        self.mid = set(self.mid_words)
 
     def content_words(self, text: str) -> list[str]:
         return [
@@ -124,9 +135,15 @@ class _Builder:
     def build(self, kind: str, lang: str) -> BenchQuery:
         rng = self.rng
         L = self.langs[lang]
-        if kind == "frequent":
+        if kind in ("frequent", "word-frequent"):
             return BenchQuery(kind, lang, rng.choice(L.frequent))
-        if kind == "rare":
+        if kind == "word-mid":
+            return BenchQuery(kind, lang, rng.choice(L.mid_words or L.frequent))
+        if kind == "and-2":
+            return BenchQuery(kind, lang, " ".join(L.doc_words(L.doc(rng), rng, 2)))
+        if kind == "or-5":
+            return BenchQuery(kind, lang, " OR ".join(self._words_of_one(L, 5)))
+        if kind in ("rare", "word-rare"):
             return BenchQuery(kind, lang, rng.choice(L.rare or L.frequent))
         if kind == "name":
             return BenchQuery(kind, lang, self._name(L))
@@ -151,6 +168,14 @@ class _Builder:
             word = L.doc_words(r, rng, 1)[0]
             return BenchQuery(kind, lang, f"{word} date:[{year - 1} TO {year}]")
         raise ValueError(kind)
+
+    def _words_of_one(self, L: _Language, n: int) -> list[str]:
+        """n distinct words of one document (of the first with that many)."""
+        for _ in range(200):
+            words = L.doc_words(L.doc(self.rng), self.rng, n)
+            if len(words) == n:
+                return words
+        raise LookupError(f"no {L.lang} document has {n} distinct words")
 
     def _name(self, L: _Language) -> str:
         for _ in range(200):
@@ -237,13 +262,15 @@ class _Builder:
         return BenchQuery(kind, L.lang, word, date_from=start, date_to=end)
 
 
-def build_queries(records: list[dict], seed: int = 2024) -> list[BenchQuery]:
-    """len(MIX) kinds, 200 queries, in a fixed order; the same records and seed, the same set."""
+def build_queries(
+    records: list[dict], seed: int = 2024, mix: tuple[tuple[str, int], ...] = MIX
+) -> list[BenchQuery]:
+    """len(mix) kinds, 200 queries, in a fixed order; the same records and seed, the same set."""
     builder = _Builder(records, seed)
     available = [lang for lang in LANG_CYCLE if lang in builder.langs] or sorted(builder.langs)
     out: list[BenchQuery] = []
     seen: set[tuple[object, ...]] = set()
-    for kind, count in MIX:
+    for kind, count in mix:
         n = 0
         for attempt in range(count * 20):
             lang = available[attempt % len(available)]

@@ -1,21 +1,22 @@
 """Ingest throughput and search latency of the archive, next to raw Whoosh, in one run.
 
-    .venv/bin/python bench/search.py [--corpus DIR] [--limit N] [--raw-every K] [--json OUT]
-                                        [--keep]
+    .venv/bin/python bench/search.py [--corpus DIR] [--limit N] [--scale K] [--raw-every K]
+                                        [--json OUT] [--keep]
 
 1. Ingest: a fresh archive in a temporary folder runs `Archive.ingest_paths` on every
    *.jsonl.gz of the corpus (../shared/corpora/political-news by default; --limit N takes the
-   first N records of each file). The baseline, run FIRST, is raw Whoosh on the same schema:
-   `document_fields` of a Document made straight from each record (not timed), then only the
-   writer's work (add_document + commit, in the archive's batch size) is timed. The archive's
-   memo caches (stems, name keys) are emptied before each, so neither inherits them warm.
+   first N records of each file; --scale K makes K copies of them, bench/corpus.py). The
+   baseline, run FIRST, is raw Whoosh on the same schema: `document_fields` of a Document made
+   straight from each record (not timed), then only the writer's work (add_document + commit,
+   in the archive's batch size) is timed. The archive's memo caches (stems, name keys) are
+   emptied before each, so neither inherits them warm.
    The archive prepares the documents in a helper process beside its index writer, as
    `archive ingest` does (archive.prepare_process): its CPU time is counted with the archive's.
-2. Search: 200 deterministic queries drawn from the corpus (bench/query_set.py). The archive's
-   `Archive.search` (facets with counts, 3 snippets per hit, 10 per page) against raw Whoosh
-   on the same index and the same compiled queries, with Whoosh's grouping, filter and stock
-   highlighter (bench/raw_whoosh.py). One untimed warm-up pass of both, then one timed pass in
-   which the two alternate which goes first.
+2. Search: 200 deterministic queries drawn from the corpus (bench/query_set.py; from copy 0,
+   so the same at every scale). The archive's `Archive.search` (facets with counts, 3 snippets
+   per hit, 10 per page) against raw Whoosh on the same index and the same compiled queries,
+   with Whoosh's grouping, filter and stock highlighter (bench/raw_whoosh.py). One untimed
+   warm-up pass of both, then one timed pass in which the two alternate which goes first.
 3. A summary block to paste into a note; --json OUT writes every figure and per-query time.
 
 Targets (issue 2): search median < 100 ms and p95 < 300 ms; ingest at least 0.8 of raw Whoosh.
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import gzip
 import json
 import math
 import os
@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import corpus
 import raw_whoosh
 from query_set import BenchQuery, build_queries
 
@@ -52,7 +53,7 @@ from archive.search.variants import load as load_variants
 from archive.storage.catalog import Catalog
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "political-news"
+DEFAULT_CORPUS = corpus.DEFAULT_CORPUS
 PER_PAGE = 10
 TARGET_MEDIAN_MS = 100.0
 TARGET_P95_MS = 300.0
@@ -156,32 +157,20 @@ def helper_cpu() -> float:
 
 
 # --- the corpus -------------------------------------------------------------------------------
-def load_corpus(files: Sequence[Path], limit: int | None, inputs: Path) -> tuple[list[Path], list]:
-    """The records (the first `limit` of each file) and the files the archive should ingest.
+def load_corpus(
+    files: Sequence[Path], limit: int | None, inputs: Path, scale: int = 1
+) -> tuple[list[Path], list[dict], list[dict]]:
+    """The files the archive should ingest, the records they hold and the records of copy 0
+    (what the queries are drawn from, the same at every scale): bench/corpus.py.
 
-    With a limit, the first lines of each file are written, byte for byte, to gzipped copies
-    under `inputs`; without one the archive reads the corpus files themselves.
+    Without a limit or scale the archive reads the corpus files themselves; else the records
+    (the first `limit` of each file, `scale` copies of each) are written under `inputs`.
     """
-    records: list[dict] = []
-    paths: list[Path] = []
-    for path in files:
-        lines: list[bytes] = []
-        with gzip.open(path, "rb") as f:
-            for line in f:
-                if not line.strip():
-                    continue
-                lines.append(line)
-                if limit is not None and len(lines) >= limit:
-                    break
-        records.extend(json.loads(line) for line in lines)
-        if limit is None:
-            paths.append(path)
-        else:
-            copy = inputs / path.name
-            with gzip.open(copy, "wb", compresslevel=6) as out:
-                out.writelines(lines)
-            paths.append(copy)
-    return paths, records
+    per_file = corpus.read_records(files, limit)
+    base = corpus.base_records(per_file)
+    if limit is None and scale == 1:
+        return list(files), [r for _, records in per_file for r in records], base
+    return corpus.write_scaled(per_file, scale, inputs), list(corpus.scaled(per_file, scale)), base
 
 
 # --- 1. ingest --------------------------------------------------------------------------------
@@ -463,7 +452,13 @@ def write_results(archive: Archive, queries: list[BenchQuery], out: Path) -> Non
 
 # --- 3. summary -------------------------------------------------------------------------------
 def summary(
-    ing: dict, srch: dict, corpus: Path, limit: int | None, loads: Sequence[float], version: str
+    ing: dict,
+    srch: dict,
+    folder: Path,
+    limit: int | None,
+    scale: int,
+    loads: Sequence[float],
+    version: str,
 ) -> tuple[str, dict]:
     a, r, same = srch["archive"], srch["raw"], srch["archive_on_raw_queries"]
     n_raw = sum(1 for p in srch["queries"] if p["raw_s"] is not None)
@@ -474,9 +469,11 @@ def summary(
         "ingest_ratio": ing["ratio"] >= TARGET_INGEST_RATIO,
     }
     scope = "all records" if limit is None else f"first {limit} records per file"
+    if scale > 1:
+        scope += f", {scale} copies"
     lines = [
         f"=== bench/search.py: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {version} ===",
-        f"corpus        {corpus.name}: {ing['documents']:,} documents ({scope}, {ing['files']}"
+        f"corpus        {folder.name}: {ing['documents']:,} documents ({scope}, {ing['files']}"
         f" files), {mb(ing['body_bytes'])} body text",
         f"ingest        archive {ing['archive_docs_per_s']:,.0f} docs/s"
         f" ({ing['archive_mb_per_s']:.2f} MB/s, {ing['archive_seconds']:,.1f} s);"
@@ -508,6 +505,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of *.jsonl.gz")
     parser.add_argument("--limit", type=int, help="the first N records of each file")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        metavar="K",
+        help="K copies of the corpus, each copy's records with distinct ids and shuffled"
+        " paragraphs (bench/corpus.py); --scale 5 makes the 100k set",
+    )
     parser.add_argument("--json", type=Path, metavar="OUT", help="write the figures here")
     parser.add_argument("--seed", type=int, default=2024, help="seed of the query set")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -535,19 +540,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         (work / "inputs").mkdir()
         loads = [os.getloadavg()[0]]
         version = git_version()  # at the start: the tree may change while the bench runs
-        paths, records = load_corpus(files, args.limit, work / "inputs")
+        paths, records, base = load_corpus(files, args.limit, work / "inputs", args.scale)
         ing = bench_ingest(paths, records, work)
         loads.append(os.getloadavg()[0])
         archive = ing["archive"]
         try:
-            queries = build_queries(ing["kept"], args.seed)
+            queries = build_queries(base, args.seed)
             srch = bench_search(archive, queries, args.raw_every)
             if args.results:
                 write_results(archive, queries, args.results)
         finally:
             archive.close()
         loads.append(os.getloadavg()[0])
-        text, ok = summary(ing["figures"], srch, args.corpus, args.limit, loads, version)
+        text, ok = summary(
+            ing["figures"], srch, args.corpus, args.limit, args.scale, loads, version
+        )
         print("\n" + text)
         if args.json:
             args.json.write_text(
@@ -557,6 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "targets_met": ok,
                         "corpus": str(args.corpus),
                         "limit": args.limit,
+                        "scale": args.scale,
                         "seed": args.seed,
                         "commit": version,
                         "ingest": ing["figures"],

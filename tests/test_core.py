@@ -111,7 +111,7 @@ def _run_and_kill(root: Path, script: str) -> None:
         import os, signal, sys
         from pathlib import Path
         from archive import Archive, Settings
-        from archive.core.archive import commit
+        from archive.core.imports import commit
         from archive.ingest import pipeline
         from archive.search.index import Index
         from archive.storage.catalog import Catalog

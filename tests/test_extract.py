@@ -1,4 +1,5 @@
-"""Extraction on real files from ../shared: type by content, blocks in order, hints."""
+"""Extraction on real files (the repository's, and pages the tests write the way sites serve
+them): type by content, blocks in order, hints."""
 
 from __future__ import annotations
 
@@ -19,13 +20,23 @@ from archive.ingest.extract import (
     iter_jsonl,
 )
 from archive.models import Block
+from tests.conftest import (
+    CRS_MD,
+    CRS_PDF,
+    DEMO_COLLECTION,
+    NEWS_CHROME,
+    NEWS_SITE,
+    NEWS_URL,
+    SHARED_CORPORA,
+    TRANSCRIPT_CAPTION,
+    corpus_records,
+    demo_records,
+    news_page,
+    sample_path,
+    transcript_md,
+)
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SAMPLE = SHARED / "samples" / "partisans-winter-offensive.txt"
-CORPORA = SHARED / "corpora" / "political-news"
-RAW = CORPORA / "raw"
-
-pytestmark = pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared beside the repo")
+SAMPLE = sample_path()
 
 # What a reader of the sample article sees: section titles stand alone between blank lines;
 # captions sit directly above the paragraph under their picture.
@@ -63,31 +74,56 @@ def words(text: str) -> list[str]:
 # -- detection -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("path", "kind"),
-    [
-        (SAMPLE, "txt"),
-        (RAW / "zvezdaaltaya_1.txt", "txt"),
-        (RAW / "zvezdaaltaya_1.html", "html"),
-        (RAW / "crs_IF11175v11-u-s-mexico-trade-relations.md", "md"),
-        (RAW / "amlo_2019-01-08.md", "md"),
-        (RAW / "allsides_004Gt3gcsotuiYmz.json", "json"),
-        (CORPORA / "crs_reports_en.jsonl.gz", "gzip"),
-    ],
-)
-def test_detect_real_files(path: Path, kind: str) -> None:
-    assert detect(path.read_bytes(), path.name) == kind
+# Addresses from the demo collection (CC0) as a news site's pages: the page, what it says.
+UK = [r for r in corpus_records() if r["id"].startswith("resistinua:uk:")]
+PAGES = {r["id"]: (news_page(r, [o for o in UK if o is not r][:4]), r) for r in UK[:3]}
+PAGE, PAGE_RECORD = next(iter(PAGES.values()))
+
+
+def allsides_record() -> dict:
+    """A record as the AllSides dataset has it (Article-Bias-Prediction's JSON files): its own
+    keys, the text twice (`content` tokenised, `content_original` as published). Our words."""
+    return {
+        "topic": "elections",
+        "source": "The Riverside Courier",
+        "bias": 1,
+        "url": "https://courier.example.org/2016/09/20/turnout/",
+        "title": "Turnout rises in the river towns",
+        "date": "2016-09-20",
+        "authors": "Maria Ortega",
+        "content": "More people voted in the river towns this year , the county clerk said .",
+        "content_original": "More people voted in the river towns this year, the county clerk "
+        "said.\n\nLines were longest in the morning.",
+        "source_url": "courier.example.org",
+        "bias_text": "center",
+        "ID": "0RiverTurnout16",
+    }
+
+
+REAL = {
+    "sample article": (lambda: SAMPLE.read_bytes(), "txt"),
+    "an address as text": (lambda: PAGE_RECORD["body"].encode(), "txt"),
+    "a news page": (lambda: PAGE, "html"),
+    "CRS Markdown": (lambda: CRS_MD.read_bytes(), "md"),
+    "CRS PDF": (lambda: CRS_PDF.read_bytes(), "pdf"),
+    "a transcript": (transcript_md, "md"),
+    "an AllSides record": (lambda: json.dumps(allsides_record(), indent=1).encode(), "json"),
+    "the demo collection": (lambda: DEMO_COLLECTION.read_bytes(), "gzip"),
+}
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_detect_real_files(name: str) -> None:
+    read, kind = REAL[name]
+    assert detect(read(), name) == kind
 
 
 def test_detect_by_content_not_by_name() -> None:
-    html = (RAW / "zvezdaaltaya_1.html").read_bytes()
-    markdown = (RAW / "amlo_2019-01-08.md").read_bytes()
-    assert detect(html, "article.txt") == "html"
-    assert detect(markdown, "notes.txt") == "md"  # plenty of Markdown syntax
+    assert detect(PAGE, "article.txt") == "html"
+    assert detect(transcript_md(), "notes.txt") == "md"  # plenty of Markdown syntax
     assert detect(b"Just a line of text.\n\nAnother one.\n", "a.md") == "md"  # a tie: the name
     assert detect(b"Just a line of text.\n\nAnother one.\n", "a.txt") == "txt"
-    pdf = (RAW / "crs_IF11175v11-u-s-mexico-trade-relations.pdf").read_bytes()
-    assert detect(pdf, "report.txt") == "pdf"
+    assert detect(CRS_PDF.read_bytes(), "report.txt") == "pdf"
     with pytest.raises(UnsupportedFormat) as caught:
         detect(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.txt")
     assert caught.value.status == 415
@@ -248,15 +284,15 @@ a soft-wrapped second line.
     assert hints.tags == ("politics", "europe")
 
 
-CRS = sorted(RAW.glob("crs_*.md"))
+# The shipped report; with ../shared beside the repository, its six other CRS reports too.
+CRS = [CRS_MD, *sorted(p for p in SHARED_CORPORA.glob("raw/crs_*.md") if p.name != CRS_MD.name)]
 
 
 @pytest.mark.parametrize("path", CRS, ids=[p.stem[:14] for p in CRS])
 def test_crs_markdown_matches_the_corpus_text(path: Path) -> None:
     extracted = extract(path.read_bytes(), path.name)
     doc_id = "crs:" + path.stem.removeprefix("crs_")
-    with gzip.open(CORPORA / "crs_reports_en.jsonl.gz", "rt", encoding="utf-8") as f:
-        record = next(r for r in map(json.loads, f) if r["id"] == doc_id)
+    record = next(r for r in demo_records() if r["id"] == doc_id)  # all 92 CRS reports
     hints = extracted.hints
     assert hints.title == record["title"]
     assert hints.date == record["date_raw"]
@@ -283,47 +319,62 @@ def test_crs_markdown_matches_the_corpus_text(path: Path) -> None:
     assert len(headings) >= 3
 
 
-def test_amlo_markdown_caption_and_wrapped_heading() -> None:
-    extracted = extract((RAW / "amlo_2019-01-08.md").read_bytes(), "amlo_2019-01-08.md")
-    kinds = [(b.kind, b.text) for b in extracted.blocks[:4]]
-    assert kinds[0][0] == "heading" and kinds[0][1].startswith("Versión estenográfica")
+def test_transcript_markdown_caption_and_wrapped_heading() -> None:
+    extracted = extract(transcript_md(), "2019-01-08.md")
+    kinds = [(b.kind, b.text) for b in extracted.blocks[:5]]
+    assert kinds[0] == (
+        "heading",
+        "Versión estenográfica | Presentación del Programa de Huertos Escolares",
+    )
     assert kinds[1] == (
         "heading",
-        "Acto encabezado por el presidente Andrés Manuel López Obrador, desde Palacio Nacional",
+        "Acto encabezado por la presidenta municipal Elena Ruiz Campos, desde el Palacio Municipal",
     )
-    assert kinds[2] == ("paragraph", "Presidencia de la República | 08 de enero de 2019")
-    caption = "El presidente Andrés Manuel Lopez Obrador presentó el Programa de Impulso al Sector "
-    assert kinds[3] == ("caption", caption + "Financiero")  # the alt text, not repeated
-    assert not any("gob.mx" in b.text or "](" in b.text for b in extracted.blocks)
+    assert kinds[2] == ("paragraph", "Ayuntamiento de San Telmo | 08 de enero de 2019")
+    assert kinds[3] == ("caption", TRANSCRIPT_CAPTION)  # the alt text, not repeated
+    assert kinds[4] == (
+        "paragraph",
+        "PRESIDENTA MUNICIPAL ELENA RUIZ CAMPOS: Buenos días a todas y a todos.",
+    )
+    assert not any("example.org" in b.text or "](" in b.text for b in extracted.blocks)
 
 
 def test_transcript_asides_are_not_headings() -> None:
-    extracted = extract((RAW / "amlo_2020-03-17.md").read_bytes(), "amlo_2020-03-17.md")
+    extracted = extract(transcript_md(), "2019-01-08.md")
     headings = [b.text for b in extracted.blocks if b.kind == "heading"]
+    assert len(headings) == 2
     assert not any(h.startswith("(") or h.endswith("?") or ":" in h[:25] for h in headings[1:])
+    # the asides, questions and voices are all there, as paragraphs
+    paragraphs = [b.text for b in extracted.blocks if b.kind == "paragraph"]
+    for text in (
+        "(APLAUSOS)",
+        "¿Por qué un huerto?",
+        "(FINALIZA VIDEO)",
+        "Muchas gracias a todos.",
+    ):
+        assert text in paragraphs, text
+    assert "VOZ NIÑA: En mi escuela sembramos lechugas, rábanos y cilantro." in paragraphs
 
 
 # -- HTML ----------------------------------------------------------------------------------------
 
-ZVEZDA = sorted(RAW.glob("zvezdaaltaya_*.html"))
 
-
-@pytest.mark.parametrize("path", ZVEZDA, ids=[p.stem for p in ZVEZDA])
-def test_html_article_text_without_site_chrome(path: Path) -> None:
-    extracted = extract(path.read_bytes(), path.name)
-    scraped = path.with_suffix(".txt").read_text(encoding="utf-8")
-    expected, got = words(scraped), set(words(extracted.text))
+@pytest.mark.parametrize("rid", PAGES)
+def test_html_article_text_without_site_chrome(rid: str) -> None:
+    page, record = PAGES[rid]
+    extracted = extract(page, "page.html")
+    expected, got = words(record["body"]), set(words(extracted.text))
     assert sum(w in got for w in expected) >= 0.95 * len(expected)
-    # Next to nothing beyond the article itself (the page holds ~100 KB of menus and widgets).
+    # Next to nothing beyond the article itself (the page holds menus, widgets and other titles).
     assert len(set(words(extracted.text)) - set(expected)) <= 0.05 * len(set(expected))
-    for chrome in ("Поделиться", "Нравится", "Похожее", "Telegram", "Главная", "Загрузка"):
+    for chrome in NEWS_CHROME:
         assert chrome not in extracted.text
     hints = extracted.hints
-    assert hints.publication == "Звезда Алтая"
-    assert hints.title and not hints.title.endswith("Звезда Алтая")
-    assert hints.language == "ru-RU"
+    assert hints.publication == NEWS_SITE
+    assert hints.title == record["title"] and not hints.title.endswith(NEWS_SITE)
+    assert hints.language == "uk-UA"
     assert hints.date and re.match(r"20\d\d-\d\d-\d\dT", hints.date)
-    assert hints.url and hints.url.startswith("https://www.zvezdaaltaya.ru/")
+    assert hints.url and hints.url.startswith(NEWS_URL)
 
 
 def test_html_blocks_and_meta() -> None:
@@ -413,23 +464,26 @@ def test_json_record_extraction_and_given_fields() -> None:
 
 
 def test_original_allsides_record() -> None:
-    path = RAW / "allsides_004Gt3gcsotuiYmz.json"
-    extracted = extract(path.read_bytes(), path.name)
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = allsides_record()
+    extracted = extract(json.dumps(raw, indent=1).encode(), "004Gt3gcsotuiYmz.json")
     assert extracted.hints.publication == raw["source"]
     assert extracted.hints.tags == (raw["topic"],)
     assert extracted.hints.source_id == raw["ID"]
-    assert extracted.blocks[0].text.startswith("Besides his most recent trip to Quetta")
+    # the text as published, not the tokenised copy beside it
+    assert [b.text for b in extracted.blocks] == [
+        "More people voted in the river towns this year, the county clerk said.",
+        "Lines were longest in the morning.",
+    ]
 
 
 def test_iter_jsonl_on_a_real_corpus_file_round_trips() -> None:
-    path = CORPORA / "zvezdaaltaya_ru.jsonl.gz"
+    path = DEMO_COLLECTION
     items = list(iter_jsonl(path.read_bytes(), path.name))
-    assert len(items) == 137 and not [i for i in items if i.error]
+    assert len(items) == 447 and not [i for i in items if i.error]
     with gzip.open(path, "rt", encoding="utf-8") as f:
         records = [json.loads(line) for line in f]
     for n, (item, record) in enumerate(zip(items, records, strict=True), start=1):
-        assert item.name == f"zvezdaaltaya_ru.jsonl.gz:{n} ({record['id']})"
+        assert item.name == f"demo.jsonl.gz:{n} ({record['id']})"
         assert item.original == canonical(record)
         assert item.extracted is not None and item.extracted.hints.source_id == record["id"]
         assert extract(item.original, "x.json") == item.extracted  # the stored original re-extracts

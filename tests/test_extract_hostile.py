@@ -21,10 +21,10 @@ from lxml.etree import XMLSyntaxError
 
 from archive.errors import ArchiveError, InvalidUpload, UnsupportedFormat
 from archive.ingest.extract import Limits, detect, docx, extract, sandbox
+from tests.conftest import CRS_PDF
 from tests.test_extract_docx import report_docx, rezip
 from tests.test_extract_pdf import build_pdf, report_pdf, serialize, text_stream
 
-RAW = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "political-news" / "raw"
 # Tight enough for a test, far above what the real files here need (~0.5 s, ~100 MB).
 TIGHT = Limits(wall_seconds=3.0, cpu_seconds=2, memory_bytes=192 * 1024 * 1024)
 W = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -104,7 +104,7 @@ def test_a_pdf_zip_polyglot_is_refused() -> None:
 
 
 def test_a_truncated_pdf_is_refused() -> None:
-    data = next(RAW.glob("crs_*.pdf")).read_bytes() if RAW.exists() else report_pdf()
+    data = CRS_PDF.read_bytes()  # a real report, cut
     error = refused(data[: len(data) * 6 // 10], "cut.pdf")
     assert error.status == 422 and "truncated" in error.message
 

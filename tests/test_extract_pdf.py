@@ -17,9 +17,10 @@ from archive.errors import InvalidUpload
 from archive.ingest.extract import detect, extract, md
 from archive.ingest.pipeline import prepare
 from archive.models import Extracted
+from tests.conftest import CRS_PDF, SHARED_CORPORA
 
-RAW = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "political-news" / "raw"
-CRS = sorted(RAW.glob("crs_*.pdf"))
+# The shipped report; with ../shared beside the repository, its six other CRS reports too.
+CRS = [CRS_PDF, *sorted(p for p in SHARED_CORPORA.glob("raw/crs_*.pdf") if p.name != CRS_PDF.name)]
 # The Markdown twins were scraped from the web page around each report: this heading is the
 # page's, not the report's.
 WEB_CHROME_HEADINGS = {"CRS PRODUCT (LIBRARY OF CONGRESS)"}
@@ -142,7 +143,6 @@ def words(text: str) -> set[str]:
 # -- the CRS reports against their Markdown twins -------------------------------------------------
 
 
-@pytest.mark.skipif(not CRS, reason="needs ../shared/corpora/political-news/raw")
 @pytest.mark.parametrize("path", CRS, ids=lambda p: p.name[:16])
 def test_crs_pdf_agrees_with_its_markdown_twin(path: Path) -> None:
     got = crs(path)
@@ -172,10 +172,7 @@ def words_in_order(text: str) -> list[str]:
 
 
 def test_crs_dates_and_metadata() -> None:
-    if not CRS:
-        pytest.skip("needs ../shared/corpora/political-news/raw")
-    iran = next(p for p in CRS if "IF12106" in p.name)
-    hints = crs(iran).hints
+    hints = crs(CRS_PDF).hints  # IF12106, "Iran and Nuclear Weapons Production"
     assert hints.title == "Iran and Nuclear Weapons Production"
     assert hints.authors == ("Paul K. Kerr",)
     assert hints.tags == ("CRS Insights",)  # "/Keywords (Cover Date: April 9, 2026)" is no tag

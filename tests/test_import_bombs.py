@@ -535,7 +535,7 @@ def test_a_flood_of_bad_and_repeated_lines_is_counted_not_held(tmp_path: Path) -
     """Three bytes a failure ("{}" and a newline): a million took 237 MiB when every failure was
     held until the run's end. The report lists the first REPORTED and counts the rest; the job
     counts them all."""
-    from archive.core.archive import REPORTED
+    from archive.core.imports import REPORTED
 
     path = tmp_path / "flood.jsonl"
     record = json.dumps({"title": "Once", "body": "The same floodword record."}).encode()

@@ -12,7 +12,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from archive import Archive, Settings
-from archive.core.archive import commit
+from archive.core.imports import commit
 from archive.core.indexing import drain
 from archive.core.worker import settings_from_json, settings_to_json
 from archive.ingest import pipeline

@@ -18,7 +18,7 @@ import pytest
 from archive import Archive, Settings
 from archive.core import prepare
 from archive.errors import PrepareFailed
-from archive.ingest import pipeline
+from archive.ingest import pipeline, sources
 from archive.models import SearchQuery
 from archive.search.index import document_fields
 from archive.search.variants import load as load_variants
@@ -32,7 +32,7 @@ def _inputs(folder: Path) -> list[Path]:
     """Every format a bulk import takes: the sample article, HTML, Markdown, a zip and JSONL
     records of each corpus file (several languages), with a duplicate and refusals."""
     folder.mkdir()
-    records = corpus_records(per_file=20)
+    records = corpus_records(per_file=40)
     jsonl = folder / "records.jsonl"
     lines = [json.dumps(r, ensure_ascii=False) for r in records]
     jsonl.write_text("\n".join([*lines, lines[0], "{not json"]) + "\n")
@@ -67,7 +67,7 @@ def test_fields_built_before_cataloguing_equal_those_built_from_the_catalog(tmp_
         by_sha = {archive.document(i).sha256: i for i in report.added}
         variants = load_variants(settings.variants_path)
         compared = 0
-        for item in pipeline.iter_items(paths, settings):
+        for item in sources.iter_items(paths, settings):
             if item.prepared is None or item.prepared.row.sha256 not in by_sha:
                 continue
             doc_id = by_sha.pop(item.prepared.row.sha256)
@@ -81,7 +81,7 @@ def test_fields_built_before_cataloguing_equal_those_built_from_the_catalog(tmp_
 
 
 def test_a_draft_has_no_fields(tmp_path):
-    [item] = pipeline.iter_items([sample_path()], _settings(tmp_path, -1))
+    [item] = sources.iter_items([sample_path()], _settings(tmp_path, -1))
     assert item.prepared is not None
     draft = item.prepared.row.__class__(**{**vars(item.prepared.row), "status": "draft"})
     prepared = pipeline.Prepared(item.prepared.name, draft, item.prepared.data)
@@ -92,7 +92,7 @@ def test_a_draft_has_no_fields(tmp_path):
 def test_the_helper_yields_what_iter_items_yields_in_order(tmp_path):
     paths = _inputs(tmp_path / "in")
     settings = _settings(tmp_path / "a", 0)
-    here = list(pipeline.iter_items(paths, settings, skip=3))
+    here = list(sources.iter_items(paths, settings, skip=3))
     there = list(prepare.iter_ready(paths, settings, None, 3, None))
     assert [r.item for r in there] == here
     assert all(r.fields is None for r in there)

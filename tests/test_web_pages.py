@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -17,8 +16,9 @@ from archive.core.archive import Archive
 from archive.models import Overrides, SearchQuery
 from archive.web import create_app
 from archive.web.display import FACET_SHOWN
+from tests.conftest import sample_path
 
-SAMPLE = Path("/work/shared/samples/partisans-winter-offensive.txt")
+SAMPLE = sample_path()
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -12,11 +12,12 @@ from typing import BinaryIO
 
 from archive.accounts import Accounts
 from archive.config import Settings
-from archive.core import integrity, prepare, transfer
+from archive.core import imports, integrity, prepare, transfer
+from archive.core.imports import Progress
 from archive.core.indexing import BackgroundIndexer, drain
 from archive.core.worker import IndexWorker
 from archive.errors import BadRequest, Duplicate, IndexBusy, NotFound
-from archive.ingest import metadata, pipeline
+from archive.ingest import metadata, pipeline, sources
 from archive.ingest.filenames import safe_filename
 from archive.models import (
     EDITABLE_STATUSES,
@@ -44,35 +45,12 @@ from archive.models import (
 )
 from archive.search.engine import SearchEngine
 from archive.search.index import Index
-from archive.storage import audit, harvest, imports, jobs
+from archive.storage import audit, harvest, import_files, jobs
 from archive.storage.catalog import Catalog
 from archive.storage.originals import Store, extension_for
 
-# progress(done, total, label): total is None when unknown
-Progress = Callable[[int, int | None, str], None]
-# A bulk batch is committed (stored, catalogued, indexed) at this many bytes even if not full.
-BATCH_BYTES = 64 * 1024 * 1024
-# A report lists the first REPORTED failures and duplicates and counts the rest, and failures
-# are recorded in the job every FAILURES_PER_UPDATE: a JSONL file of millions of bad or repeated
-# lines (3 bytes each) must not be held in memory (a job itself keeps 200 reasons).
-REPORTED = 10_000
-FAILURES_PER_UPDATE = 1_000
 SYSTEM = "system"
 SIMILAR_LIMIT = 10
-
-
-def commit(
-    items: Sequence[pipeline.Prepared], store: Store, catalog: Catalog
-) -> list[tuple[int, bool]]:
-    """Store the originals durably, then catalog them in one transaction: (id, duplicate) each.
-
-    Only after this returns may a document be acknowledged.
-    """
-    if not items:
-        return []
-    with store.writing():  # an original without its row is a crash's, never one in progress
-        store.put_many([(p.data, extension_for(p.row.format)) for p in items])
-        return catalog.add_many([p.row for p in items])
 
 
 class Archive:
@@ -177,7 +155,7 @@ class Archive:
         prepared = pipeline.prepare(data, filename, self.settings, overrides)
         if not publish:
             prepared = replace(prepared, row=replace(prepared.row, status="draft"))
-        [(doc_id, duplicate)] = commit([prepared], self._store, self._catalog)
+        [(doc_id, duplicate)] = imports.commit([prepared], self._store, self._catalog)
         if duplicate:
             raise Duplicate(f"{filename} is already in the archive as document {doc_id}.", doc_id)
         with self._catalog.transaction() as conn:
@@ -198,49 +176,12 @@ class Archive:
         """Files, folders, zip and JSONL(.gz) files, committed and indexed in batches.
 
         The run is a job in the catalog; a run over the same paths that was cut short resumes
-        after the last committed batch instead of starting again.
+        after the last committed batch instead of starting again (core/imports.py).
         """
-        paths = [Path(p) for p in paths]
-        source = "\n".join(str(p.resolve()) for p in paths)
-        previous = jobs.resumable(self._catalog, source) if resume and job is None else None
-        skip = previous.done if previous else 0
-        job = job or previous or jobs.create(self._catalog, "import", source, actor)
-        report = IngestReport()
-        # each document with its index fields, when its helper built them
-        batch: list[tuple[pipeline.Prepared, dict[str, object] | None]] = []
-        failed: list[tuple[str, str]] = []
-        size = 0
-        seen = 0
-        counts = [job.added if previous else 0, job.duplicates if previous else 0]
-        with jobs.running(self.settings.jobs_dir, job.id):
-            try:
-                for seen, ready in enumerate(self._ready_items(paths, overrides, skip), skip + 1):
-                    item = ready.item
-                    if item.prepared is None:
-                        failed.append((item.name, item.error or "refused"))
-                    else:
-                        batch.append((item.prepared, ready.fields))
-                        size += len(item.prepared.data)
-                    if (
-                        len(batch) >= self.settings.index_batch_size
-                        or size >= BATCH_BYTES
-                        or len(failed) >= FAILURES_PER_UPDATE
-                    ):
-                        self._commit_batch(batch, report, counts, actor)
-                        jobs.progress(self._catalog, job.id, seen, *counts, failed)
-                        report.more_failed += _list_some(report.failed, failed)
-                        batch, failed, size = [], [], 0
-                    if progress:
-                        progress(seen - skip, None, item.name)
-                self._commit_batch(batch, report, counts, actor)
-                report.more_failed += _list_some(report.failed, failed)
-                jobs.progress(self._catalog, job.id, max(seen, skip), *counts, failed, seen, "done")
-            except BaseException as exc:
-                jobs.interrupt(self._catalog, job.id, f"{type(exc).__name__}: {exc}")
-                raise
-        report.job_id = job.id
-        report.resumed_after = skip
-        return report
+        return imports.run(
+            list(paths), self.settings, self._store, self._catalog, self._ready_items,
+            self._committed, overrides, progress, actor=actor, resume=resume, job=job,
+        )  # fmt: skip
 
     def _ready_items(
         self, paths: list[Path], overrides: Overrides | None, skip: int
@@ -250,31 +191,12 @@ class Archive:
         if prepare.worthwhile(paths, self.settings):
             variants = self._index.variants if self._indexer is None else None
             return prepare.iter_ready(paths, self.settings, overrides, skip, variants)
-        items = pipeline.iter_items(paths, self.settings, overrides, skip=skip)
+        items = sources.iter_items(paths, self.settings, overrides, skip=skip)
         return (prepare.Ready(item) for item in items)
 
-    def _commit_batch(
-        self,
-        batch: Sequence[tuple[pipeline.Prepared, dict[str, object] | None]],
-        report: IngestReport,
-        counts: list[int],
-        actor: str,
-    ) -> None:
-        if not batch:
-            return
-        results = commit([prepared for prepared, _ in batch], self._store, self._catalog)
-        for (prepared, _), (doc_id, duplicate) in zip(batch, results, strict=True):
-            if duplicate:
-                report.more_duplicates += _list_some(report.duplicates, [(prepared.name, doc_id)])
-                counts[1] += 1
-            else:
-                report.added.append(doc_id)
-                counts[0] += 1
-        added = [
-            (doc_id, fields)
-            for (_, fields), (doc_id, duplicate) in zip(batch, results, strict=True)
-            if not duplicate and fields is not None
-        ]
+    def _committed(self, added: list[tuple[int, dict[str, object]]]) -> None:
+        """After a bulk batch's commit: index here what came with its fields (the CLI), and let
+        the server's worker, or index_pending, take the rest."""
         if added and self._indexer is None:
             self._index_added(added)
         self._changed()
@@ -457,7 +379,7 @@ class Archive:
     # --- bulk imports from the web ------------------------------------------------------------
     def save_import(self, stream: BinaryIO, filename: str) -> Path:
         """Keep a bulk import file (a zip or JSONL) that arrived over the web, for start_import."""
-        return imports.save(self.settings.uploads_dir, stream, safe_filename(filename))
+        return import_files.save(self.settings.uploads_dir, stream, safe_filename(filename))
 
     def start_import(self, path: Path, *, actor: str) -> Job:
         """Record the job first (its id is the answer), then ingest path in a thread of its own;
@@ -603,10 +525,3 @@ class Archive:
         self._catalog.mark_all_unindexed()
         self.index_pending()
         return len(docs)
-
-
-def _list_some(listed: list, new: Sequence) -> int:
-    """Append what fits under REPORTED items; returns how many did not fit."""
-    room = max(0, REPORTED - len(listed))
-    listed.extend(new[:room])
-    return max(0, len(new) - room)

@@ -32,7 +32,7 @@ from typing import Any
 
 from archive.config import Settings
 from archive.errors import PrepareFailed
-from archive.ingest import pipeline
+from archive.ingest import pipeline, sources
 from archive.models import Document, Overrides
 from archive.processes import die_with_parent
 from archive.search.index import document_fields
@@ -45,10 +45,10 @@ AHEAD_CHUNKS = 16
 
 @dataclass(frozen=True)
 class Ready:
-    """One document found under the paths: the item as `pipeline.iter_items` yields it, and, when
+    """One document found under the paths: the item as `sources.iter_items` yields it, and, when
     asked for, what the index will hold of it (`index.document_fields`, its "id" still to set)."""
 
-    item: pipeline.Item
+    item: sources.Item
     fields: dict[str, object] | None = None
 
 
@@ -96,7 +96,7 @@ def iter_ready(
     skip: int,
     variants: Variants | None,
 ) -> Iterator[Ready]:
-    """`pipeline.iter_items(paths, settings, overrides, skip)` in the same order, prepared in a
+    """`sources.iter_items(paths, settings, overrides, skip)` in the same order, prepared in a
     helper process; with variants, each published document's index fields too."""
     # a process of its own (not multiprocessing's spawn, which re-imports the caller's main
     # module): the job goes in pickled on stdin, chunks of Ready come back pickled on stdout
@@ -161,7 +161,7 @@ def main() -> None:
     die_with_parent(parent)
     try:
         chunk: list[Ready] = []
-        for item in pipeline.iter_items(paths, settings, overrides, skip=skip):
+        for item in sources.iter_items(paths, settings, overrides, skip=skip):
             fields = None
             if variants is not None and item.prepared is not None:
                 fields = prepared_fields(item.prepared, variants)

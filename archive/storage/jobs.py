@@ -13,7 +13,7 @@ from pathlib import Path
 
 from archive.errors import BadRequest, NotFound
 from archive.models import Job
-from archive.storage import imports
+from archive.storage import import_files
 from archive.storage.catalog import Catalog
 
 # A job keeps the first reasons for failures; the count says how many there were.
@@ -38,7 +38,7 @@ def _now() -> str:
 def _job(r: tuple) -> Job:
     errors = tuple((name, reason) for name, reason in json.loads(r[12]))
     saved = Path(r[2].splitlines()[0]) if r[2] else None
-    name = imports.given_name(saved) if saved else ""
+    name = import_files.given_name(saved) if saved else ""
     saved_as = str(saved) if saved and saved.name != name else ""
     return Job(*r[:12], errors, r[13], name, saved_as)  # type: ignore[arg-type]
 

@@ -1,0 +1,135 @@
+"""Committing documents, one or a bulk import's many: originals durably stored, then their
+catalog rows in one transaction; a bulk import in batches, as a job in the catalog that a run
+over the same paths resumes after its last committed batch.
+
+Archive (core/archive.py) owns the parts and hands over what a run needs: where the documents
+come from (prepared in a helper process or here) and what to do after each committed batch
+(index it here, or nudge the server's index worker).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from archive.config import Settings
+from archive.core.prepare import Ready
+from archive.ingest.pipeline import Prepared
+from archive.models import IngestReport, Job, Overrides
+from archive.storage import jobs
+from archive.storage.catalog import Catalog
+from archive.storage.originals import Store, extension_for
+
+# progress(done, total, label): total is None when unknown
+Progress = Callable[[int, int | None, str], None]
+# A bulk batch is committed (stored, catalogued, indexed) at this many bytes even if not full.
+BATCH_BYTES = 64 * 1024 * 1024
+# A report lists the first REPORTED failures and duplicates and counts the rest, and failures
+# are recorded in the job every FAILURES_PER_UPDATE: a JSONL file of millions of bad or repeated
+# lines (3 bytes each) must not be held in memory (a job itself keeps 200 reasons).
+REPORTED = 10_000
+FAILURES_PER_UPDATE = 1_000
+# a batch: each document with its index fields, when its helper built them
+Batch = Sequence[tuple[Prepared, dict[str, object] | None]]
+
+
+def commit(items: Sequence[Prepared], store: Store, catalog: Catalog) -> list[tuple[int, bool]]:
+    """Store the originals durably, then catalog them in one transaction: (id, duplicate) each.
+
+    Only after this returns may a document be acknowledged.
+    """
+    if not items:
+        return []
+    with store.writing():  # an original without its row is a crash's, never one in progress
+        store.put_many([(p.data, extension_for(p.row.format)) for p in items])
+        return catalog.add_many([p.row for p in items])
+
+
+def run(
+    paths: Sequence[Path],
+    settings: Settings,
+    store: Store,
+    catalog: Catalog,
+    ready: Callable[[list[Path], Overrides | None, int], Iterable[Ready]],
+    committed: Callable[[list[tuple[int, dict[str, object]]]], None],
+    overrides: Overrides | None = None,
+    progress: Progress | None = None,
+    *,
+    actor: str,
+    resume: bool = True,
+    job: Job | None = None,
+) -> IngestReport:
+    """Files, folders, zip and JSONL(.gz) files, committed in batches; `ready(paths, overrides,
+    skip)` yields the documents, `committed(added)` follows each batch with the added ids and the
+    index fields their helper built (if it did)."""
+    paths = [Path(p) for p in paths]
+    source = "\n".join(str(p.resolve()) for p in paths)
+    previous = jobs.resumable(catalog, source) if resume and job is None else None
+    skip = previous.done if previous else 0
+    job = job or previous or jobs.create(catalog, "import", source, actor)
+    report = IngestReport()
+    batch: list[tuple[Prepared, dict[str, object] | None]] = []
+    failed: list[tuple[str, str]] = []
+    size = 0
+    seen = 0
+    counts = [job.added if previous else 0, job.duplicates if previous else 0]
+
+    def flush() -> None:
+        if batch:
+            committed(_commit_batch(batch, store, catalog, report, counts))
+
+    with jobs.running(settings.jobs_dir, job.id):
+        try:
+            for seen, item_ready in enumerate(ready(paths, overrides, skip), skip + 1):
+                item = item_ready.item
+                if item.prepared is None:
+                    failed.append((item.name, item.error or "refused"))
+                else:
+                    batch.append((item.prepared, item_ready.fields))
+                    size += len(item.prepared.data)
+                if (
+                    len(batch) >= settings.index_batch_size
+                    or size >= BATCH_BYTES
+                    or len(failed) >= FAILURES_PER_UPDATE
+                ):
+                    flush()
+                    jobs.progress(catalog, job.id, seen, *counts, failed)
+                    report.more_failed += _list_some(report.failed, failed)
+                    batch, failed, size = [], [], 0
+                if progress:
+                    progress(seen - skip, None, item.name)
+            flush()
+            report.more_failed += _list_some(report.failed, failed)
+            jobs.progress(catalog, job.id, max(seen, skip), *counts, failed, seen, "done")
+        except BaseException as exc:
+            jobs.interrupt(catalog, job.id, f"{type(exc).__name__}: {exc}")
+            raise
+    report.job_id = job.id
+    report.resumed_after = skip
+    return report
+
+
+def _commit_batch(
+    batch: Batch, store: Store, catalog: Catalog, report: IngestReport, counts: list[int]
+) -> list[tuple[int, dict[str, object]]]:
+    """Commit a batch and count it; returns the added documents that came with index fields."""
+    results = commit([prepared for prepared, _ in batch], store, catalog)
+    for (prepared, _), (doc_id, duplicate) in zip(batch, results, strict=True):
+        if duplicate:
+            report.more_duplicates += _list_some(report.duplicates, [(prepared.name, doc_id)])
+            counts[1] += 1
+        else:
+            report.added.append(doc_id)
+            counts[0] += 1
+    return [
+        (doc_id, fields)
+        for (_, fields), (doc_id, duplicate) in zip(batch, results, strict=True)
+        if not duplicate and fields is not None
+    ]
+
+
+def _list_some(listed: list, new: Sequence) -> int:
+    """Append what fits under REPORTED items; returns how many did not fit."""
+    room = max(0, REPORTED - len(listed))
+    listed.extend(new[:room])
+    return max(0, len(new) - room)
