@@ -40,6 +40,10 @@ class Settings:
     # Requests per second/burst per token, user or address, by kind (archive.web.ratelimit);
     # "off" for none (ARCHIVE_RATE_LIMITS; a loopback load test may want that).
     rate_limits: str = "search=20/60,upload=5/20,login=1/10"
+    # Records (or headers) per OAI-PMH list response; a longer list continues with a token.
+    oai_page_size: int = 100
+    # Identify's adminEmail (the protocol requires one): whom a harvester's operator writes to.
+    oai_admin_email: str = "archivist@example.org"
 
     @property
     def uploads_dir(self) -> Path:
@@ -88,6 +92,10 @@ class Settings:
             # kept as text (the ground floor imports no part): the web parses it when the app
             # is created, so a typo still fails at startup, not per request
             kwargs["rate_limits"] = env["ARCHIVE_RATE_LIMITS"]
+        if "ARCHIVE_OAI_PAGE_SIZE" in env:
+            kwargs["oai_page_size"] = int(env["ARCHIVE_OAI_PAGE_SIZE"])
+        if env.get("ARCHIVE_OAI_ADMIN_EMAIL"):
+            kwargs["oai_admin_email"] = env["ARCHIVE_OAI_ADMIN_EMAIL"]
         kwargs["private"] = env.get("ARCHIVE_PRIVATE", "0") not in ("", "0", "false", "no")
         secure = env.get("ARCHIVE_SECURE_COOKIES", "auto").lower()
         if secure not in ("auto", "1", "0"):

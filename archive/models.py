@@ -369,3 +369,47 @@ class Job:
     @property
     def finished(self) -> bool:
         return self.state in ("done", "failed")
+
+
+# --- harvesting (OAI-PMH): what the catalog lists by last change ------------------------------
+@dataclass(frozen=True)
+class HarvestQuery:
+    """Published and trashed documents changed in [since, until] (YYYY-MM-DDThh:mm:ssZ, both
+    inclusive), in a set (a set spec, storage/harvest.py), after the (changed_at, id) cursor."""
+
+    since: str | None = None
+    until: str | None = None
+    set_spec: str | None = None
+    after: tuple[str, int] | None = None
+    limit: int = 100
+    with_text: bool = True  # False: the documents come without their blocks (headers only)
+
+
+@dataclass(frozen=True)
+class HarvestRecord:
+    document: Document
+    changed_at: str  # YYYY-MM-DDThh:mm:ssZ
+    deleted: bool  # in the trash: reported as a deleted record
+    sets: tuple[str, ...] = ()  # the set specs it belongs to
+
+
+@dataclass(frozen=True)
+class HarvestSlice:
+    records: tuple[HarvestRecord, ...]
+    more: bool  # records match beyond the last one here
+    total: int  # how many match the query without its cursor
+    has_sets: bool  # the archive has any set at all
+
+
+@dataclass(frozen=True)
+class HarvestSet:
+    spec: str
+    name: str
+
+
+@dataclass(frozen=True)
+class HarvestFacts:
+    """What Identify and ListSets tell: the earliest change, and the sets."""
+
+    earliest: str | None
+    sets: tuple[HarvestSet, ...]

@@ -26,6 +26,10 @@ from archive.models import (
     DocumentView,
     FacetPage,
     FacetRequest,
+    HarvestFacts,
+    HarvestQuery,
+    HarvestRecord,
+    HarvestSlice,
     IngestReport,
     Job,
     NewSession,
@@ -41,7 +45,7 @@ from archive.models import (
 )
 from archive.search.engine import SearchEngine
 from archive.search.index import Index
-from archive.storage import audit, import_files, jobs
+from archive.storage import audit, harvest, import_files, jobs
 from archive.storage.catalog import Catalog
 from archive.storage.originals import Store, extension_for
 
@@ -495,6 +499,18 @@ class Archive:
         return integrity.repair_files(
             self._store, problems, self.settings.root, self._quarantine_dir, source
         )
+
+    # --- harvesting (OAI-PMH) ---------------------------------------------------------------------
+    def harvest(self, query: HarvestQuery) -> HarvestSlice:
+        """Published and trashed documents by last change, a page after query.after."""
+        return harvest.changes(self._catalog, query)
+
+    def harvest_record(self, doc_id: int) -> HarvestRecord | None:
+        """One published or trashed document with its last change; None for drafts and unknowns."""
+        return harvest.record(self._catalog, doc_id)
+
+    def harvest_facts(self) -> HarvestFacts:
+        return harvest.facts(self._catalog)
 
     # --- export and import ----------------------------------------------------------------------
     def export(self, dest: Path, progress: Progress | None = None) -> int:

@@ -5,6 +5,19 @@ Append, never edit: a catalog on disk has run every migration up to its schema_v
 
 from __future__ import annotations
 
+# A document's "last changed" time, YYYY-MM-DDThh:mm:ssZ (sorts as text): the wall clock, but
+# never earlier than any document's, so that (changed_at, id) only grows in commit order even if
+# the clock steps back (the OAI-PMH harvest's resumption tokens rely on it: storage/harvest.py).
+CHANGED_NOW = (
+    "max(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+    " (SELECT coalesce(max(changed_at), '') FROM documents))"
+)
+# The columns a harvested record shows: changing any of them (an edit, publish, trash,
+# restore) changes the document.
+RECORD_COLUMNS = (
+    "title, authors, publication, date, date_ambiguous, date_readings, language, tags, url, status"
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         # AUTOINCREMENT: an id is never reused after a delete, so a stale index entry, link or
@@ -105,5 +118,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             failures INTEGER NOT NULL,
             last_at REAL NOT NULL
         )""",
+    ),
+    (
+        # issue 11 (OAI-PMH): the last change of each document, kept by triggers so that every
+        # writer (edits, publishing, the trash, collections, imports) maintains it; existing
+        # rows take their latest audited change, else the time they were added.
+        "ALTER TABLE documents ADD COLUMN changed_at TEXT NOT NULL DEFAULT ''",
+        "UPDATE documents SET changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', max(added_at,"
+        " coalesce(trashed_at, ''),"
+        " coalesce((SELECT max(at) FROM audit WHERE audit.doc_id = documents.id), '')))",
+        "CREATE INDEX documents_changed ON documents (changed_at, id)",
+        f"""CREATE TRIGGER documents_changed_on_insert AFTER INSERT ON documents BEGIN
+            UPDATE documents SET changed_at = {CHANGED_NOW} WHERE id = NEW.id;
+        END""",
+        f"""CREATE TRIGGER documents_changed_on_update AFTER UPDATE OF {RECORD_COLUMNS}
+            ON documents BEGIN
+            UPDATE documents SET changed_at = {CHANGED_NOW} WHERE id = NEW.id;
+        END""",
+        f"""CREATE TRIGGER documents_changed_on_collect AFTER INSERT ON collection_documents
+            BEGIN
+            UPDATE documents SET changed_at = {CHANGED_NOW} WHERE id = NEW.doc_id;
+        END""",
+        f"""CREATE TRIGGER documents_changed_on_uncollect AFTER DELETE ON collection_documents
+            BEGIN
+            UPDATE documents SET changed_at = {CHANGED_NOW} WHERE id = OLD.doc_id;
+        END""",
     ),
 )

@@ -21,6 +21,7 @@ from archive.web import (
     curation,
     curation_display,
     display,
+    oai,
     openapi,
     pages,
     params,
@@ -89,6 +90,7 @@ def create_app(archive: Archive) -> Starlette:
             *curation.ROUTES,
             *api_write.ROUTES,
             *openapi.ROUTES,
+            *oai.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

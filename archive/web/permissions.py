@@ -31,6 +31,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/documents/{id:int}/similar"): READ,
     # the API's description (issue 5): nothing in it is private, and a script reads it first
     ("GET", "/api/openapi.json"): PUBLIC,
+    # OAI-PMH for harvesters (issue 11): a reading like the search; GET only, since every POST
+    # here is a change that needs an account
+    ("GET", "/oai"): READ,
     ("GET", "/static"): PUBLIC,
     # accounts (issue 3)
     ("GET", "/login"): PUBLIC,
