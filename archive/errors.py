@@ -8,6 +8,7 @@ ArchiveError (500)
 ├── Duplicate (409)              the same bytes are already stored
 ├── BadQuery (400)               query syntax, unknown field, bad date, too expensive
 ├── BadRequest (400)             other invalid parameters
+│   └── ProtocolError (400)      an OAI-PMH request refused (/oai answers 200 with <error>)
 ├── Unauthorized (401)           not signed in, or a wrong password, session or token
 ├── Forbidden (403)              signed in but not allowed, or a missing or wrong CSRF token
 ├── TooManyRequests (429)        too many failed logins; retry_after says when to try again
@@ -62,6 +63,15 @@ class BadQuery(ArchiveError):
 
 class BadRequest(ArchiveError):
     status = 400
+
+
+class ProtocolError(BadRequest):
+    """An OAI-PMH request the protocol refuses, with the protocol's error code (badArgument,
+    badVerb, …): /oai answers it as the protocol says, 200 with <error code=…>."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Unauthorized(ArchiveError):

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from archive.models import Block, Document, Metadata, NewRow
+from archive.storage.schema import CHANGED_NOW
 
 COLUMNS = (
     "id, sha256, filename, format, size, title, authors, publication, date, date_ambiguous,"
@@ -15,10 +16,11 @@ COLUMNS = (
     "  JOIN collections c ON c.id = cd.collection_id WHERE cd.doc_id = documents.id)"
 )
 SELECT = f"SELECT {COLUMNS} FROM documents"
+# changed_at is set here, not by a trigger's second write of the whole row (storage/schema.py)
 INSERT = (
     "INSERT INTO documents (sha256, filename, format, size, title, authors, publication, date,"
-    " date_ambiguous, date_readings, language, tags, url, source_id, blocks, added_at, status)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " date_ambiguous, date_readings, language, tags, url, source_id, blocks, added_at, status,"
+    f" changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {CHANGED_NOW})"
     " ON CONFLICT (sha256) DO NOTHING RETURNING id"
 )
 

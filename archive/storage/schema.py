@@ -120,17 +120,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
     ),
     (
-        # issue 11 (OAI-PMH): the last change of each document, kept by triggers so that every
-        # writer (edits, publishing, the trash, collections, imports) maintains it; existing
-        # rows take their latest audited change, else the time they were added.
+        # issue 15 (OAI-PMH): the last change of each document: set by the INSERT itself
+        # (storage/rows.py: a trigger's UPDATE would write every new row, text and all, twice)
+        # and kept by triggers on every later change (edits, publishing, the trash,
+        # collections); existing rows take their latest audited change, else their addition.
         "ALTER TABLE documents ADD COLUMN changed_at TEXT NOT NULL DEFAULT ''",
         "UPDATE documents SET changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', max(added_at,"
         " coalesce(trashed_at, ''),"
         " coalesce((SELECT max(at) FROM audit WHERE audit.doc_id = documents.id), '')))",
         "CREATE INDEX documents_changed ON documents (changed_at, id)",
-        f"""CREATE TRIGGER documents_changed_on_insert AFTER INSERT ON documents BEGIN
-            UPDATE documents SET changed_at = {CHANGED_NOW} WHERE id = NEW.id;
-        END""",
         f"""CREATE TRIGGER documents_changed_on_update AFTER UPDATE OF {RECORD_COLUMNS}
             ON documents BEGIN
             UPDATE documents SET changed_at = {CHANGED_NOW} WHERE id = NEW.id;

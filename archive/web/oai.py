@@ -27,11 +27,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from archive.errors import ProtocolError
 from archive.web.endpoint import archive_of
 from archive.web.oai_arguments import (
     GRANULARITY,
     PREFIX,
-    ProtocolError,
     check_prefix,
     document_id,
     encode_token,

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 
+from archive.errors import ProtocolError
 from archive.models import HarvestQuery
 
 PREFIX = "oai_dc"
@@ -49,15 +50,6 @@ _SYNTAX = {
 }
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-
-
-class ProtocolError(Exception):
-    """An OAI-PMH error: answered with 200 and <error code=…>, as the protocol says."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def now_stamp() -> str:
