@@ -21,6 +21,7 @@ from archive.web import (
     curation,
     curation_display,
     display,
+    feeds,
     oai,
     openapi,
     pages,
@@ -91,6 +92,7 @@ def create_app(archive: Archive) -> Starlette:
             *api_write.ROUTES,
             *openapi.ROUTES,
             *oai.ROUTES,
+            *feeds.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
