@@ -24,6 +24,7 @@ from archive.web import (
     feeds,
     oai,
     openapi,
+    opensearch,
     pages,
     params,
     security,
@@ -93,6 +94,7 @@ def create_app(archive: Archive) -> Starlette:
             *openapi.ROUTES,
             *oai.ROUTES,
             *feeds.ROUTES,
+            *opensearch.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
