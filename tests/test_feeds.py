@@ -308,3 +308,19 @@ def test_a_private_archive_refuses_them_without_login(private_site: tuple[str, A
             ).content
         )
         assert parsed.bozo == 0 and len(parsed.entries) == 1
+
+
+def test_a_bad_parameter_is_a_400_not_a_feed(reader: httpx.Client) -> None:
+    for params in ({"year": "20x4"}, {"sort": "sideways"}, {"from": "2024-13"}):
+        assert reader.get("/search.atom", params=params).status_code == 400, params
+
+
+def test_the_feed_and_suggestions_count_as_searches(tmp_path: Path) -> None:
+    """Rate limited like a search: the same bucket as /search and /api/search."""
+    settings = _settings(tmp_path / "archive")
+    with Archive(Settings(root=settings.root, rate_limits="search=0.001/3")) as archive:
+        archive.add(b"Partisans crossed the river in the winter offensive.\n", "a.txt")
+        with serving(create_app(archive)) as url, httpx.Client(base_url=url) as client:
+            paths = ("/search.atom?q=river", "/suggest.json?q=ri", "/search.atom", "/search")
+            statuses = [client.get(path).status_code for path in paths]
+    assert statuses == [200, 200, 200, 429]
