@@ -236,6 +236,12 @@ def test_the_search_page_links_its_twins(reader: httpx.Client) -> None:
         assert reader.get(target).status_code == 200
 
 
+def test_a_document_page_names_its_json_twin(reader: httpx.Client) -> None:
+    r = reader.get("/documents/1", params={"q": "x"})
+    assert r.headers["link"] == '</api/documents/1>; rel="alternate"; type="application/json"'
+    assert reader.get("/api/documents/1").json()["id"] == 1
+
+
 def test_every_page_links_the_opensearch_description(reader: httpx.Client) -> None:
     for path in ("/", "/advanced", "/login", "/documents/1"):
         r = reader.get(path)

@@ -58,7 +58,12 @@ def document_page(request: Request) -> Response:
         # archivists see the document's history and an Edit link; readers do not
         "audit": archive_of(request).audit_log(view.document.id) if can_curate(request) else None,
     }
-    return render(request, "document.html", context)
+    response = render(request, "document.html", context)
+    # its JSON twin (the API's document, published ones alone as here), as /search names its own
+    twin = f"/api/documents/{view.document.id}"
+    response.headers["Link"] = f'<{twin}>; rel="alternate"; type="application/json"'
+
+    return response
 
 
 def original(request: Request) -> Response:
