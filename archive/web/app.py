@@ -73,6 +73,7 @@ def make_templates() -> Jinja2Templates:
         ambiguity_note=display.ambiguity_note,
         hit_readings=display.hit_readings,
         block_tag=display.block_tag,
+        twin_urls=feeds.twin_urls,
         current_user=auth.current_user,
         csrf_field=auth.csrf_field,
     )
