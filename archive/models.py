@@ -142,6 +142,7 @@ class Hit:
     tags: tuple[str, ...]
     score: float
     snippets: tuple[str, ...]  # safe HTML: escaped text with <mark> around matches
+    added_at: str = ""  # ISO timestamp, UTC: when the catalog took it (a feed's fallback date)
 
 
 @dataclass(frozen=True)

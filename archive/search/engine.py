@@ -277,5 +277,5 @@ def _hit(doc: Document, score: float, highlighter: Highlighter) -> Hit:
     m = doc.metadata
     return Hit(
         doc.id, m.title, m.authors, m.publication, m.date, m.date_ambiguous, m.language,
-        m.tags, round(score, 4), highlighter.snippets(doc),
+        m.tags, round(score, 4), highlighter.snippets(doc), doc.added_at,
     )  # fmt: skip

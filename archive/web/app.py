@@ -21,8 +21,10 @@ from archive.web import (
     curation,
     curation_display,
     display,
+    feeds,
     oai,
     openapi,
+    opensearch,
     pages,
     params,
     security,
@@ -71,6 +73,7 @@ def make_templates() -> Jinja2Templates:
         ambiguity_note=display.ambiguity_note,
         hit_readings=display.hit_readings,
         block_tag=display.block_tag,
+        twin_urls=feeds.twin_urls,
         current_user=auth.current_user,
         csrf_field=auth.csrf_field,
     )
@@ -91,6 +94,8 @@ def create_app(archive: Archive) -> Starlette:
             *api_write.ROUTES,
             *openapi.ROUTES,
             *oai.ROUTES,
+            *feeds.ROUTES,
+            *opensearch.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

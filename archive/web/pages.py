@@ -14,6 +14,7 @@ from archive.web.curation import can_curate
 from archive.web.display import LANGUAGES, number_hits
 from archive.web.endpoint import archive_of, render, see_other
 from archive.web.facet_params import parse_facet_request
+from archive.web.feeds import link_header
 from archive.web.params import (
     document_id,
     parse_search_params,
@@ -27,7 +28,9 @@ def search_page(request: Request) -> Response:
     params = query_params_of(request.query_params)
     query = parse_search_params(params, max_per_page=max(PER_PAGE_CHOICES))
     page = archive_of(request).search(query, expand=parse_facet_request(params))
-    return render(request, "search.html", {"page": page, "query": query})
+    response = render(request, "search.html", {"page": page, "query": query})
+    response.headers["Link"] = link_header(page)  # its Atom and JSON twins
+    return response
 
 
 def advanced_page(request: Request) -> Response:
@@ -55,7 +58,12 @@ def document_page(request: Request) -> Response:
         # archivists see the document's history and an Edit link; readers do not
         "audit": archive_of(request).audit_log(view.document.id) if can_curate(request) else None,
     }
-    return render(request, "document.html", context)
+    response = render(request, "document.html", context)
+    # its JSON twin (the API's document, published ones alone as here), as /search names its own
+    twin = f"/api/documents/{view.document.id}"
+    response.headers["Link"] = f'<{twin}>; rel="alternate"; type="application/json"'
+
+    return response
 
 
 def original(request: Request) -> Response:

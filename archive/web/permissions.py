@@ -34,6 +34,12 @@ TABLE: dict[tuple[str, str], str] = {
     # OAI-PMH for harvesters (issue 11): a reading like the search; GET only, since every POST
     # here is a change that needs an account
     ("GET", "/oai"): READ,
+    # feeds and OpenSearch (issue 11): a search's Atom twin, the description a browser adds as
+    # a search engine and its suggestions: readings like the search, so a private archive's need
+    # a signed-in user or a read token
+    ("GET", "/search.atom"): READ,
+    ("GET", "/opensearch.xml"): READ,
+    ("GET", "/suggest.json"): READ,
     ("GET", "/static"): PUBLIC,
     # accounts (issue 3)
     ("GET", "/login"): PUBLIC,

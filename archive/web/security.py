@@ -48,6 +48,8 @@ LIMITED = {
     ("GET", "/"): "search",
     ("GET", "/search"): "search",
     ("GET", "/api/search"): "search",
+    ("GET", "/search.atom"): "search",
+    ("GET", "/suggest.json"): "search",
     ("GET", "/api/suggest"): "search",
     ("GET", "/api/facets/{facet}"): "search",
     ("GET", "/api/documents/{id:int}/similar"): "search",
