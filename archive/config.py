@@ -44,6 +44,9 @@ class Settings:
     oai_page_size: int = 100
     # Identify's adminEmail (the protocol requires one): whom a harvester's operator writes to.
     oai_admin_email: str = "archivist@example.org"
+    # Documents in a search's CSV or JSON Lines export at most (/search.csv, /search.jsonl); an
+    # export cut short says so (ARCHIVE_EXPORT_LIMIT).
+    export_limit: int = 10_000
 
     @property
     def uploads_dir(self) -> Path:
@@ -94,6 +97,8 @@ class Settings:
             kwargs["rate_limits"] = env["ARCHIVE_RATE_LIMITS"]
         if "ARCHIVE_OAI_PAGE_SIZE" in env:
             kwargs["oai_page_size"] = int(env["ARCHIVE_OAI_PAGE_SIZE"])
+        if "ARCHIVE_EXPORT_LIMIT" in env:
+            kwargs["export_limit"] = int(env["ARCHIVE_EXPORT_LIMIT"])
         if env.get("ARCHIVE_OAI_ADMIN_EMAIL"):
             kwargs["oai_admin_email"] = env["ARCHIVE_OAI_ADMIN_EMAIL"]
         kwargs["private"] = env.get("ARCHIVE_PRIVATE", "0") not in ("", "0", "false", "no")

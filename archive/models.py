@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +128,20 @@ class SearchQuery:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+
+
+@dataclass(frozen=True)
+class SearchExport:
+    """Every document a search matches, in its order, up to limit: documents is an iterator
+    that reads the catalog a batch at a time (Archive.export_search)."""
+
+    total: int  # how many the search matches
+    limit: int
+    documents: Iterator[Document]
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.limit
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from archive.models import (
     NewToken,
     Overrides,
     Page,
+    SearchExport,
     SearchQuery,
     Session,
     SimilarDocument,
@@ -51,6 +52,7 @@ from archive.storage.originals import Store, extension_for
 
 SYSTEM = "system"
 SIMILAR_LIMIT = 10
+EXPORT_BATCH = 500  # catalog rows read at a time by export_search
 
 
 class Archive:
@@ -224,17 +226,20 @@ class Archive:
     def search(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
         """A page of results; with expand, also the page of that facet's values a reader asked
         for (typed text, "more") as Page.expanded."""
+        self._check_searchable()
+        page = self._engine.search(query)
+        if expand is None:
+            return page
+        more = self.facet_values(query, expand.facet, expand.match, expand.page)
+        return replace(page, expanded=more)
+
+    def _check_searchable(self) -> None:
         if self.rebuilding:
             left = self._catalog.count_unindexed()
             raise IndexBusy(
                 f"The search index is being rebuilt from the catalog ({left:,} documents to go);"
                 " try again in a moment."
             )
-        page = self._engine.search(query)
-        if expand is None:
-            return page
-        more = self.facet_values(query, expand.facet, expand.match, expand.page)
-        return replace(page, expanded=more)
 
     def document(self, doc_id: int, *, hidden: bool = False) -> Document:
         """A published document (or any, with hidden=True); raises NotFound."""
@@ -511,6 +516,26 @@ class Archive:
 
     def harvest_facts(self) -> HarvestFacts:
         return harvest.facts(self._catalog)
+
+    # --- a search's export (CSV and JSON Lines of its documents' metadata) --------------------
+    def export_search(self, query: SearchQuery, limit: int | None = None) -> SearchExport:
+        """Every document the search matches (its page and per_page ignored), in its order, up
+        to limit (Settings.export_limit by default); the documents are read from the catalog
+        EXPORT_BATCH at a time as the iterator is consumed, so memory stays bounded. Published
+        ones only: a document drafted or trashed since the index last caught up is skipped."""
+        self._check_searchable()
+        cap = max(1, self.settings.export_limit if limit is None else limit)
+        ids, total = self._engine.ranked_ids(query, cap)
+        return SearchExport(total, cap, self._published_in_order(ids))
+
+    def _published_in_order(self, ids: list[int]) -> Iterator[Document]:
+        for start in range(0, len(ids), EXPORT_BATCH):
+            batch = ids[start : start + EXPORT_BATCH]
+            docs = self._catalog.get_many(batch)
+            for doc_id in batch:
+                doc = docs.get(doc_id)
+                if doc is not None and doc.status == "published":
+                    yield doc
 
     # --- export and import ----------------------------------------------------------------------
     def export(self, dest: Path, progress: Progress | None = None) -> int:

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
+from dataclasses import replace
 
 from whoosh import query as wq
 from whoosh.sorting import FieldFacet
@@ -128,6 +129,19 @@ class SearchEngine:
         highlighter = Highlighter(node, compiled.marks)
         hits = tuple(_hit(docs[i], score, highlighter) for i, score in ranked if i in docs)
         return Page(sq, len(matched), hits, facets, suggestion, timeline, totals)
+
+    def ranked_ids(self, sq: SearchQuery, limit: int) -> tuple[list[int], int]:
+        """The ids of the first limit documents the search matches, in its order (its page and
+        per_page ignored), and how many it matches."""
+        node = parse(sq.text)
+        with self._lock:
+            generation = self._current()
+            compiled, base, selections = self._scope(generation, node, sq)
+            matched = _intersect(base, selections.values())
+            ranked = self._rank(
+                generation, compiled.query, matched, replace(sq, page=1, per_page=limit)
+            )
+        return [doc_id for doc_id, _ in ranked], len(matched)
 
     def _scope(
         self, generation: Generation, node: Node | None, sq: SearchQuery
