@@ -21,6 +21,7 @@ from archive.web import (
     curation,
     curation_display,
     display,
+    exports,
     feeds,
     oai,
     openapi,
@@ -74,6 +75,7 @@ def make_templates() -> Jinja2Templates:
         hit_readings=display.hit_readings,
         block_tag=display.block_tag,
         twin_urls=feeds.twin_urls,
+        export_urls=exports.export_urls,
         current_user=auth.current_user,
         csrf_field=auth.csrf_field,
     )
@@ -95,6 +97,7 @@ def create_app(archive: Archive) -> Starlette:
             *openapi.ROUTES,
             *oai.ROUTES,
             *feeds.ROUTES,
+            *exports.ROUTES,
             *opensearch.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -40,6 +40,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/search.atom"): READ,
     ("GET", "/opensearch.xml"): READ,
     ("GET", "/suggest.json"): READ,
+    # exports of a search (CSV, JSON Lines): every match's metadata, a reading like the search
+    ("GET", "/search.csv"): READ,
+    ("GET", "/search.jsonl"): READ,
     ("GET", "/static"): PUBLIC,
     # accounts (issue 3)
     ("GET", "/login"): PUBLIC,

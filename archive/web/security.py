@@ -49,6 +49,8 @@ LIMITED = {
     ("GET", "/search"): "search",
     ("GET", "/api/search"): "search",
     ("GET", "/search.atom"): "search",
+    ("GET", "/search.csv"): "search",
+    ("GET", "/search.jsonl"): "search",
     ("GET", "/suggest.json"): "search",
     ("GET", "/api/suggest"): "search",
     ("GET", "/api/facets/{facet}"): "search",
