@@ -311,3 +311,31 @@ def test_exports_count_as_searches(tmp_path: Path) -> None:
             paths = ("/search.csv", "/search.jsonl?q=river", "/api/search", "/search.csv")
             statuses = [client.get(path).status_code for path in paths]
     assert statuses == [200, 200, 200, 429]
+
+
+@pytest.fixture
+def thousand_site(thousand_template: Path, tmp_path: Path) -> Iterator[str]:
+    root = tmp_path / "thousand"
+    shutil.copytree(thousand_template, root)
+    with Archive(_settings(root)) as archive, serving(create_app(archive)) as url:
+        yield url
+
+
+def test_a_thousand_documents_stream_in_batches(thousand_site: str) -> None:
+    """More than Archive.export_search's batch of 500 catalog rows: all of them, once, in the
+    search's order, streamed (chunked, no Content-Length) rather than built whole."""
+    with httpx.Client(base_url=thousand_site, timeout=120) as client:
+        expected: list[int] = []
+        for page in range(1, 21):
+            r = client.get("/api/search", params={"per_page": "50", "page": str(page)})
+            expected += [hit["id"] for hit in r.json()["hits"]]
+        assert len(expected) == len(set(expected)) == 1000
+        with client.stream("GET", "/search.jsonl") as r:
+            assert r.headers.get("transfer-encoding") == "chunked"
+            assert "content-length" not in r.headers
+            body = r.read()
+        assert [json.loads(line)["id"] for line in body.splitlines()] == expected
+        rows = read_csv(client.get("/search.csv", params={"sort": "title"}))
+        titled = client.get("/api/search", params={"sort": "title", "per_page": "50"}).json()
+        assert [int(row["id"]) for row in rows[:50]] == [hit["id"] for hit in titled["hits"]]
+        assert len(rows) == len({row["id"] for row in rows}) == 1000
