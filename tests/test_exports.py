@@ -19,8 +19,9 @@ import pytest
 
 from archive import Archive
 from archive.config import Settings
+from archive.models import Document, Metadata, SearchExport
 from archive.web import create_app
-from archive.web.exports import COLUMNS
+from archive.web.exports import COLUMNS, csv_body, jsonl_body
 from tests.live_server import serving
 
 PASSWORD = "a long enough password"
@@ -339,3 +340,29 @@ def test_a_thousand_documents_stream_in_batches(thousand_site: str) -> None:
         titled = client.get("/api/search", params={"sort": "title", "per_page": "50"}).json()
         assert [int(row["id"]) for row in rows[:50]] == [hit["id"] for hit in titled["hits"]]
         assert len(rows) == len({row["id"] for row in rows}) == 1000
+
+
+# Text the catalog itself never holds (it folds whitespace in metadata), written straight to the
+# format writers: they must stay valid whatever a future field carries.
+RAW = 'a "q", b\r\nc\nd\re \x00\x01\x1f \u2028\u2029 \u202eRTL\u202c {"k": 1} & <x> \\ end'
+
+
+def test_the_writers_keep_any_text_valid_and_exact() -> None:
+    meta = Metadata(
+        title=RAW, authors=(RAW, "B"), publication=RAW, date="2024-02", language="uk",
+        tags=(RAW,), url=RAW,
+    )  # fmt: skip
+    doc = Document(7, "0" * 64, RAW, "txt", 1, meta, (), "2026-01-01T00:00:00+00:00")
+    export = SearchExport(total=9, limit=1, documents=iter([doc]))
+    text = b"".join(csv_body(export, "http://h")).decode("utf-8")
+    header, row = list(csv.reader(io.StringIO(text, newline="")))
+    assert tuple(header) == COLUMNS
+    cells = dict(zip(COLUMNS, row, strict=True))
+    assert cells["title"] == cells["publication"] == cells["url"] == cells["filename"] == RAW
+    assert cells["authors"] == f"{RAW}; B" and cells["tags"] == RAW
+    export = SearchExport(total=9, limit=1, documents=iter([doc]))
+    body = b"".join(jsonl_body(export, "http://h")).decode("utf-8")
+    assert "\u2028" not in body and "\u2029" not in body
+    first, last = body.split("\n")[:-1]
+    assert json.loads(first)["title"] == RAW and json.loads(first)["authors"] == [RAW, "B"]
+    assert json.loads(last) == {"truncated": True, "total": 9, "limit": 1}
