@@ -277,6 +277,9 @@ def test_the_limit_truncates_and_says_so(small_site: tuple[str, Archive]) -> Non
         *lines, last = read_jsonl(r)
         assert [line["id"] for line in lines] == expected[:3]
         assert last == {"truncated": True, "total": 5, "limit": 3}
+        page = client.get("/search", params={"q": "river"}).text
+        assert 'class="export-note">The first 3 of 5' in page
+        assert "export-note" not in client.get("/search", params={"q": "number 4"}).text
         r = client.get("/search.jsonl", params={"q": "number 4"})
         assert "x-archive-export-truncated" not in r.headers
         assert all("truncated" not in line for line in read_jsonl(r))

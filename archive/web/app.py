@@ -76,6 +76,7 @@ def make_templates() -> Jinja2Templates:
         block_tag=display.block_tag,
         twin_urls=feeds.twin_urls,
         export_urls=exports.export_urls,
+        export_limit=exports.export_limit,
         current_user=auth.current_user,
         csrf_field=auth.csrf_field,
     )

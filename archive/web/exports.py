@@ -75,6 +75,11 @@ def export_urls(query: SearchQuery) -> dict[str, str]:
     return {"CSV": f"/search.csv{suffix}", "JSON Lines": f"/search.jsonl{suffix}"}
 
 
+def export_limit(request: Request) -> int:
+    """The most documents an export holds (for the menu's note when a search has more)."""
+    return archive_of(request).settings.export_limit
+
+
 def neutralise(cell: str) -> str:
     """A CSV cell a spreadsheet would take for a formula, as text: a leading apostrophe, which
     spreadsheets read as "this cell is text" (and hide); any other cell as it is."""
