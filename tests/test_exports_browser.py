@@ -61,4 +61,7 @@ def test_the_export_menu_downloads_the_search(
             page.get_by_role("link", name="JSON Lines").click()
         lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
         assert [json.loads(line)["id"] for line in lines] == ids
+        page.set_viewport_size({"width": 390, "height": 800})  # a phone
+        page.screenshot(path=tmp_path / "export-menu-phone.png")
+        expect(page.get_by_role("link", name="JSON Lines")).to_be_in_viewport()
         page.close()
