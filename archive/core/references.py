@@ -56,8 +56,7 @@ def _apa_name(name: Name) -> str:
 def _join(names: list[str], conjunction: str) -> str:
     if len(names) <= 1:
         return "".join(names)
-    if len(names) == 2 and conjunction == "and":
-        return f"{names[0]} and {names[1]}"
+    # APA: "A, B., & C, D."; Chicago inverts the first name alone: "A, B, and D C."
     return ", ".join(names[:-1]) + f", {conjunction} {names[-1]}"
 
 
