@@ -258,7 +258,7 @@ def test_the_page_has_highwire_tags_and_json_ld(reader: httpx.Client, site: Site
     data = json.loads(script)
     assert data["@context"] == "https://schema.org" and data["@type"] == "NewsArticle"
     assert data["headline"] == "Война и мир" and data["datePublished"] == "1869-03-04"
-    assert [a["name"] for a in data["author"]] == ["Лев Толстой", "Smith, John A."]
+    assert [a["name"] for a in data["author"]] == ["Лев Толстой", "John A. Smith"]
     _, head = head_of(reader, site.undated)
     assert json.loads(head.scripts[0])["@type"] == "Report"
 

@@ -151,7 +151,10 @@ def json_ld(doc: Document, link: str = "") -> str:
         "@type": "NewsArticle" if meta.publication else "Report",
         "headline": clean(meta.title),
         "name": clean(meta.title),
-        "author": [{"@type": "Person", "name": clean(raw)} for raw in meta.authors if clean(raw)],
+        "author": [
+            {"@type": "Person", "name": n.literal or f"{n.given} {n.family}"}
+            for n in names_of(meta)
+        ],
     }
     when = date_parts(meta)
     if when:
