@@ -45,6 +45,7 @@ class Site:
     confirmed: int
     hostile: int
     draft: int
+    trashed: int
 
 
 def _add(archive: Archive, name: str, overrides: Overrides, *, publish: bool = True) -> int:
@@ -78,9 +79,13 @@ def site(
             tags=(HOSTILE, "plain"), date="2022-05-06", language="en",
         ))  # fmt: skip
         draft = _add(archive, "draft", Overrides(title="A draft"), publish=False)
+        trashed = _add(archive, "trashed", Overrides(title="A trashed memo"))
+        archive.trash(trashed, actor="archivist")
         archive.wait_searchable(30)
         with serving(create_app(archive)) as url:
-            yield Site(url, archive, cyrillic, undated, ambiguous, confirmed, hostile, draft)
+            yield Site(
+                url, archive, cyrillic, undated, ambiguous, confirmed, hostile, draft, trashed
+            )
 
 
 @pytest.fixture
@@ -292,8 +297,9 @@ def test_hostile_text_injects_nothing_into_the_page(reader: httpx.Client, site: 
     ]
 
 
-def test_a_draft_cites_nothing(reader: httpx.Client, site: Site) -> None:
+def test_a_draft_or_trashed_document_cites_nothing(reader: httpx.Client, site: Site) -> None:
     for path in ("", "/cite.bib", "/cite.ris", "/cite.json"):
         assert reader.get(f"/documents/{site.draft}{path}").status_code == 404
+        assert reader.get(f"/documents/{site.trashed}{path}").status_code == 404
     assert reader.get("/documents/999999/cite.bib").status_code == 404
     assert reader.get(f"/documents/{site.cyrillic}/cite.xml").status_code == 404

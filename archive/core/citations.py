@@ -69,7 +69,7 @@ def split_name(raw: str) -> Name:
             return Name(family=family, given=given)
     words = name.replace(",", " ").split()
     if len(words) < 2:
-        return Name(literal=name)
+        return Name(literal=" ".join(words))
     return Name(family=words[-1], given=" ".join(words[:-1]))
 
 

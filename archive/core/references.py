@@ -106,9 +106,9 @@ def chicago(doc: Document, link: str = "") -> Reference:
         parts.append((_end(_join(names, "and")) + " ", False))
     parts.append((title + " ", False))
     if meta.publication:
-        parts += [(clean(meta.publication), True), (f", {date}. ", False)]
+        parts += [(clean(meta.publication), True), (f", {_end(date)} ", False)]
     else:
-        parts.append((f"{date}. ", False))
+        parts.append((f"{_end(date)} ", False))
     url = clean(meta.url) or link
     if url:
         parts.append((_end(url), False))
