@@ -285,10 +285,13 @@ def test_an_unexpected_error_is_a_500_page_without_a_traceback(archive: Archive)
 
 
 def assert_no_injected_markup(html: str) -> None:
-    """Only our own tags: one script (app.js), no img, no on* handlers, marks only as marks."""
+    """Only our own tags: one script (app.js) and at most one JSON-LD data block (a document's
+    schema.org record, never executed), no img, no on* handlers, marks only as marks."""
     tags = Tags(html)
-    scripts = [attrs for name, attrs in tags.tags if name == "script"]
+    data_block = {"type": "application/ld+json"}
+    scripts = [attrs for name, attrs in tags.tags if name == "script" and attrs != data_block]
     assert scripts == [{"src": "/static/app.js", "defer": None}]
+    assert [attrs for name, attrs in tags.tags if name == "script"].count(data_block) <= 1
     assert not [name for name, _ in tags.tags if name in ("img", "iframe", "object", "svg")]
     for name, attrs in tags.tags:
         assert not [a for a in attrs if a.startswith("on")], (name, attrs)

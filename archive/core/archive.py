@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from archive.accounts import Accounts
 from archive.config import Settings
-from archive.core import imports, integrity, prepare, transfer
+from archive.core import citations, imports, integrity, prepare, references, transfer
 from archive.core.imports import Progress
 from archive.core.indexing import BackgroundIndexer, drain
 from archive.core.worker import IndexWorker
@@ -252,6 +252,17 @@ class Archive:
         doc = self.document(doc_id, hidden=hidden)
         view = self._engine.highlighter(q).view(doc, q)
         return replace(view, similar=self._engine.similar(doc, SIMILAR_LIMIT))
+
+    def cite(self, doc_id: int, fmt: str, link: str = "") -> citations.Citation:
+        """A published document as a citation record in one of citations.FORMATS (bibtex, ris,
+        csl-json); link, the archive's page of it, stands in for a missing source URL. Raises
+        NotFound for a draft, a trashed or missing document, or an unknown format."""
+        return citations.cite(self.document(doc_id), fmt, link)
+
+    def citing(self, doc: Document, link: str = "") -> references.Cited:
+        """What a document's page shows to cite it: APA and Chicago references, BibTeX, RIS,
+        Highwire meta tags and schema.org JSON-LD (pure: no lookup)."""
+        return references.cited(doc, link)
 
     def facet_values(
         self, query: SearchQuery, facet: str, match: str = "", page: int = 1, per_page: int = 30

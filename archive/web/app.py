@@ -18,6 +18,7 @@ from archive.web import (
     api_write,
     auth,
     browse_display,
+    cite,
     curation,
     curation_display,
     display,
@@ -91,6 +92,7 @@ def create_app(archive: Archive) -> Starlette:
     app = Starlette(
         routes=[
             *pages.ROUTES,
+            *cite.ROUTES,
             *api.ROUTES,
             *account_pages.ROUTES,
             *curation.ROUTES,

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from archive.models import PER_PAGE_CHOICES
 from archive.web.advanced import FIELD_LABELS, advanced_url, form_of
+from archive.web.cite import document_link
 from archive.web.curation import can_curate
 from archive.web.display import LANGUAGES, number_hits
 from archive.web.endpoint import archive_of, render, see_other
@@ -57,6 +58,10 @@ def document_page(request: Request) -> Response:
         "results_url": text_search_url(q),
         # archivists see the document's history and an Edit link; readers do not
         "audit": archive_of(request).audit_log(view.document.id) if can_curate(request) else None,
+        # the Cite box, the citation_* meta tags and the JSON-LD (pure formatting, no lookup)
+        "cited": archive_of(request).citing(
+            view.document, document_link(request, view.document.id)
+        ),
     }
     response = render(request, "document.html", context)
     # its JSON twin (the API's document, published ones alone as here), as /search names its own

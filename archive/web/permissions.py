@@ -22,6 +22,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/search"): READ,
     ("GET", "/documents/{id:int}"): READ,
     ("GET", "/documents/{id:int}/original"): READ,
+    ("GET", "/documents/{id:int}/cite.bib"): READ,
+    ("GET", "/documents/{id:int}/cite.ris"): READ,
+    ("GET", "/documents/{id:int}/cite.json"): READ,
     ("GET", "/api/search"): READ,
     ("GET", "/api/documents/{id:int}"): READ,
     # finding more (issue 4)
