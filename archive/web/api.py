@@ -59,7 +59,9 @@ def page_json(page: Page) -> dict[str, Any]:
     }
 
 
-def document_json(doc: Document) -> dict[str, Any]:
+def metadata_json(doc: Document) -> dict[str, Any]:
+    """A document's metadata as scripts read it (JSON types: lists and a bool); exports'
+    rows take their columns from it."""
     meta = doc.metadata
     return {
         "id": doc.id,
@@ -74,9 +76,15 @@ def document_json(doc: Document) -> dict[str, Any]:
         "url": meta.url,
         "filename": doc.filename,
         "format": doc.format,
+        "added_at": doc.added_at,
+    }
+
+
+def document_json(doc: Document) -> dict[str, Any]:
+    return {
+        **metadata_json(doc),
         "size": doc.size,
         "sha256": doc.sha256,
-        "added_at": doc.added_at,
         "original": f"/documents/{doc.id}/original",
         "blocks": [{"kind": b.kind, "level": b.level, "text": b.text} for b in doc.blocks],
     }

@@ -32,6 +32,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from archive.models import PER_PAGE_CHOICES, Document, SearchExport, SearchQuery
+from archive.web.api import metadata_json
 from archive.web.endpoint import archive_of
 from archive.web.pages import content_disposition
 from archive.web.params import (
@@ -87,21 +88,10 @@ def neutralise(cell: str) -> str:
 
 
 def record(doc: Document, base: str) -> dict[str, Any]:
-    """One document's metadata row (JSON types: lists and a bool)."""
-    meta = doc.metadata
+    """One document's metadata row: the COLUMNS of the API's metadata, and its page's URL."""
+    meta = metadata_json(doc)
     return {
-        "id": doc.id,
-        "title": meta.title,
-        "authors": list(meta.authors),
-        "publication": meta.publication,
-        "date": meta.date,
-        "date_ambiguous": meta.date_ambiguous,
-        "language": meta.language,
-        "tags": list(meta.tags),
-        "url": meta.url,
-        "filename": doc.filename,
-        "format": doc.format,
-        "added_at": doc.added_at,
+        **{name: meta[name] for name in COLUMNS if name != "document_url"},
         "document_url": f"{base}/documents/{doc.id}",
     }
 
