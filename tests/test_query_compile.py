@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from archive.models import Overrides, SearchQuery
 from archive.search.analysis import edit_distance
-from archive.search.compile import fuzzy_allowance
+from archive.search.compile import ALL, fuzzy_allowance
 from archive.search.engine import SearchEngine
-from archive.search.facets import matched_docs
 from archive.search.syntax import parse
 
 from .conftest import parts
@@ -110,13 +110,40 @@ QUERIES = [
 ]
 
 
+def whoosh_scores(searcher, query) -> dict[int, float]:  # noqa: ANN001 - Whoosh objects
+    """Every match's score as Whoosh's own matchers give it, walked one document at a time
+    (its top-k collector skips blocks and may miss both documents and parts of a score)."""
+    scores = {}
+    context = searcher.context(needs_current=False)
+    for subsearcher, offset in searcher.leaf_searchers():
+        matcher = query.matcher(subsearcher, context)
+        while matcher.is_active():
+            scores[matcher.id() + offset] = matcher.score()
+            matcher.next()
+    return scores
+
+
+def _parts_named(query, name: str) -> bool:  # noqa: ANN001 - a Whoosh query
+    return type(query).__name__ == name or any(_parts_named(q, name) for q in query.children())
+
+
 @pytest.mark.parametrize("text", QUERIES)
-def test_matched_docs_are_what_whoosh_matches(segmented, engine, text: str) -> None:
+def test_matches_and_scores_are_what_whoosh_gives(segmented, engine, text: str) -> None:
     generation = engine.generation()
-    searcher, cache = generation.searcher, generation.facets
+    searcher = generation.searcher
     compiled = generation.compile(parse(text)).query
     expected = set(searcher.docs_for_query(compiled))
     assert expected or "date" not in text  # the date ranges each match some documents
-    assert matched_docs(searcher, compiled, cache.live) == expected
-    assert matched_docs(searcher, compiled, cache.live, cache.dates) == expected
+    scored = generation.scored(compiled)
+    assert set(np.flatnonzero(scored.mask).tolist()) == expected
     assert segmented.search(SearchQuery(text=text)).total == len(expected)
+    # a stop word's ConstantScoreQuery(..., 0.0) adds nothing here, as compile.py means it
+    # to; Whoosh's ListMatcher takes the falsy 0.0 for "unset" and adds 1.0
+    if compiled is not ALL and not _parts_named(compiled, "ConstantScoreQuery"):
+        theirs = whoosh_scores(searcher, compiled)
+        for doc in expected:
+            assert scored.score[doc] == pytest.approx(theirs[doc], rel=1e-12), (text, doc)
+        # the page holds the best scores of all the matches (Whoosh's collector could miss some)
+        page = segmented.search(SearchQuery(text=text, per_page=5))
+        best = sorted(theirs.values(), reverse=True)[:5]
+        assert [h.score for h in page.hits] == [round(v, 4) for v in best], text

@@ -171,7 +171,10 @@ def test_top_facet_values_are_the_sorted_ones() -> None:
     # the heap shortcut over tens of thousands of names: the same values, ties by value
     import random
 
-    from archive.search.engine import FACET_LIMIT, most_common
+    import numpy as np
+
+    from archive.search.engine import FACET_LIMIT
+    from archive.search.facets import FacetCounts, ValueTable
 
     rng = random.Random(7)
     for size in (0, 5, FACET_LIMIT, 500, 20_000):
@@ -179,4 +182,11 @@ def test_top_facet_values_are_the_sorted_ones() -> None:
             {f"v{rng.randrange(10**6)}": rng.choice((1, 1, 1, 2, 3, 7, 40)) for _ in range(size)}
         )
         expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
-        assert most_common(counts, FACET_LIMIT) == expected
+        table = ValueTable()
+        numbers = table.numbers([*counts, "never-counted"])
+        array = np.zeros(len(table.values), dtype=np.int64)
+        array[numbers[:-1]] = list(counts.values())
+        found = FacetCounts(table, array)
+        assert found.most_common(FACET_LIMIT) == expected
+        assert len(found) == len(counts) and dict(found.items()) == dict(counts)
+        assert found.get("never-counted") == 0 and "never-counted" not in found

@@ -11,14 +11,12 @@ facet values, so a page costs one scored search plus set arithmetic.
 
 from __future__ import annotations
 
-import heapq
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
-from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.sorting import FieldFacet
 
@@ -34,22 +32,22 @@ from archive.models import (
     Suggestion,
 )
 from archive.search.compile import ALL, NOTHING, Compiled, weighting
-from archive.search.facets import FacetCache, SegmentValues, facet_page
+from archive.search.facets import FacetCache, FacetCounts, SegmentValues, ValueTable, facet_page
 from archive.search.generation import Generation
 from archive.search.highlight import Highlighter, Marks
 from archive.search.index import FACET_FIELDS, Index, date_key
+from archive.search.scoring import Scored, TermCache, by_key, top
 from archive.search.similar import similar
 from archive.search.suggest import FEW_HITS, correct
 from archive.search.syntax import Node, Word, parse
-from archive.search.timeline import buckets
+from archive.search.timeline import months_buckets
 
 FACET_LIMIT = 30
 REFRESH_SECONDS = 1.0
-SORTS = {
-    "newest": FieldFacet("date_desc", reverse=True),
-    "oldest": FieldFacet("date_asc"),
-    "title": FieldFacet("title_sort"),
-}
+SORTS = {"title": FieldFacet("title_sort")}
+# sort -> (the date field it orders by, descending): ordered from the generation's date array
+DATE_SORTS = {"newest": ("date_desc", True), "oldest": ("date_asc", False)}
+UNDATED_LAST = 99999999  # date_asc of an undated document (search/index.py)
 
 
 class SearchEngine:
@@ -59,7 +57,10 @@ class SearchEngine:
         self.fetch = fetch
         self._lock = threading.Lock()
         self._generation: Generation | None = None
-        self._segments: dict[str, SegmentValues] = {}  # kept across generations: see FacetCache
+        # kept across generations: see FacetCache and TermCache
+        self._segments: dict[str, SegmentValues] = {}
+        self._tables: dict[str, ValueTable] = {}
+        self._terms = TermCache()
         self._checked = 0.0
         self._stale = False
 
@@ -84,7 +85,9 @@ class SearchEngine:
         self._generation = None
         searcher = self.index.searcher(weighting())
         try:
-            self._generation = Generation(searcher, self.index.variants, self._segments)
+            self._generation = Generation(
+                searcher, self.index.variants, self._segments, self._tables, self._terms
+            )
         except BaseException:
             searcher.close()
             raise
@@ -110,25 +113,28 @@ class SearchEngine:
             generation = self._current()
             cache = generation.facets
             compiled, base, selections = self._scope(generation, node, sq)
-            matched = _intersect(base, selections.values())
+            matched = _intersect(base.mask, selections.values())
             facets, totals = {}, {}
             for facet in FACET_FIELDS:
-                counts = cache.count(facet, _facet_docs(facet, base, matched, selections))
+                counts = cache.count(facet, _facet_docs(facet, base.mask, matched, selections))
                 facets[facet] = _facet_values(facet, counts, sq.filters.get(facet, ()))
                 totals[facet] = len(counts)
             # the timeline ignores the date range, as a facet ignores its own selection
-            undated = _intersect(base, [s for name, s in selections.items() if name != "_dates"])
+            undated = _intersect(
+                base.mask, [s for name, s in selections.items() if name != "_dates"]
+            )
             years = sq.filters.get("year", ())
-            keys = map(cache.dates.__getitem__, undated)
-            timeline = buckets(keys, sq.date_from, sq.date_to, years)
-            ranked = self._rank(generation, compiled.query, matched, sq)
+            timeline = months_buckets(cache.months(undated), sq.date_from, sq.date_to, years)
+            ranked = self._rank(generation, compiled.query, base, matched, sq)
+            total = int(np.count_nonzero(matched))
             suggestion = None
-            if node is not None and len(base) <= FEW_HITS:
-                suggestion = self._suggest(generation, sq.text, node, len(base))
+            base_count = int(np.count_nonzero(base.mask))
+            if node is not None and base_count <= FEW_HITS:
+                suggestion = self._suggest(generation, sq.text, node, base_count)
         docs = self.fetch([doc_id for doc_id, _ in ranked])
         highlighter = Highlighter(node, compiled.marks)
         hits = tuple(_hit(docs[i], score, highlighter) for i, score in ranked if i in docs)
-        return Page(sq, len(matched), hits, facets, suggestion, timeline, totals)
+        return Page(sq, total, hits, facets, suggestion, timeline, totals)
 
     def ranked_ids(self, sq: SearchQuery, limit: int) -> tuple[list[int], int]:
         """The ids of the first limit documents the search matches, in its order (its page and
@@ -137,19 +143,20 @@ class SearchEngine:
         with self._lock:
             generation = self._current()
             compiled, base, selections = self._scope(generation, node, sq)
-            matched = _intersect(base, selections.values())
+            matched = _intersect(base.mask, selections.values())
             ranked = self._rank(
-                generation, compiled.query, matched, replace(sq, page=1, per_page=limit)
+                generation, compiled.query, base, matched, replace(sq, page=1, per_page=limit)
             )
-        return [doc_id for doc_id, _ in ranked], len(matched)
+        return [doc_id for doc_id, _ in ranked], int(np.count_nonzero(matched))
 
     def _scope(
         self, generation: Generation, node: Node | None, sq: SearchQuery
-    ) -> tuple[Compiled, AbstractSet[int], dict[str, set[int]]]:
-        """The compiled query, the documents it matches, and the documents of each filter."""
+    ) -> tuple[Compiled, Scored, dict[str, np.ndarray]]:
+        """The compiled query, the documents it matches with their scores, and the documents
+        of each filter (masks over the generation's document numbers)."""
         cache = generation.facets
         compiled = generation.compile(node) if node is not None else Compiled(ALL, Marks())
-        base = generation.matched(compiled.query)
+        base = generation.scored(compiled.query)
         selections = {f: cache.docs_with(f, v) for f, v in sq.filters.items() if v}
         if sq.date_from or sq.date_to:
             selections["_dates"] = _date_docs(cache, sq.date_from, sq.date_to)
@@ -165,8 +172,8 @@ class SearchEngine:
         with self._lock:
             generation = self._current()
             _, base, selections = self._scope(generation, node, sq)
-            matched = _intersect(base, selections.values())
-            docs = _facet_docs(facet, base, matched, selections)
+            matched = _intersect(base.mask, selections.values())
+            docs = _facet_docs(facet, base.mask, matched, selections)
             counts = generation.facets.count(facet, docs)
         return facet_page(facet, counts, sq.filters.get(facet, ()), match, page, per_page)
 
@@ -191,21 +198,34 @@ class SearchEngine:
         )
 
     def _rank(
-        self, generation: Generation, query: wq.Query, matched: set[int], sq: SearchQuery
+        self,
+        generation: Generation,
+        query: wq.Query,
+        base: Scored,
+        matched: np.ndarray,
+        sq: SearchQuery,
     ) -> list[tuple[int, float]]:
-        if not matched:
-            return []
+        """The page's documents (catalog id, score): the best by score from the arrays of
+        scores (only the page is ordered), or by date; titles are ordered by Whoosh."""
         sort = sq.sort if sq.sort != "relevance" or query is not ALL else "newest"
-        limit = sq.page * sq.per_page
-        results = generation.searcher.search(
-            query, filter=matched, limit=limit, sortedby=SORTS.get(sort), terms=False
-        )
-        start = (sq.page - 1) * sq.per_page
-        scored = sort == "relevance"
-        return [
-            (generation.catalog_id(results.docnum(n)), results.score(n) if scored else 0.0)
-            for n in range(start, min(limit, results.scored_length()))
-        ]
+        start, stop = (sq.page - 1) * sq.per_page, sq.page * sq.per_page
+        if sort == "relevance":
+            page = top(base.score, matched, start, stop)
+        elif sort in DATE_SORTS:
+            keys = generation.facets.dates
+            field, descending = DATE_SORTS[sort]
+            if field == "date_asc":  # undated documents sort last both ways
+                keys = np.where(keys == 0, UNDATED_LAST, keys)
+            page = [(d, 0.0) for d in by_key(keys, matched, start, stop, descending)]
+        else:
+            if not matched.any():
+                return []
+            allowed = set(np.flatnonzero(matched).tolist())
+            results = generation.searcher.search(
+                query, filter=allowed, limit=stop, sortedby=SORTS.get(sort), terms=False
+            )
+            page = [(results.docnum(n), 0.0) for n in range(start, min(stop, len(results)))]
+        return [(generation.catalog_id(d), score) for d, score in page]
 
     def _suggest(self, generation: Generation, text: str, node: Node, hits: int) -> str | None:
         """A corrected query worth offering, from the archive's own vocabulary."""
@@ -213,12 +233,12 @@ class SearchEngine:
         def known(word: Word) -> bool:
             """Whether the word matches a live document (a deleted one's words stay listed)."""
             query = generation.compile(word, fuzzy=False).query
-            return query is not NOTHING and bool(generation.matched(query))
+            return query is not NOTHING and bool(generation.matched(query).any())
 
         def count(corrected: str) -> int:
             fixed = parse(corrected)
             query = generation.compile(fixed).query if fixed is not None else NOTHING
-            return 0 if query is NOTHING else len(generation.matched(query))
+            return 0 if query is NOTHING else int(np.count_nonzero(generation.matched(query)))
 
         return correct(generation.lexicon, text, node, hits, known, count)
 
@@ -234,57 +254,47 @@ class SearchEngine:
         with self._lock:
             generation = self._current()
             query = generation.compile(node).query if node is not None else ALL
-            return {generation.catalog_id(d) for d in generation.matched(query)}
+            found = np.flatnonzero(generation.matched(query))
+            return {generation.catalog_id(int(d)) for d in found}
 
 
 def _facet_docs(
-    facet: str, base: AbstractSet[int], matched: set[int], selections: dict[str, set[int]]
-) -> set[int]:
+    facet: str, base: np.ndarray, matched: np.ndarray, selections: dict[str, np.ndarray]
+) -> np.ndarray:
     """The documents a facet counts: every filter applies but the facet's own selection."""
     if facet not in selections:
         return matched
     return _intersect(base, [s for name, s in selections.items() if name != facet])
 
 
-def _intersect(base: Iterable[int], sets: Iterable[set[int]]) -> set[int]:
-    result = set(base)
-    for s in sorted(sets, key=len):
-        result &= s
+def _intersect(base: np.ndarray, masks: Iterable[np.ndarray]) -> np.ndarray:
+    result = base
+    for mask in masks:
+        result = result & mask
     return result
 
 
-def _date_docs(cache: FacetCache, start: str | None, end: str | None) -> set[int]:
+def _date_docs(cache: FacetCache, start: str | None, end: str | None) -> np.ndarray:
     lo = date_key(start) if start else 1
     hi = date_key(end) if end else 99999999
     if end and len(end) == 4:
         hi += 1299
     elif end and len(end) == 7:
         hi += 99
-    dates = cache.dates
-    return {d for d in cache.live if dates[d] and lo <= dates[d] <= hi}
+    return cache.date_range(lo, hi)
 
 
 def _facet_values(
-    facet: str, counts: Counter[str], chosen: tuple[str, ...]
+    facet: str, counts: FacetCounts, chosen: tuple[str, ...]
 ) -> tuple[FacetValue, ...]:
     if facet == "year":
-        top = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)[:FACET_LIMIT]
+        top_values = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)[:FACET_LIMIT]
     else:
-        top = most_common(counts, FACET_LIMIT)
-    shown = {v for v, _ in top}
-    values = [FacetValue(v, c, v in chosen) for v, c in top]
+        top_values = counts.most_common(FACET_LIMIT)
+    shown = {v for v, _ in top_values}
+    values = [FacetValue(v, c, v in chosen) for v, c in top_values]
     values += [FacetValue(v, counts.get(v, 0), True) for v in chosen if v not in shown]
     return tuple(values)
-
-
-def most_common(counts: Counter[str], n: int) -> list[tuple[str, int]]:
-    """The n most frequent values, ties by value. The names facet has tens of thousands of
-    values: the nth largest count (found over the bare counts) leaves few to order."""
-    items: Iterable[tuple[str, int]] = counts.items()
-    if len(counts) > n:
-        floor = heapq.nlargest(n, counts.values())[-1]
-        items = [kv for kv in items if kv[1] >= floor]
-    return heapq.nsmallest(n, items, key=lambda kv: (-kv[1], kv[0]))
 
 
 def _hit(doc: Document, score: float, highlighter: Highlighter) -> Hit:

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from collections.abc import Set as AbstractSet
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from archive.search.compile import ALL, Compiled, compile_node
-from archive.search.facets import FacetCache, SegmentValues, matched_docs
+from archive.search.compile import ALL, NOTHING, Compiled, compile_node
+from archive.search.facets import FacetCache, SegmentValues, ValueTable
 from archive.search.highlight import Marks
 from archive.search.lexicon import Lexicon
+from archive.search.scoring import Evaluator, Scored, TermCache
 from archive.search.suggest import Vocabulary, spell_frequency, spell_terms
 from archive.search.syntax import Node
 from archive.search.variants import Variants
@@ -33,15 +34,24 @@ NAME_FACETS = ("authors", "names")
 
 class Generation:
     """A searcher and its caches. `facets` reads and keeps the segments' values in `segments`
-    (segment id -> values), which the engine carries from one generation to the next."""
+    (segment id -> values), numbered in `tables`, and the evaluator keeps term arrays in
+    `terms`: the engine carries all three from one generation to the next."""
 
     def __init__(
-        self, searcher: Searcher, variants: Variants, segments: dict[str, SegmentValues]
+        self,
+        searcher: Searcher,
+        variants: Variants,
+        segments: dict[str, SegmentValues],
+        tables: dict[str, ValueTable],
+        terms: TermCache,
     ) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.variants = variants
-        self.facets = FacetCache(searcher, segments)
+        self.facets = FacetCache(searcher, segments, tables)
+        terms.retain(set(segments))
+        cache = self.facets
+        self.evaluator = Evaluator(searcher, cache.leaves, cache.live, cache.dates, terms)
         self.lexicon = Lexicon(self.reader)
         self._marks: dict[Node, Marks] = {}
         self._vocabulary: Vocabulary | None = None
@@ -69,11 +79,19 @@ class Generation:
         found = self._marks.get(node)
         return found if found is not None else self.compile(node).marks
 
-    def matched(self, query: wq.Query) -> AbstractSet[int]:
-        """The live documents (searcher-wide numbers) a compiled query matches."""
+    def scored(self, query: wq.Query) -> Scored:
+        """The live documents (a mask over searcher-wide numbers) a compiled query matches,
+        and their scores."""
         if query is ALL:
-            return self.facets.live
-        return matched_docs(self.searcher, query, self.facets.live, self.facets.dates)
+            live = self.facets.live
+            return Scored(live, np.zeros(len(live), dtype=np.float64))
+        if query is NOTHING:
+            return self.evaluator.evaluate(NOTHING)
+        return self.evaluator.evaluate(query)
+
+    def matched(self, query: wq.Query) -> np.ndarray:
+        """The mask of the live documents a compiled query matches."""
+        return self.scored(query).mask
 
     def catalog_id(self, docnum: int) -> int:
         return int(self.searcher.stored_fields(docnum)["id"])
@@ -84,9 +102,9 @@ class Generation:
             cache = self.facets
             names: Counter[str] = Counter()
             for facet in NAME_FACETS:
-                names.update(cache.count(facet, cache.live) if facet in cache.values else {})
+                names.update(dict(cache.count(facet, cache.live).items()))
             # in a large archive a word found in one document only is as likely a typo as a word
-            min_df = 2 if len(cache.live) >= 200 else 1
+            min_df = 2 if cache.live_count >= 200 else 1
 
             def live(word: str) -> int:  # the dictionary's counts include deleted documents
                 found = spell_frequency(self.lexicon, word)

@@ -12,7 +12,7 @@ the histogram's x axis is time, not a list of values.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from archive.models import TimeBucket
 
@@ -28,8 +28,17 @@ def buckets(
 ) -> tuple[TimeBucket, ...]:
     """The timeline of documents with these date keys (one per document; 0 when undated)."""
     # one integer division per document (a match-all search counts every one), then per month
-    yyyymm = Counter(map((100).__rfloordiv__, keys))  # key // 100, at C speed
-    yyyymm.pop(0, None)  # undated
+    return months_buckets(Counter(map((100).__rfloordiv__, keys)), date_from, date_to, years)
+
+
+def months_buckets(
+    months: Mapping[int, int],
+    date_from: str | None = None,
+    date_to: str | None = None,
+    years: Iterable[str] = (),
+) -> tuple[TimeBucket, ...]:
+    """The timeline of documents counted by yyyymm (0: undated, yyyy00: the year only)."""
+    yyyymm = {key: count for key, count in months.items() if key}
     by_year: Counter[int] = Counter()
     by_month: Counter[tuple[int, int]] = Counter()
     for key, count in yyyymm.items():

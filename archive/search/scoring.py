@@ -1,0 +1,250 @@
+"""A compiled query's matches and BM25 scores as arrays over the whole index, in one pass.
+
+Whoosh ranks by walking a tree of matchers document by document in Python and scoring every
+match (a five-word OR matches most of the archive: seconds at 100,000 documents), and the match
+set for facets took a second walk. Here each term's posting list is read as arrays
+(archive.search.postings), scored with the same BM25 formula, boosts and sums Whoosh uses
+(ArchiveBM25 in archive.search.compile; Whoosh's Or, And and AndMaybe add their parts' scores,
+a Not inside an And adds 1.0, a ConstantScoreQuery adds its constant), and combined with array
+arithmetic; the page then needs only the best few (numpy.argpartition). The same arrays are the
+match set that facets, filters and the timeline count.
+
+What this does not know how to score (phrases, above all: their positions) is walked by Whoosh's
+own matcher, in that part of the tree only, and so scored exactly as before. A term's arrays are
+kept per segment (segments never change, only their deletions) within a memory budget, so a word
+asked again costs only the arithmetic.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from archive.search.compile import BM25_B, BM25_K1, DATE_FIELD, NOTHING
+from archive.search.postings import field_lengths, posting_arrays
+
+# Bytes of term arrays kept across searches (ids and frequencies: 16 bytes a posting).
+TERM_CACHE_BYTES = 48_000_000
+
+
+@dataclass
+class Scored:
+    """Per document of the searcher (its global numbers): matched, and its score."""
+
+    mask: np.ndarray  # bool
+    score: np.ndarray  # float64, 0 where not matched
+
+
+class TermCache:
+    """Each segment's (ids, frequencies) of recently used terms, and each segment's field
+    lengths; shared by the generations of one engine (keyed by segment id)."""
+
+    def __init__(self, budget: int = TERM_CACHE_BYTES) -> None:
+        self.budget = budget
+        self._terms: OrderedDict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = (
+            OrderedDict()
+        )
+        self._lengths: dict[tuple[str, str], np.ndarray] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def postings(self, segment: str, reader, fieldname: str, text: str):  # noqa: ANN001, ANN201
+        key = (segment, fieldname, text)
+        with self._lock:
+            found = self._terms.get(key)
+            if found is not None:
+                self._terms.move_to_end(key)
+                return found
+        found = posting_arrays(reader, fieldname, text)
+        size = found[0].nbytes + found[1].nbytes
+        with self._lock:
+            if key not in self._terms and size < self.budget // 4:
+                self._terms[key] = found
+                self._bytes += size
+                while self._bytes > self.budget:
+                    _, (ids, weights) = self._terms.popitem(last=False)
+                    self._bytes -= ids.nbytes + weights.nbytes
+        return found
+
+    def lengths(self, segment: str, reader, fieldname: str) -> np.ndarray:  # noqa: ANN001
+        key = (segment, fieldname)
+        found = self._lengths.get(key)
+        if found is None:
+            found = self._lengths[key] = field_lengths(reader, fieldname)
+        return found
+
+    def retain(self, segments: set[str]) -> None:
+        """Forget the segments a merge retired."""
+        with self._lock:
+            for key in [k for k in self._terms if k[0] not in segments]:
+                ids, weights = self._terms.pop(key)
+                self._bytes -= ids.nbytes + weights.nbytes
+            for key in [k for k in self._lengths if k[0] not in segments]:
+                del self._lengths[key]
+
+
+class Evaluator:
+    """Evaluates compiled queries against one searcher (a generation's)."""
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        segments: list[tuple[str, object, int]],
+        live: np.ndarray,
+        dates: np.ndarray,
+        cache: TermCache,
+    ) -> None:
+        """segments: (segment id, segment reader, offset) of each leaf; live: the live mask
+        over global numbers; dates: each document's date_desc value."""
+        self.searcher = searcher
+        self.segments = segments
+        self.live = live
+        self.dates = dates
+        self.cache = cache
+        self.size = len(live)
+        self._leaf_searchers = None
+
+    def evaluate(self, query: wq.Query) -> Scored:
+        """The live documents the query matches and their scores."""
+        found = self._node(query)
+        return Scored(found.mask & self.live, np.where(self.live, found.score, 0.0))
+
+    # --- the tree ---
+    def _empty(self) -> Scored:
+        return Scored(np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=np.float64))
+
+    def _node(self, q: wq.Query) -> Scored:
+        kind = type(q)  # exact types: Whoosh's subclasses (FuzzyTerm, Ordered) mean more
+        if q is NOTHING or kind is wq.NullQuery.__class__:
+            return self._empty()
+        if kind is wq.Term:
+            return self._term(q)
+        if kind is wq.Every:
+            return Scored(self.live.copy(), np.where(self.live, 1.0, 0.0))
+        if kind is wq.Or and not q.minmatch and not q.scale:
+            return self._boosted(self._sum(q.subqueries, union=True), q.boost)
+        if kind is wq.And:
+            return self._boosted(self._and(q.subqueries), q.boost)
+        if kind is wq.AndMaybe:
+            a, b = self._node(q.a), self._node(q.b)
+            score = a.score + np.where(a.mask & b.mask, b.score, 0.0)
+            return self._boosted(Scored(a.mask, np.where(a.mask, score, 0.0)), q.boost)
+        if kind is wq.ConstantScoreQuery and type(q.child) is wq.Term:
+            inner = self._term(q.child)
+            return Scored(inner.mask, np.where(inner.mask, float(q.score), 0.0))
+        if kind is wq.NumericRange and q.fieldname == DATE_FIELD and _closed(q) and q.boost == 1:
+            mask = (self.dates >= q.start) & (self.dates <= q.end)
+            # Whoosh matches a numeric range as constant-score terms: 1.0 a document
+            return Scored(mask, np.where(mask, 1.0, 0.0))
+        return self._walked(q)
+
+    @staticmethod
+    def _boosted(found: Scored, boost: float) -> Scored:
+        if boost != 1.0:
+            found.score = found.score * boost
+        return found
+
+    def _sum(self, parts: list[wq.Query], union: bool) -> Scored:
+        mask = np.zeros(self.size, dtype=bool)
+        score = np.zeros(self.size, dtype=np.float64)
+        for part in parts:
+            found = self._node(part)
+            mask |= found.mask
+            score += found.score
+        return Scored(mask, score)
+
+    def _and(self, parts: list[wq.Query]) -> Scored:
+        mask = np.ones(self.size, dtype=bool)
+        score = np.zeros(self.size, dtype=np.float64)
+        for part in parts:
+            if type(part) is wq.Not:
+                excluded = self._node(part.query).mask
+                mask &= ~excluded
+                score += 1.0  # Whoosh's InverseMatcher scores each document it passes 1.0
+                continue
+            found = self._node(part)
+            mask &= found.mask
+            score += found.score
+        return Scored(mask, np.where(mask, score, 0.0))
+
+    def _term(self, q: wq.Term) -> Scored:
+        found = self._empty()
+        fieldname = q.fieldname
+        try:
+            text = self.searcher.schema[fieldname].to_bytes(q.text)
+        except (KeyError, ValueError):
+            return found
+        parent = self.searcher
+        if (fieldname, text) not in parent.reader():
+            return found
+        idf = parent.idf(fieldname, text)
+        avgfl = parent.avg_field_length(fieldname) or 1
+        for segment, reader, offset in self.segments:
+            ids, tf = self.cache.postings(segment, reader, fieldname, text)
+            if not len(ids):
+                continue
+            fl = self.cache.lengths(segment, reader, fieldname)[ids]
+            # Whoosh's bm25(), operation for operation, so that scores agree to the last bit
+            norm = tf + BM25_K1 * ((1 - BM25_B) + BM25_B * fl / avgfl)
+            score = idf * ((tf * (BM25_K1 + 1)) / norm)
+            where = ids + offset
+            found.mask[where] = True
+            found.score[where] = score
+        return self._boosted(found, q.boost)
+
+    def _walked(self, q: wq.Query) -> Scored:
+        """A part of the tree scored by Whoosh's own matcher (phrases, fuzzy terms...)."""
+        found = self._empty()
+        context = self.searcher.context(needs_current=False)
+        for subsearcher, offset in self.searcher.leaf_searchers():
+            matcher = q.matcher(subsearcher, context)
+            ids: list[int] = []
+            scores: list[float] = []
+            while matcher.is_active():
+                ids.append(matcher.id())
+                scores.append(matcher.score())
+                matcher.next()
+            if ids:
+                where = np.array(ids, dtype=np.int64) + offset
+                found.mask[where] = True
+                found.score[where] = scores
+        return found
+
+
+def top(scores: np.ndarray, mask: np.ndarray, start: int, stop: int) -> list[tuple[int, float]]:
+    """Documents start..stop of the matches by score, best first; ties by document number, as
+    Whoosh's collector orders them."""
+    ids = np.flatnonzero(mask)
+    if stop <= start or not len(ids):
+        return []
+    values = scores[ids]
+    if stop < len(ids):
+        # every document scoring at least the stop-th best score (ties at the cut included)
+        cut = -np.partition(-values, stop - 1)[stop - 1]
+        keep = values >= cut
+        ids, values = ids[keep], values[keep]
+    order = np.lexsort((ids, -values))[start:stop]
+    return [(int(ids[i]), float(values[i])) for i in order]
+
+
+def by_key(
+    keys: np.ndarray, mask: np.ndarray, start: int, stop: int, descending: bool
+) -> list[int]:
+    """Documents start..stop of the matches ordered by a numeric key, ties by number."""
+    ids = np.flatnonzero(mask)
+    if stop <= start or not len(ids):
+        return []
+    values = keys[ids].astype(np.int64)
+    if descending:
+        values = -values
+    order = np.lexsort((ids, values))[start:stop]
+    return [int(ids[i]) for i in order]
+
+
+def _closed(q: wq.NumericRange) -> bool:
+    return not (q.startexcl or q.endexcl or q.start is None or q.end is None)
