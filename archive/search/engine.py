@@ -86,7 +86,12 @@ class SearchEngine:
         searcher = self.index.searcher(weighting())
         try:
             self._generation = Generation(
-                searcher, self.index.variants, self._segments, self._tables, self._terms
+                searcher,
+                self.index.variants,
+                self._segments,
+                self._tables,
+                self._terms,
+                self.index.path,
             )
         except BaseException:
             searcher.close()

@@ -16,42 +16,84 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 import numpy as np
 from whoosh.searching import Searcher
 
 from archive.models import FacetPage, FacetValue
+from archive.search import sidecars
 from archive.search.analysis import fold
 from archive.search.index import FACET_FIELDS
-from archive.search.postings import live_mask, numeric_column, posting_ids
+from archive.search.postings import field_pairs, live_mask, numeric_column
 
 
 class SegmentValues:
     """What one segment's documents hold, as arrays by segment document number: each facet's
     (document, value) pairs, the values' texts, each document's date and its live flag."""
 
-    def __init__(self, reader) -> None:  # noqa: ANN001 - a Whoosh segment reader
-        n = reader.doc_count_all()
-        fields = set(reader.indexed_field_names())
-        self.size = n
+    def __init__(
+        self,
+        size: int,
+        pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]],
+        dates: np.ndarray,
+    ) -> None:
+        self.size = size
         # facet -> (values in lexicon order, document of each pair, value index of each pair)
-        self.pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
-        for facet in FACET_FIELDS:
-            values: list[str] = []
-            docs: list[np.ndarray] = []
-            ords: list[np.ndarray] = []
-            if facet in fields:
-                for raw in reader.lexicon(facet):
-                    ids = posting_ids(reader, facet, raw)
-                    ords.append(np.full(len(ids), len(values), dtype=np.int32))
-                    docs.append(ids.astype(np.int32))
-                    values.append(raw.decode("utf-8"))
-            doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
-            ord_ = np.concatenate(ords) if ords else np.zeros(0, dtype=np.int32)
-            self.pairs[facet] = (values, doc, ord_)
-        self.dates = numeric_column(reader, "date_desc").astype(np.int32) if n else _NO_DATES
+        self.pairs = pairs
+        self.dates = dates
         # facet -> each pair's value in the engine's ValueTable (numbered on first use)
         self.numbered: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def read(cls, reader) -> SegmentValues:  # noqa: ANN001 - a Whoosh segment reader
+        """Read out of the segment (seconds for a large one: see archive.search.sidecars)."""
+        n = reader.doc_count_all()
+        pairs = {facet: field_pairs(reader, facet) for facet in FACET_FIELDS}
+        dates = numeric_column(reader, "date_desc").astype(np.int32) if n else _NO_DATES
+        return cls(n, pairs, dates)
+
+    @classmethod
+    def of(cls, reader, index_dir: Path | None) -> SegmentValues:  # noqa: ANN001
+        """The segment's values from its saved arrays, else read and saved for next time."""
+        key = _segment_key(reader)
+        n = reader.doc_count_all()
+        if index_dir is None or key.startswith("empty-"):
+            return cls.read(reader)
+        saved = sidecars.load(index_dir, key, n)
+        if saved is not None:
+            try:
+                return cls.from_arrays(n, saved)
+            except (KeyError, ValueError, TypeError):
+                pass  # a file of another shape: read again below
+        part = cls.read(reader)
+        sidecars.save(index_dir, key, n, part.arrays())
+        return part
+
+    def arrays(self) -> dict[str, np.ndarray | list[str]]:
+        out: dict[str, np.ndarray | list[str]] = {"dates": self.dates}
+        for facet, (values, doc, ord_) in self.pairs.items():
+            out[f"{facet}.values"] = values
+            out[f"{facet}.doc"] = doc
+            out[f"{facet}.ord"] = ord_
+        return out
+
+    @classmethod
+    def from_arrays(cls, size: int, data: dict[str, np.ndarray | list[str]]) -> SegmentValues:
+        pairs = {}
+        for facet in FACET_FIELDS:
+            values = data[f"{facet}.values"]
+            doc = np.asarray(data[f"{facet}.doc"], dtype=np.int32)
+            ord_ = np.asarray(data[f"{facet}.ord"], dtype=np.int32)
+            if not isinstance(values, list) or len(doc) != len(ord_):
+                raise ValueError("not a segment's facet arrays")
+            if len(ord_) and (ord_.max() >= len(values) or doc.max() >= size):
+                raise ValueError("facet arrays out of range")
+            pairs[facet] = (values, doc, ord_)
+        dates = np.asarray(data["dates"], dtype=np.int32)
+        if len(dates) != size:
+            raise ValueError("dates of another segment")
+        return cls(size, pairs, dates)
 
     def numbered_values(self, facet: str, table: ValueTable) -> np.ndarray:
         found = self.numbered.get(facet)
@@ -148,9 +190,11 @@ class FacetCache:
         searcher: Searcher,
         segments: dict[str, SegmentValues],
         tables: dict[str, ValueTable],
+        index_dir: Path | None = None,
     ) -> None:
         """`segments` (segment id -> values) and `tables` (facet -> ValueTable) are reused and
-        `segments` pruned: the caller keeps them from one generation to the next."""
+        `segments` pruned: the caller keeps them from one generation to the next. index_dir:
+        where segments' arrays are saved (archive.search.sidecars); None reads them each time."""
         leaves = searcher.reader().leaf_readers()
         self.leaves: list[tuple[str, object, int]] = []
         docs: dict[str, list[np.ndarray]] = {f: [] for f in FACET_FIELDS}
@@ -161,7 +205,7 @@ class FacetCache:
             key = _segment_key(reader)
             part = segments.get(key)
             if part is None:
-                part = segments[key] = SegmentValues(reader)
+                part = segments[key] = SegmentValues.of(reader, index_dir)
             self.leaves.append((key, reader, offset))
             for facet in FACET_FIELDS:
                 table = tables.setdefault(facet, ValueTable())
@@ -215,6 +259,22 @@ class FacetCache:
         """How many documents of a mask fall in each yyyymm (0: undated)."""
         months, counts = np.unique(self.dates[docs] // 100, return_counts=True)
         return dict(zip(months.tolist(), counts.tolist(), strict=True))
+
+
+def save_segment_values(reader, index_dir: Path) -> None:  # noqa: ANN001 - a Whoosh reader
+    """After a commit (the writer's side): save the arrays of every segment that has none,
+    and remove those of segments a merge retired."""
+    keep = set()
+    for leaf, _ in reader.leaf_readers():
+        key = _segment_key(leaf)
+        keep.add(key)
+        if (
+            not key.startswith("empty-")
+            and not (sidecars.folder(index_dir) / f"{key}.npz").exists()
+        ):
+            part = SegmentValues.read(leaf)
+            sidecars.save(index_dir, key, part.size, part.arrays())
+    sidecars.prune(index_dir, keep)
 
 
 def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import numpy as np
 from whoosh import query as wq
@@ -44,11 +45,12 @@ class Generation:
         segments: dict[str, SegmentValues],
         tables: dict[str, ValueTable],
         terms: TermCache,
+        index_dir: Path | None = None,
     ) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.variants = variants
-        self.facets = FacetCache(searcher, segments, tables)
+        self.facets = FacetCache(searcher, segments, tables, index_dir)
         terms.retain(set(segments))
         cache = self.facets
         self.evaluator = Evaluator(searcher, cache.leaves, cache.live, cache.dates, terms)

@@ -1,0 +1,97 @@
+"""Each segment's facet arrays saved beside the index (archive/search/sidecars.py): written by
+the writer after a commit, loaded by a new engine instead of read out of Whoosh, ignored and
+read again when damaged, and removed when a merge retires their segment."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archive.models import Overrides, SearchQuery
+from archive.search import sidecars
+from archive.search.engine import SearchEngine
+from archive.search.facets import SegmentValues
+
+from .conftest import parts
+
+TEXTS = [
+    "Zelensky met Biden in Kyiv to discuss grain exports.",
+    "Shmyhal spoke about energy in Lviv; Zelensky agreed.",
+    "The senate voted on the budget in Washington.",
+    "Grain corridor talks in Istanbul with Erdogan.",
+]
+
+
+def fill(archive) -> None:  # noqa: ANN001 - the conftest fixture
+    for n, text in enumerate(TEXTS):
+        tags = ("war", "grain") if n % 2 else ("politics",)
+        archive.add(text.encode(), f"doc-{n}.txt", Overrides(tags=tags, date=f"202{n}-05-01"))
+
+
+def segment_ids(engine: SearchEngine) -> set[str]:
+    reader = engine.generation().reader
+    return {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+
+
+def page_facets(engine: SearchEngine, text: str = "") -> dict:
+    page = engine.search(SearchQuery(text=text, per_page=5))
+    return {f: [(v.value, v.count) for v in vs] for f, vs in page.facets.items()}, page.total
+
+
+def test_each_segment_has_its_arrays_after_a_commit(archive) -> None:
+    fill(archive)
+    with parts(archive.settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+        ids = segment_ids(engine)
+        saved = {p.stem for p in sidecars.folder(index.path).glob("*.npz")}
+        assert ids and saved == ids
+        engine.close()
+
+
+def test_saved_arrays_are_what_the_segment_holds(archive) -> None:
+    fill(archive)
+    with parts(archive.settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+        for leaf, _ in engine.generation().reader.leaf_readers():
+            key = leaf.segment().segment_id()
+            loaded = SegmentValues.of(leaf, index.path)
+            read = SegmentValues.read(leaf)
+            assert sidecars.load(index.path, key, leaf.doc_count_all()) is not None
+            assert np.array_equal(loaded.dates, read.dates)
+            for facet, (values, doc, ord_) in read.pairs.items():
+                assert loaded.pairs[facet][0] == values
+                assert np.array_equal(loaded.pairs[facet][1], doc)
+                assert np.array_equal(loaded.pairs[facet][2], ord_)
+        engine.close()
+
+
+def test_a_damaged_file_is_read_again_and_counts_stay_right(archive) -> None:
+    fill(archive)
+    with parts(archive.settings) as (_, catalog, index):
+        first = SearchEngine(index, catalog.get_many)
+        expected = page_facets(first, "grain")
+        assert expected[1] == 3 and dict(expected[0]["tags"])["grain"] == 2
+        first.close()
+        files = sorted(sidecars.folder(index.path).glob("*.npz"))
+        files[0].write_bytes(b"not a zip file")
+        files[-1].write_bytes(files[-1].read_bytes()[:40])  # cut short
+        second = SearchEngine(index, catalog.get_many)
+        assert page_facets(second, "grain") == expected
+        # read again and saved whole
+        for leaf, _ in second.generation().reader.leaf_readers():
+            key = leaf.segment().segment_id()
+            assert sidecars.load(index.path, key, leaf.doc_count_all()) is not None
+        second.close()
+
+
+def test_a_merge_removes_the_retired_segments_files(archive) -> None:
+    fill(archive)
+    with parts(archive.settings) as (_, catalog, index):
+        before = {p.stem for p in sidecars.folder(index.path).glob("*.npz")}
+        assert len(before) > 1
+    archive.reindex()
+    with parts(archive.settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+        after = {p.stem for p in sidecars.folder(index.path).glob("*.npz")}
+        assert after == segment_ids(engine) and not after & before
+        assert page_facets(engine, "grain")[1] == 3
+        engine.close()
