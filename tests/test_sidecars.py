@@ -95,3 +95,31 @@ def test_a_merge_removes_the_retired_segments_files(archive) -> None:
         assert after == segment_ids(engine) and not after & before
         assert page_facets(engine, "grain")[1] == 3
         engine.close()
+
+
+def test_sparse_and_dense_facet_counts_agree(archive, monkeypatch) -> None:
+    # a narrow search gathers its documents' own pairs; a broad one masks every pair
+    from archive.search import facets
+
+    fill(archive)
+    archive.trash(archive.search(SearchQuery(text="senate")).hits[0].id, actor="test")
+    with parts(archive.settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+        cache = engine.generation().facets
+        rng = np.random.default_rng(3)
+        masks = [cache.live, np.zeros(len(cache.live), dtype=bool)]
+        masks += [rng.random(len(cache.live)) < share for share in (0.2, 0.5, 0.9)]
+        for mask in masks:
+            mask = mask & cache.live
+            for facet in ("tags", "names", "year", "language"):
+                monkeypatch.setattr(facets, "SPARSE_SHARE", 10**9)
+                sparse = dict(cache._count(facet, mask).items())
+                monkeypatch.setattr(facets, "SPARSE_SHARE", 0)
+                dense = dict(cache._count(facet, mask).items())
+                assert sparse == dense, facet
+        assert dict(cache._count("tags", cache.live).items()) == {
+            "grain": 2,
+            "war": 2,
+            "politics": 1,
+        }
+        engine.close()

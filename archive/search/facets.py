@@ -44,6 +44,7 @@ class SegmentValues:
         self.dates = dates
         # facet -> each pair's value in the engine's ValueTable (numbered on first use)
         self.numbered: dict[str, np.ndarray] = {}
+        self.ordered: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def read(cls, reader) -> SegmentValues:  # noqa: ANN001 - a Whoosh segment reader
@@ -95,6 +96,16 @@ class SegmentValues:
             raise ValueError("dates of another segment")
         return cls(size, pairs, dates)
 
+    def by_doc(self, facet: str, table: ValueTable) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs' value numbers ordered by document, and each document's number of pairs."""
+        found = self.ordered.get(facet)
+        if found is None:
+            doc = self.pairs[facet][1]
+            order = np.argsort(doc, kind="stable")
+            lengths = np.bincount(doc, minlength=self.size).astype(np.int64)
+            found = self.ordered[facet] = (self.numbered_values(facet, table)[order], lengths)
+        return found
+
     def numbered_values(self, facet: str, table: ValueTable) -> np.ndarray:
         found = self.numbered.get(facet)
         if found is None:
@@ -104,6 +115,9 @@ class SegmentValues:
 
 
 _NO_DATES = np.zeros(0, dtype=np.int32)
+# A search matching fewer than 1 in SPARSE_SHARE documents counts its documents' own pairs;
+# a broader one scans every pair of the facet with a mask.
+SPARSE_SHARE = 8
 
 
 class ValueTable:
@@ -197,6 +211,7 @@ class FacetCache:
         where segments' arrays are saved (archive.search.sidecars); None reads them each time."""
         leaves = searcher.reader().leaf_readers()
         self.leaves: list[tuple[str, object, int]] = []
+        self._parts: list[SegmentValues] = []
         docs: dict[str, list[np.ndarray]] = {f: [] for f in FACET_FIELDS}
         ords: dict[str, list[np.ndarray]] = {f: [] for f in FACET_FIELDS}
         dates: list[np.ndarray] = []
@@ -207,6 +222,7 @@ class FacetCache:
             if part is None:
                 part = segments[key] = SegmentValues.of(reader, index_dir)
             self.leaves.append((key, reader, offset))
+            self._parts.append(part)
             for facet in FACET_FIELDS:
                 table = tables.setdefault(facet, ValueTable())
                 docs[facet].append(part.pairs[facet][1] + np.int32(offset))
@@ -224,6 +240,7 @@ class FacetCache:
         self.live = _joined(live, bool)
         self.live_count = int(self.live.sum())
         self._totals: dict[str, FacetCounts] = {}
+        self._doc_order: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def docs_with(self, facet: str, values: Iterable[str]) -> np.ndarray:
         """The mask of live documents holding any of the values."""
@@ -247,8 +264,33 @@ class FacetCache:
     def _count(self, facet: str, docs: np.ndarray) -> FacetCounts:
         table = self.tables.setdefault(facet, ValueTable())
         doc, ord_ = self.pairs[facet]
-        counts = np.bincount(ord_[docs[doc]], minlength=len(table.values))
+        ids = np.flatnonzero(docs)
+        if len(ids) * SPARSE_SHARE < len(docs):
+            # few documents: gather their own pairs (a names facet holds ~25 a document)
+            counts = np.bincount(self._by_doc(facet, ids), minlength=len(table.values))
+        else:
+            counts = np.bincount(ord_[docs[doc]], minlength=len(table.values))
         return FacetCounts(table, counts)
+
+    def _by_doc(self, facet: str, ids: np.ndarray) -> np.ndarray:
+        """The value numbers of the documents ids' pairs (each segment's pairs ordered by
+        document once, side by side for the generation)."""
+        found = self._doc_order.get(facet)
+        if found is None:
+            table = self.tables[facet]
+            parts = [part.by_doc(facet, table) for part in self._parts]
+            starts = np.zeros(len(self.live) + 1, dtype=np.int64)
+            np.cumsum(_joined([lengths for _, lengths in parts], np.int64), out=starts[1:])
+            found = self._doc_order[facet] = (_joined([o for o, _ in parts], np.int32), starts)
+        ords, starts = found
+        begin, end = starts[ids], starts[ids + 1]
+        lengths = end - begin
+        total = int(lengths.sum())
+        if not total:
+            return ords[:0]
+        # the positions begin[i] .. end[i] of every document, in one array
+        shift = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths)
+        return ords[np.arange(total) + shift]
 
     def date_range(self, lo: int, hi: int) -> np.ndarray:
         """The mask of live dated documents whose date key lies in lo..hi."""
