@@ -15,6 +15,7 @@ import pytest
 from archive import Archive, Settings
 from archive.errors import Duplicate, NotFound, UnsupportedFormat
 from archive.models import Overrides, SearchQuery
+from archive.search.compile import weighting
 from archive.search.index import VERSION_FILE
 
 from .conftest import corpus_records, parts, sample_path
@@ -178,9 +179,13 @@ def test_a_damaged_or_missing_index_is_rebuilt(sample_archive):
     with Archive(settings) as reopened:
         assert reopened.indexed_count() == count
     for path in settings.index_dir.iterdir():
-        path.unlink()
+        if path.is_file():  # index/facets/ holds the segments' facet arrays: left, and pruned
+            path.unlink()
     with Archive(settings) as reopened:
         assert reopened.search(SearchQuery()).total == count
+    kept = {p.stem for p in (settings.index_dir / "facets").glob("*.npz")}
+    with parts(settings) as (_, _, index), index.searcher(weighting()) as searcher:
+        assert kept == {leaf.segment().segment_id() for leaf, _ in searcher.reader().leaf_readers()}
 
 
 def test_check_finds_what_drifted(sample_archive):

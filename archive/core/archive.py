@@ -180,10 +180,11 @@ class Archive:
         The run is a job in the catalog; a run over the same paths that was cut short resumes
         after the last committed batch instead of starting again (core/imports.py).
         """
-        return imports.run(
-            list(paths), self.settings, self._store, self._catalog, self._ready_items,
-            self._committed, overrides, progress, actor=actor, resume=resume, job=job,
-        )  # fmt: skip
+        with self._index.bulk():
+            return imports.run(
+                list(paths), self.settings, self._store, self._catalog, self._ready_items,
+                self._committed, overrides, progress, actor=actor, resume=resume, job=job,
+            )  # fmt: skip
 
     def _ready_items(
         self, paths: list[Path], overrides: Overrides | None, skip: int
@@ -216,7 +217,7 @@ class Archive:
 
         Only published documents are in the index: drafts and trashed ones are taken out.
         """
-        with self._write_lock:
+        with self._write_lock, self._index.bulk():
             done = drain(self._catalog, self._index, self.settings.index_batch_size, progress)
         if done:
             self._engine.changed()

@@ -163,13 +163,18 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             request = json.loads(line)
             index.fresh = bool(request.get("fresh"))
             try:
-                done = drain(catalog, index, settings.index_batch_size, merge=bounded)
-                if not done and index.segment_count() > IDLE_MAX_SEGMENTS:
-                    index.write([], merge=idle)  # nothing waits on this round
+                # the round's segments' facet arrays are saved after the answer: the writes
+                # it acknowledges wait for the commit only (a searcher that is quicker reads
+                # a small new segment itself)
+                with index.bulk(save_after=False):
+                    done = drain(catalog, index, settings.index_batch_size, merge=bounded)
+                    if not done and index.segment_count() > IDLE_MAX_SEGMENTS:
+                        index.write([], merge=idle)  # nothing waits on this round
             except Exception as exc:  # noqa: BLE001 - told to the server, which retries
                 answer({"error": f"{type(exc).__name__}: {exc}"})
             else:
                 answer({"done": done})
+                index.save_segment_values()
     finally:
         index.close()
         catalog.close()

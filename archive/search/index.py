@@ -9,6 +9,7 @@ that imports Whoosh, Index hands the archive plain values only (counts, ids, siz
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
@@ -219,6 +220,7 @@ class Index:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._bulk = False
         self.path: Path = settings.index_dir
         self.variants = load_variants(settings.variants_path)
         # the names facet depends on the variants file: editing it rebuilds the index
@@ -305,7 +307,22 @@ class Index:
             writer.cancel()
             raise
         writer.commit(**({} if merge is None else {"mergetype": merge}))
-        self.save_segment_values()
+        if not self._bulk:
+            self.save_segment_values()
+
+    @contextlib.contextmanager
+    def bulk(self, save_after: bool = True) -> Iterator[None]:
+        """Many commits in a row (an import, a reindex): the segments' facet arrays are saved
+        once at the end (save_after=False: by the caller, later), not after every commit for
+        segments the next merge retires."""
+        outer = self._bulk
+        self._bulk = True
+        try:
+            yield
+        finally:
+            self._bulk = outer
+            if not outer and save_after:
+                self.save_segment_values()
 
     def save_segment_values(self) -> None:
         """Save the facet arrays of the segments the commit made (archive.search.sidecars): the
