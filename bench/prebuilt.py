@@ -29,8 +29,9 @@ class RootError(SystemExit):
 
 
 def holds_archive(root: Path) -> bool:
-    """Whether root is an archive's data root: its catalog and its index are there."""
-    return (root / "uploads" / "catalog.sqlite3").is_file() and (root / "index").is_dir()
+    """Whether root is an archive's data root: its catalog is there (an index that is missing
+    is rebuilt from it by the server; the count check says whether it holds what is wanted)."""
+    return (root / "uploads" / "catalog.sqlite3").is_file()
 
 
 def root_state(root: Path) -> RootState:
