@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py [--seconds 60] [--uploaders 20] [--searchers 20]
                                    [--preload 2000|all [--limit N]] [--scale K]
                                    [--root DIR] [--memory-every S]
-                                   [--url URL --token TOKEN] [--json OUT]
+                                   [--url URL --token TOKEN [--server-pid PID]] [--json OUT]
 
 Without --url it makes a fresh archive in a temporary folder, ingests --preload AllSides
 articles with `archive ingest` (so searches have something to find; --preload all: every record
@@ -24,7 +24,7 @@ search (goal: 3 s), and the resident memory (VmRSS, from /proc) of the server an
 child processes, sampled every --memory-every seconds (default 5) from before the load to its
 end: the total when the load starts, after its first minute and at its end, their ratio (issue
 12's goal: within 20% after 10 minutes, --seconds 600, and under 1 GB), each process's peak;
---json holds every sample.
+--json holds every sample. With --url, --server-pid PID samples that server the same way.
 
 For --seconds: each uploader POSTs real articles (AllSides, ResistInUA) to /api/documents, each
 made unique by a word of its own; each searcher runs a fixed mix of queries with facet filters,
@@ -284,6 +284,7 @@ def run(
     limit: int | None = None,
     prebuilt_root: Path | None = None,
     memory_every: float = 5.0,
+    server_pid: int | None = None,
 ) -> dict:
     work = None
     server = None
@@ -310,7 +311,9 @@ def run(
                 f"`archive serve` answered its first search after"
                 f" {made['first_answer_seconds']:.1f} s (goal 3 s); {preloaded:,} documents"
             )
-            sampler = MemorySampler(server.proc.pid, memory_every)
+            server_pid = server.proc.pid
+        if server_pid is not None:
+            sampler = MemorySampler(server_pid, memory_every)
             sampler.start()
         host = urlsplit(url).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -449,6 +452,10 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--url", help="A running server on 127.0.0.1 (else one is started).")
     parser.add_argument("--token", help="A write token for --url.")
+    parser.add_argument(
+        "--server-pid", type=int, metavar="PID",
+        help="With --url: the server's process id, to sample its memory (and its children's).",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--drain", type=float, default=DRAIN_SECONDS,
@@ -459,7 +466,7 @@ def main() -> None:
     summary = run(
         args.seconds, args.uploaders, args.searchers, args.preload, args.url, args.token,
         args.seed, drain=args.drain, scale=args.scale, limit=args.limit,
-        prebuilt_root=args.root, memory_every=args.memory_every,
+        prebuilt_root=args.root, memory_every=args.memory_every, server_pid=args.server_pid,
     )  # fmt: skip
     print(f"load average (1, 5, 15 min) at the end: {' '.join(map(str, os.getloadavg()))}")
     for key, value in summary.items():

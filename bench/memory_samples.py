@@ -200,7 +200,7 @@ def describe(figures: dict) -> list[str]:
         f" at the end {mb(figures['at_end'])}; peak {mb(figures['peak_total_rss'])}",
         f"  first minute's last {WINDOW_SECONDS:g} s: {window(figures['first_minute_window'])}",
         f"  the run's last {WINDOW_SECONDS:g} s:     {window(figures['last_window'])}",
-        f"  {growth}; under 1 GB (the last window's max):"
+        f"  {growth}; under 1 GB (the last window's max, else the last sample):"
         f" {'-' if under is None else ('met' if under else 'NOT MET')}",
     ]
     for p in figures["processes"]:
