@@ -164,6 +164,10 @@ class Server:
     proc: subprocess.Popen | None = None
     log: Path | None = None
     starts: int = 0
+    # where the server's output goes: beside the root unless said (a prebuilt root's parent may
+    # not be ours to write in)
+    log_dir: Path | None = None
+    started_at: float | None = None  # time.monotonic() when the last start() began
 
     @property
     def url(self) -> str:
@@ -172,8 +176,8 @@ class Server:
     def start(self, timeout: float = 60.0) -> float:
         """Start and wait until /api/search answers (200, or 503 while rebuilding); returns
         the seconds it took."""
-        self.log = self.root.parent / f"{self.root.name}-server.log"
-        began = time.monotonic()
+        self.log = (self.log_dir or self.root.parent) / f"{self.root.name}-server.log"
+        began = self.started_at = time.monotonic()
         with self.log.open("ab") as log:
             log.write(f"--- start {self.starts}\n".encode())
             log.flush()
@@ -196,6 +200,21 @@ class Server:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not answer in {timeout:.0f} s:\n{self.logs()}")
+            time.sleep(0.05)
+
+    def first_answer(self, words: str = "election", timeout: float = 600.0) -> float:
+        """Seconds from the last start() to the first 200 answer to a search for `words` (a
+        reader's first result: start() also returns on a 503 while the index is rebuilt)."""
+        assert self.started_at is not None, "start() first"
+        while True:
+            try:
+                r = httpx.get(f"{self.url}/api/search", params={"q": words}, timeout=60)
+                if r.status_code == 200:
+                    return time.monotonic() - self.started_at
+            except httpx.TransportError:
+                pass
+            if time.monotonic() - self.started_at > timeout:
+                raise RuntimeError(f"no search answered in {timeout:.0f} s:\n{self.logs()}")
             time.sleep(0.05)
 
     def kill(self) -> None:

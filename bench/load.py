@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/load.py [--seconds 60] [--uploaders 20] [--searchers 20]
                                    [--preload 2000|all [--limit N]] [--scale K]
-                                   [--url URL --token TOKEN] [--json OUT]
+                                   [--root DIR] [--memory-every S]
+                                   [--url URL --token TOKEN [--server-pid PID]] [--json OUT]
 
 Without --url it makes a fresh archive in a temporary folder, ingests --preload AllSides
 articles with `archive ingest` (so searches have something to find; --preload all: every record
@@ -10,6 +11,20 @@ of the corpus, or the first --limit N of each file; --scale K: K copies of them 
 ids and shuffled paragraphs, bench/corpus.py, so --preload all --scale 5 is the 100k set),
 creates a write token and starts `python -m archive --root ROOT serve` on a free 127.0.0.1
 port; the server is stopped at the end. --url must be a loopback address.
+
+--root DIR: the preloaded archive is DIR, built there (timed) when DIR is missing or empty and
+kept, or REUSED when DIR already holds one (the ingest skipped; the server must count the
+documents --preload, --limit and --scale make, else the run stops). The run itself writes, so
+it serves a working copy of DIR in its temporary folder (its seconds are reported): DIR stays
+as built and every run starts from the same documents. The 100k set takes ~40 minutes to
+build; with --root it is built once.
+
+Without --url the report has the seconds from starting `archive serve` to its first answered
+search (goal: 3 s), and the resident memory (VmRSS, from /proc) of the server and ALL its
+child processes, sampled every --memory-every seconds (default 5) from before the load to its
+end: the total when the load starts, after its first minute and at its end, their ratio (issue
+12's goal: within 20% after 10 minutes, --seconds 600, and under 1 GB), each process's peak;
+--json holds every sample. With --url, --server-pid PID samples that server the same way.
 
 For --seconds: each uploader POSTs real articles (AllSides, ResistInUA) to /api/documents, each
 made unique by a word of its own; each searcher runs a fixed mix of queries with facet filters,
@@ -33,6 +48,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -47,6 +63,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402 - the sibling module
+import prebuilt  # noqa: E402 - the sibling module
 from harness import (  # noqa: E402 - the sibling module, as the other benches import theirs
     CORPORA,
     WORDS_PER_QUERY,
@@ -63,6 +80,7 @@ from harness import (  # noqa: E402 - the sibling module, as the other benches i
     search_ids,
     unique_word,
 )
+from memory_samples import MemorySampler, describe  # noqa: E402 - the sibling module
 
 DRAIN_SECONDS = 180.0
 WATCH_INTERVAL = 0.1
@@ -121,6 +139,7 @@ def _uploader(url: str, token: str, docs: Documents, stats: Stats, until: float)
                 body = r.json()
                 doc.doc_id = body["id"]
                 doc.acked_at = time.monotonic()
+                doc.payload = {}  # sent: a long run keeps only what the checks need
                 with stats.lock:
                     stats.not_searchable_201 += body.get("searchable") is not True
                     stats.upload_ms.append(took * 1000)
@@ -200,20 +219,55 @@ class Documents:
         return make_doc(record, unique_word(f"l{self.seed}x", n), max_body=3000)
 
 
-def _preload(root: Path, count: int | str, scale: int = 1, limit: int | None = None) -> int:
-    """Ingest the first `count` AllSides records (or "all": every record of the corpus, the
-    first `limit` of each file with a limit), `scale` copies of each, with `archive ingest`;
-    returns how many documents that is."""
+def _preload_records(count: int | str, limit: int | None = None) -> list[corpus.FileRecords]:
+    """The first `count` AllSides records (or "all": every record of the corpus, the first
+    `limit` of each file with a limit)."""
     if count == "all":
-        per_file = corpus.read_records(corpus.corpus_files(CORPORA), limit)
-    else:
-        assert isinstance(count, int)
-        if count <= 0:
-            return 0
-        per_file = corpus.read_records([CORPORA / "allsides_en.jsonl.gz"], count)
-    paths = corpus.write_scaled(per_file, scale, root.parent / "preload")
+        return corpus.read_records(corpus.corpus_files(CORPORA), limit)
+    assert isinstance(count, int)
+    if count <= 0:
+        return []
+    return corpus.read_records([CORPORA / "allsides_en.jsonl.gz"], count)
+
+
+def _preload(root: Path, per_file: list[corpus.FileRecords], scale: int, inputs: Path) -> int:
+    """Ingest `scale` copies of the records with `archive ingest` (their files written under
+    `inputs`); returns how many documents that is."""
+    if not per_file:
+        return 0
+    paths = corpus.write_scaled(per_file, scale, inputs)
     cli(root, "ingest", *map(str, paths), timeout=None)
     return corpus.scaled_count(per_file, scale)
+
+
+def _server_root(
+    work: Path,
+    prebuilt_root: Path | None,
+    per_file: list,
+    scale: int,
+    echo,  # noqa: ANN001
+) -> tuple[Path, str, dict]:
+    """The data root to serve, a write token for it, and how it was made."""
+    root = work / "root"
+    began = time.monotonic()
+    if prebuilt_root is None:
+        token = prepare_root(root)
+        preloaded = _preload(root, per_file, scale, work / "preload")
+        took = time.monotonic() - began
+        echo(f"preloaded {preloaded} documents in {took:.0f} s")
+        return root, token, {"preload": "built", "preload_seconds": round(took, 1)}
+    state = prebuilt.root_state(prebuilt_root)
+    made: dict = {"root": str(prebuilt_root), "preload": "reused" if state == "reuse" else "built"}
+    if state == "build":
+        preloaded = _preload(prebuilt_root, per_file, scale, work / "preload")
+        made["preload_seconds"] = round(time.monotonic() - began, 1)
+        echo(f"preloaded {preloaded} documents into {prebuilt_root} in"
+             f" {made['preload_seconds']:.0f} s (kept for the next run)")  # fmt: skip
+    else:
+        echo(f"reusing {prebuilt_root} (no ingest)")
+    made["copy_seconds"] = round(prebuilt.copy_root(prebuilt_root, root), 1)
+    echo(f"serving a working copy of it ({made['copy_seconds']:.0f} s to copy)")
+    return root, prebuilt.bench_token(root), made
 
 
 def run(
@@ -228,28 +282,47 @@ def run(
     drain: float = DRAIN_SECONDS,
     scale: int = 1,
     limit: int | None = None,
+    prebuilt_root: Path | None = None,
+    memory_every: float = 5.0,
+    server_pid: int | None = None,
 ) -> dict:
     work = None
     server = None
     preloaded = None
     root = None
+    sampler = None
+    made: dict = {}
+    load_start = os.getloadavg()[0]
     try:
         if url is None:
             work = Path(tempfile.mkdtemp(prefix="archive-load-"))
-            root = work / "root"
-            token = prepare_root(root)
-            began = time.monotonic()
-            preloaded = _preload(root, preload, scale, limit)
-            echo(f"preloaded {preloaded} documents in {time.monotonic() - began:.0f} s")
+            per_file = _preload_records(preload, limit)
+            preloaded = corpus.scaled_count(per_file, scale)
+            root, token, made = _server_root(work, prebuilt_root, per_file, scale, echo)
+            del per_file
             server = Server(root)
-            server.start(timeout=600)
+            made["listening_seconds"] = round(server.start(timeout=600), 2)
+            made["first_answer_seconds"] = round(server.first_answer(), 2)
             url = server.url
+            with httpx.Client(timeout=60) as client:
+                counted = client.get(f"{url}/api/search", params={"q": "", "per_page": 1})
+                prebuilt.check_count(prebuilt_root or root, counted.json()["total"], preloaded)
+            echo(
+                f"`archive serve` answered its first search after"
+                f" {made['first_answer_seconds']:.1f} s (goal 3 s); {preloaded:,} documents"
+            )
+            server_pid = server.proc.pid
+        if server_pid is not None:
+            sampler = MemorySampler(server_pid, memory_every)
+            sampler.start()
         host = urlsplit(url).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise SystemExit(f"--url must be a loopback address, not {host}")
         assert token, "a write token is needed (--token)"
         stats = Stats()
         docs = Documents(seed)
+        if sampler is not None:
+            sampler.mark_start()
         start = time.monotonic()
         until = start + seconds
         uploads_done = threading.Event()
@@ -268,6 +341,8 @@ def run(
         for t in workers:
             t.join(seconds + 120)
         elapsed = time.monotonic() - start
+        if sampler is not None:
+            sampler.stop()
         uploads_done.set()
         watcher.join(drain + 60)
 
@@ -314,11 +389,17 @@ def run(
             "201_said_not_yet_searchable": stats.not_searchable_201,
             "not_seen_by_watcher": len(stats.acked) - len(lags),
             "server_tracebacks": len(tracebacks),
+            "load_average_1min_start_end": [load_start, os.getloadavg()[0]],
+            **made,
         }
+        if sampler is not None:
+            summary["memory"] = sampler.figures()
         if tracebacks:
             echo("server output:\n" + server.logs()[-4000:])
         return summary
     finally:
+        if sampler is not None:
+            sampler.stop()
         if server is not None:
             server.stop()
             server.kill()
@@ -360,8 +441,21 @@ def main() -> None:
     parser.add_argument(
         "--limit", type=int, help="With --preload all: the first N records of each corpus file.",
     )  # fmt: skip
+    parser.add_argument(
+        "--root", type=Path, metavar="DIR",
+        help="The preloaded archive: built into DIR when missing or empty (and kept), reused"
+        " when DIR holds one already; the run serves a working copy of it.",
+    )  # fmt: skip
+    parser.add_argument(
+        "--memory-every", type=float, default=5.0, metavar="S",
+        help="Seconds between samples of the server's resident memory (default 5).",
+    )  # fmt: skip
     parser.add_argument("--url", help="A running server on 127.0.0.1 (else one is started).")
     parser.add_argument("--token", help="A write token for --url.")
+    parser.add_argument(
+        "--server-pid", type=int, metavar="PID",
+        help="With --url: the server's process id, to sample its memory (and its children's).",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--drain", type=float, default=DRAIN_SECONDS,
@@ -372,9 +466,14 @@ def main() -> None:
     summary = run(
         args.seconds, args.uploaders, args.searchers, args.preload, args.url, args.token,
         args.seed, drain=args.drain, scale=args.scale, limit=args.limit,
+        prebuilt_root=args.root, memory_every=args.memory_every, server_pid=args.server_pid,
     )  # fmt: skip
+    print(f"load average (1, 5, 15 min) at the end: {' '.join(map(str, os.getloadavg()))}")
     for key, value in summary.items():
-        print(f"  {key}: {value}")
+        if key != "memory":
+            print(f"  {key}: {value}")
+    if "memory" in summary:
+        print("\n".join(describe(summary["memory"])))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
     bad = (

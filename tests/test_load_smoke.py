@@ -19,6 +19,8 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 import harness  # noqa: E402 - bench/harness.py
 import load  # noqa: E402 - bench/load.py
+import memory_samples  # noqa: E402 - bench/memory_samples.py
+import prebuilt  # noqa: E402 - bench/prebuilt.py
 
 pytestmark = pytest.mark.slow
 SEARCHABLE_WITHIN = 2.0
@@ -85,3 +87,38 @@ def test_under_load_a_201_means_searchable(smoke: dict) -> None:
     assert smoke["201_said_not_yet_searchable"] == 0, smoke
     assert smoke["missed_by_search_begun_after_201"] == 0, smoke
     assert smoke["searchable_after_201_s"]["max"] <= SEARCHABLE_WITHIN, smoke
+
+
+def test_the_memory_sampler_sees_the_server_and_its_index_worker(server, smoke: dict) -> None:  # noqa: ANN001
+    """bench/load.py's samples: every process of the server's tree, each with its own VmRSS
+    (after the smoke run's writes, so the index worker is running)."""
+    running, _ = server
+    sampler = memory_samples.MemorySampler(running.proc.pid, every=0.2)
+    sampler.start()
+    sampler.mark_start()
+    time.sleep(0.5)
+    sampler.stop()
+    figures = sampler.figures(first_minute=0.2)
+    names = {p["name"] for p in figures["processes"]}
+    assert "server" in names, figures["processes"]
+    assert "index worker" in names, figures["processes"]  # the smoke run wrote: it is running
+    last = figures["samples"][-1]
+    assert last["total_rss"] == sum(last["rss"].values()) > 0
+    assert figures["at_end"] == last["total_rss"]
+
+
+def test_a_bench_root_is_built_when_empty_reused_when_an_archive_and_refused_otherwise(
+    tmp_path: Path,
+) -> None:
+    assert prebuilt.root_state(tmp_path / "missing") == "build"
+    assert prebuilt.root_state(tmp_path) == "build"  # empty
+    root = tmp_path / "archive"
+    harness.prepare_root(root)
+    assert prebuilt.root_state(root) == "reuse"
+    assert prebuilt.bench_token(root).startswith("arc_")  # its user exists: a new token
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("not an archive")
+    with pytest.raises(prebuilt.RootError):
+        prebuilt.root_state(tmp_path / "other")
+    with pytest.raises(prebuilt.RootError):
+        prebuilt.check_count(root, 10, 11)
