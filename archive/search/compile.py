@@ -116,7 +116,7 @@ class Compiler:
         if isinstance(node, Phrase):
             return self.phrase(node)
         if isinstance(node, Value):
-            found = (node.field, node.value) in self.reader
+            found = self.lexicon.contains(node.field, node.value)
             return wq.Term(node.field, node.value) if found else NOTHING
         if isinstance(node, DateRange):
             return wq.NumericRange(DATE_FIELD, *_date_bounds(node))
@@ -188,7 +188,7 @@ class Compiler:
             for term_list in dict.fromkeys(
                 tuple(t[lang] for t in per_word if t[lang] is not None) for lang in langs
             ):
-                if not term_list or not all((fieldname, t) in self.reader for t in term_list):
+                if not term_list or not all(self.lexicon.contains(fieldname, t) for t in term_list):
                     continue
                 if len(term_list) == 1:
                     out.append(wq.Term(fieldname, term_list[0], boost=weight))
@@ -211,7 +211,7 @@ class Compiler:
 
     def cross_script(self, word: str, boost: float = 1.0) -> list[wq.Query]:
         term = cross_script_term(word)
-        if term is None or (ALIAS_FIELD, term) not in self.reader:
+        if term is None or not self.lexicon.contains(ALIAS_FIELD, term):
             return []
         self.marks.aliases.add(term)
         return [wq.Term(ALIAS_FIELD, term, boost=ALIAS_BOOST * boost)]
@@ -231,7 +231,7 @@ class Compiler:
             for lang, term in query_word_terms(word).items()
             if term is not None
             and fuzzy_allowance(term.partition(":")[2])
-            and ("lang_key", lang) in self.reader
+            and self.lexicon.contains("lang_key", lang)
         }
         # a word found nowhere gets "did you mean" instead (search/suggest.py), which says so
         if not terms or not 0 < df <= FUZZY_MAX_DF or self.fuzzy_left <= 0:

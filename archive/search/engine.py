@@ -36,6 +36,7 @@ from archive.search.facets import FacetCache, FacetCounts, SegmentValues, ValueT
 from archive.search.generation import Generation
 from archive.search.highlight import Highlighter, Marks
 from archive.search.index import FACET_FIELDS, Index, date_key
+from archive.search.lexicon import Presence
 from archive.search.scoring import Scored, TermCache, by_key, top
 from archive.search.similar import similar
 from archive.search.suggest import FEW_HITS, correct
@@ -61,6 +62,7 @@ class SearchEngine:
         self._segments: dict[str, SegmentValues] = {}
         self._tables: dict[str, ValueTable] = {}
         self._terms = TermCache()
+        self._presence = Presence()
         self._checked = 0.0
         self._stale = False
 
@@ -92,6 +94,7 @@ class SearchEngine:
                 self._tables,
                 self._terms,
                 self.index.path,
+                self._presence,
             )
         except BaseException:
             searcher.close()

@@ -21,7 +21,7 @@ from whoosh.searching import Searcher
 from archive.search.compile import ALL, NOTHING, Compiled, compile_node
 from archive.search.facets import FacetCache, SegmentValues, ValueTable
 from archive.search.highlight import Marks
-from archive.search.lexicon import Lexicon
+from archive.search.lexicon import Lexicon, Presence
 from archive.search.scoring import Evaluator, Scored, TermCache
 from archive.search.suggest import Vocabulary, spell_frequency, spell_terms
 from archive.search.syntax import Node
@@ -46,6 +46,7 @@ class Generation:
         tables: dict[str, ValueTable],
         terms: TermCache,
         index_dir: Path | None = None,
+        presence: Presence | None = None,
     ) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
@@ -54,7 +55,8 @@ class Generation:
         terms.retain(set(segments))
         cache = self.facets
         self.evaluator = Evaluator(searcher, cache.leaves, cache.live, cache.dates, terms)
-        self.lexicon = Lexicon(self.reader)
+        segments = [(key, reader) for key, reader, _ in cache.leaves]
+        self.lexicon = Lexicon(self.reader, segments, presence)
         self._marks: dict[Node, Marks] = {}
         self._vocabulary: Vocabulary | None = None
 

@@ -180,12 +180,17 @@ class Evaluator:
         except (KeyError, ValueError):
             return found
         parent = self.searcher
-        if (fieldname, text) not in parent.reader():
+        # each segment's postings (remembered, absent ones too: most terms asked for are in
+        # few segments or none)
+        found_in = [
+            (segment, reader, offset, *self.cache.postings(segment, reader, fieldname, text))
+            for segment, reader, offset in self.segments
+        ]
+        if not any(len(ids) for _, _, _, ids, _ in found_in):
             return found
         idf = parent.idf(fieldname, text)
         avgfl = parent.avg_field_length(fieldname) or 1
-        for segment, reader, offset in self.segments:
-            ids, tf = self.cache.postings(segment, reader, fieldname, text)
+        for segment, reader, offset, ids, tf in found_in:
             if not len(ids):
                 continue
             fl = self.cache.lengths(segment, reader, fieldname)[ids]
