@@ -79,9 +79,9 @@ def sweep_at_start(catalog: Catalog, store: Store, quarantine: Path) -> int:
         if not alone:
             return 0  # a writer is at work: the next start sweeps
         known = catalog.sha256s()
-        for sha, _ext, path in store.iter_files():
+        for sha, ext in store.iter_names():
             if sha not in known:
-                store.quarantine(path, quarantine)
+                store.quarantine(store.path(sha, ext), quarantine)
                 moved += 1
     return moved
 

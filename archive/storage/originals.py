@@ -267,13 +267,20 @@ class Store:
 
     def iter_files(self) -> Iterator[tuple[str, str, Path]]:
         """(sha, ext, path) of every stored original, by shard; temp and stray files are skipped."""
+        for sha, ext in self.iter_names():
+            yield sha, ext, self.path(sha, ext)
+
+    def iter_names(self) -> Iterator[tuple[str, str]]:
+        """(sha, ext) of every stored original, by shard, without a Path for each (a start-up
+        sweep over 100,000 originals spent seconds making Paths it did not need)."""
         for shard in self._shards():
             with os.scandir(shard) as entries:
                 names = sorted(e.name for e in entries if e.is_file())
+            prefix = shard.name
             for name in names:
                 m = _NAME.fullmatch(name)
-                if m and m.group(1)[:2] == shard.name:
-                    yield m.group(1), m.group(2), shard / name
+                if m and m.group(1)[:2] == prefix:
+                    yield m.group(1), m.group(2)
 
     def _shards(self) -> list[Path]:
         with os.scandir(self.root) as entries:
