@@ -113,3 +113,22 @@ def test_distance_counts_a_swap_as_one_edit():
     assert edit_distance("kyiv", "kyiv") == 0
     assert edit_distance("prigozin", "prigozhin") == 1
     assert edit_distance("abc", "") == 3
+
+
+def test_a_slow_vocabulary_is_kept_after_additions_never_after_deletions(archive, monkeypatch):
+    # as if building it took long (a large archive): kept while documents are only added
+    from archive.search import engine
+
+    monkeypatch.setattr(engine, "VOCABULARY_REBUILD_SECONDS", -1.0)
+    first = archive.add(b"Nothing here.", "a.txt", Overrides(title="Quokka sightings"))
+    assert "Quokka sightings" in {s.text for s in archive.suggest("quok")}
+    archive.add(b"Another one.", "b.txt", Overrides(title="Quokkas of Rottnest"))
+    offered = {s.text for s in archive.suggest("quok")}
+    assert "Quokka sightings" in offered and "Quokkas of Rottnest" not in offered  # kept
+    archive.trash(first.id, actor="test")
+    # a deletion: built again, and the trashed document's title is gone
+    offered = {s.text for s in archive.suggest("quok")}
+    assert "Quokkas of Rottnest" in offered and "Quokka sightings" not in offered
+    monkeypatch.setattr(engine, "VOCABULARY_SECONDS", 0.0)  # too old to keep
+    archive.add(b"A third.", "c.txt", Overrides(title="Quokka census"))
+    assert "Quokka census" in {s.text for s in archive.suggest("quok")}

@@ -39,12 +39,15 @@ from archive.search.index import FACET_FIELDS, Index, date_key
 from archive.search.lexicon import Presence
 from archive.search.scoring import Scored, TermCache, by_key, top
 from archive.search.similar import similar
-from archive.search.suggest import FEW_HITS, correct
+from archive.search.suggest import FEW_HITS, Vocabulary, correct
 from archive.search.syntax import Node, Word, parse
 from archive.search.timeline import months_buckets
 
 FACET_LIMIT = 30
 REFRESH_SECONDS = 1.0
+# An autocomplete vocabulary serves later generations that only added documents for this long.
+VOCABULARY_SECONDS = 300.0
+VOCABULARY_REBUILD_SECONDS = 0.5
 SORTS = {"title": FieldFacet("title_sort")}
 # sort -> (the date field it orders by, descending): ordered from the generation's date array
 DATE_SORTS = {"newest": ("date_desc", True), "oldest": ("date_asc", False)}
@@ -63,6 +66,13 @@ class SearchEngine:
         self._tables: dict[str, ValueTable] = {}
         self._terms = TermCache()
         self._presence = Presence()
+        # (generation, its vocabulary, its deletions, when built): see complete()
+        self._vocabulary: tuple[object, Vocabulary | None, frozenset, float] = (
+            None,
+            None,
+            frozenset(),
+            0.0,
+        )
         self._checked = 0.0
         self._stale = False
 
@@ -188,9 +198,25 @@ class SearchEngine:
     def complete(
         self, text: str, limit: int, titles: Callable[[], Iterable[tuple[int, str]]]
     ) -> list[Suggestion]:
-        """Autocomplete; the vocabulary is built once per generation (titles() lists titles)."""
+        """Autocomplete; the vocabulary is built once per generation (titles() lists titles).
+        One that took more than VOCABULARY_REBUILD_SECONDS to build (a large archive: 10 s and
+        more at 100,000 documents, under the engine's lock) is kept for later generations that
+        only added documents, for up to VOCABULARY_SECONDS (Generation.adopt): new documents'
+        words are offered after that, where uploads would otherwise rebuild it at every commit."""
         with self._lock:
-            vocabulary = self._current().vocabulary(titles)
+            generation = self._current()
+            kept, deletions, built_at, took = self._vocabulary
+            if (
+                kept is not None
+                and took > VOCABULARY_REBUILD_SECONDS
+                and time.monotonic() - built_at < VOCABULARY_SECONDS
+            ):
+                generation.adopt(kept, deletions)
+            began = time.monotonic()
+            vocabulary = generation.vocabulary(titles)
+            if vocabulary is not kept:
+                took = time.monotonic() - began
+                self._vocabulary = (vocabulary, generation.deletions, began, took)
             # under the lock: the vocabulary counts its candidates' live documents in the reader
             return vocabulary.complete(text, limit)
 

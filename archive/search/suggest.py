@@ -164,13 +164,21 @@ class Vocabulary:
 
 def spell_terms(reader, min_df: int) -> dict[str, int]:  # noqa: ANN001 - a Whoosh reader
     """Words of the `spell` field found in at least min_df documents, with their counts, which
-    include deleted documents (spell_frequency has the live count)."""
-    out: dict[str, int] = {}
-    for raw, info in reader.iter_field(SPELL):
-        word = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")[2]
-        if info.doc_frequency() >= min_df and len(word) >= 3 and not word.isdigit():
-            out[word] = info.doc_frequency()
-    return out
+    include deleted documents (spell_frequency has the live count).
+
+    Each segment's dictionary is walked in order and the counts added up: Whoosh's walk over
+    several segments looks every term up again in every segment (36 of a 41 s first
+    autocomplete at 20k documents)."""
+    counts: dict[str, int] = {}
+    for leaf, _ in reader.leaf_readers():
+        for raw, info in leaf.iter_field(SPELL):
+            word = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")[2]
+            counts[word] = counts.get(word, 0) + info.doc_frequency()
+    return {
+        word: n
+        for word, n in counts.items()
+        if n >= min_df and len(word) >= 3 and not word.isdigit()
+    }
 
 
 def spell_frequency(lexicon: Lexicon, word: str) -> int:
