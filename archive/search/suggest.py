@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from archive.models import Suggestion
@@ -73,6 +73,17 @@ class _PrefixIndex:
         return [self.entries[i] for i in chosen[:n]]
 
 
+def _distinct(titles: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """Each title text once (the first document's): complete() shows one suggestion per text
+    anyway, and reprints and copies would otherwise multiply the index."""
+    seen: set[str] = set()
+    for doc_id, title in titles:
+        key = fold(title)
+        if key not in seen:
+            seen.add(key)
+            yield doc_id, title
+
+
 def _word_starts(text: str) -> list[str]:
     """The folded text from each of its words on: "Volodymyr Zelensky" -> both names' starts."""
     folded = _SPACE.sub(" ", fold(text)).strip()
@@ -121,7 +132,7 @@ class Vocabulary:
         self.titles = index(
             (
                 (_Entry(title, "title", 0, doc_id), keys, -len(title))
-                for doc_id, title in titles
+                for doc_id, title in _distinct(titles)
                 if (keys := _word_starts(title))
             ),
             later_word=10_000.0,
