@@ -208,14 +208,16 @@ _CAPITALISED_RE = re.compile(
 class Index:
     """The on-disk index. `fresh` is True when it was (re)created empty and needs refilling."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
+        """read_only: open the index another process writes (a server's search process), and
+        raise IndexBusy rather than recreate it when it is missing or outdated."""
         self.settings = settings
         self.path: Path = settings.index_dir
         self.variants = load_variants(settings.variants_path)
         # the names facet depends on the variants file: editing it rebuilds the index
         self.version = f"{SCHEMA_VERSION} variants:{self.variants.digest}"
         self.fresh = False
-        self._ix = self._open()
+        self._ix = self._open_existing() if read_only else self._open()
 
     def _open(self) -> index.Index:
         version_file = self.path / VERSION_FILE
@@ -229,6 +231,13 @@ class Index:
             except Exception:  # noqa: BLE001 - any damage means: rebuild from the catalog
                 pass
         return self._create()
+
+    def _open_existing(self) -> index.Index:
+        version_file = self.path / VERSION_FILE
+        current = version_file.read_text().strip() if version_file.exists() else ""
+        if current != self.version:
+            raise IndexBusy(f"the index at {self.path} is missing or of another version")
+        return index.open_dir(str(self.path))
 
     def _create(self) -> index.Index:
         if self.path.exists():
