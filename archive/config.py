@@ -26,7 +26,7 @@ class Settings:
     # process itself (ARCHIVE_SEARCH_PROCESSES). The CLI's commands always search in-process.
     search_processes: int = 0
     # The longest a search waits for a free search process and then for its answer before it is
-    # refused with 503 (a process that took that long is replaced).
+    # refused with 503 (a process that took that long is replaced; ARCHIVE_SEARCH_WAIT_SECONDS).
     search_wait_seconds: float = 30.0
     # Whoosh writer memory (MB) and processes; one process keeps the single-writer design.
     index_memory_mb: int = 256
@@ -98,6 +98,8 @@ class Settings:
             kwargs["index_wait_seconds"] = float(env["ARCHIVE_INDEX_WAIT_SECONDS"])
         if "ARCHIVE_SEARCH_PROCESSES" in env:
             kwargs["search_processes"] = int(env["ARCHIVE_SEARCH_PROCESSES"])
+        if "ARCHIVE_SEARCH_WAIT_SECONDS" in env:
+            kwargs["search_wait_seconds"] = float(env["ARCHIVE_SEARCH_WAIT_SECONDS"])
         if env.get("ARCHIVE_VARIANTS"):
             kwargs["variants_path"] = Path(env["ARCHIVE_VARIANTS"]).resolve()
         if "ARCHIVE_RATE_LIMITS" in env:

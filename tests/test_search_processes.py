@@ -82,6 +82,10 @@ def found(client: httpx.Client, text: str) -> list[int]:
     return [hit["id"] for hit in r.json()["hits"]]
 
 
+def searched(client: httpx.Client, text: str) -> int:
+    return client.get("/api/search", params={"q": text}).status_code
+
+
 def searched_by_all(url: str, text: str, times: int) -> list[list[int]]:
     """The same search sent `times` times at once (each process answers some of them)."""
     with ThreadPoolExecutor(times) as pool:
@@ -164,6 +168,31 @@ def test_a_killed_search_process_is_replaced(server: Server) -> None:
         later = upload(client, server, 5)  # the new process, too, sees every commit
         for _ in range(PROCESSES + 1):
             assert found(client, word(5)) == [later]
+
+
+def test_a_search_process_that_stops_answering_is_replaced(tmp_path: Path) -> None:
+    """A hung process (stopped here) costs its search a 503 after search_wait_seconds, never a
+    hang, and is replaced."""
+    settings = Settings(
+        root=tmp_path / "archive", rate_limits="off", search_processes=1, search_wait_seconds=2
+    )
+    with Archive(settings, background=True) as archive, serving(create_app(archive)) as url:
+        archive.add(b"Pelicans fish in the shallow bay.", "a.txt")
+        assert archive.wait_searchable(30)
+        wait_for(lambda: len(archive.search_processes) == 1)
+        [stuck] = archive.search_processes
+        os.kill(stuck, signal.SIGSTOP)
+        with httpx.Client(base_url=url, timeout=60) as client:
+            began = time.monotonic()
+            r = client.get("/api/search", params={"q": "pelicans"})
+            assert r.status_code == 503 and "no answer within 2 s" in r.json()["error"], r.text
+            assert time.monotonic() - began < 10
+            wait_for(lambda: archive.search_processes not in ([], [stuck]))
+            assert not _alive(stuck)  # killed, though stopped
+            # its successor answers once started (a 503 until then: the wait here is 2 s)
+            statuses = []
+            wait_for(lambda: statuses.append(searched(client, "pelicans")) or statuses[-1] == 200)
+            assert set(statuses) <= {200, 503}
 
 
 SERVE = [sys.executable, "-m", "archive", "--root", "{root}", "serve", "--port", "{port}"]

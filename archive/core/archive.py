@@ -283,6 +283,9 @@ class Archive:
         """More like this: the documents sharing most of this one's key terms, best first."""
         return self._finder.similar(doc_id, limit)
 
+    def _published_titles(self) -> list[tuple[int, str]]:
+        return self._catalog.published_titles()
+
     def original_path(self, doc_id: int, *, hidden: bool = False) -> tuple[Path, str]:
         """The stored original and the download filename."""
         doc = self.document(doc_id, hidden=hidden)
