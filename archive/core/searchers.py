@@ -75,6 +75,7 @@ class SearchProcess:
         self._requests: Connection | None = None
         self._answers: Connection | None = None
         self.exit_code: int | None = None
+        self.ready = False  # started, and said so
 
     def spawn(self) -> None:
         """Start the process (from the pool's keeper thread only: see the module's docstring)."""
@@ -102,10 +103,11 @@ class SearchProcess:
     def wait_ready(self) -> bool:
         """Whether the process started and opened the index (else it is ended)."""
         kind, said = self._receive(START_SECONDS)
-        if kind != "ready":
+        self.ready = kind == "ready"
+        if not self.ready:
             log.error("a search process did not start: %s", said)
             self.end(kill=True)
-        return kind == "ready"
+        return self.ready
 
     @property
     def alive(self) -> bool:
@@ -167,6 +169,7 @@ class SearchProcess:
             with contextlib.suppress(OSError):
                 self._answers.close()
         self._proc = self._requests = self._answers = None
+        self.ready = False
 
 
 class SearchPool:
@@ -188,8 +191,8 @@ class SearchPool:
 
     @property
     def pids(self) -> list[int]:
-        """The ids of the search processes running now (for tests and reports)."""
-        return [pid for p in self._processes if (pid := p.pid) is not None]
+        """The ids of the search processes started and running now (for tests and reports)."""
+        return [pid for p in self._processes if p.ready and (pid := p.pid) is not None]
 
     def changed(self) -> None:
         """The index has a new commit: every search sent from now on sees it."""

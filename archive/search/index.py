@@ -16,6 +16,7 @@ from pathlib import Path
 
 from whoosh import fields, index
 from whoosh.analysis import Analyzer, Token
+from whoosh.filedb.filestore import FileStorage
 from whoosh.scoring import WeightingModel
 from whoosh.searching import Searcher
 from whoosh.writing import LockError
@@ -237,7 +238,11 @@ class Index:
         current = version_file.read_text().strip() if version_file.exists() else ""
         if current != self.version:
             raise IndexBusy(f"the index at {self.path} is missing or of another version")
-        return index.open_dir(str(self.path))
+        # Not Whoosh's default mmap: it copies each segment file a reader opens into the process
+        # (a BytesIO over the map), which is most of a searching process's memory (600 of 620 MB
+        # at 20k documents) and of the time to open each generation (120 of 130 ms); plain reads
+        # go through the page cache every search process shares.
+        return FileStorage(str(self.path), supports_mmap=False, readonly=True).open_index()
 
     def _create(self) -> index.Index:
         if self.path.exists():
