@@ -21,6 +21,13 @@ class Settings:
     # A server's writes (upload, publish, edit) answer once the index has them, waiting at most
     # this long; after that they answer anyway, saying the document is not yet searchable.
     index_wait_seconds: float = 10.0
+    # A server's searches run in this many search processes beside it (archive.core.searchers),
+    # each with its own reader of the index, so that searching uses every core; 0: in the server
+    # process itself (ARCHIVE_SEARCH_PROCESSES). The CLI's commands always search in-process.
+    search_processes: int = 0
+    # The longest a search waits for a free search process and then for its answer before it is
+    # refused with 503 (a process that took that long is replaced; ARCHIVE_SEARCH_WAIT_SECONDS).
+    search_wait_seconds: float = 30.0
     # Whoosh writer memory (MB) and processes; one process keeps the single-writer design.
     index_memory_mb: int = 256
     # A bulk import of at least this many bytes prepares its documents in a helper process
@@ -89,6 +96,10 @@ class Settings:
             kwargs["prepare_process_min_bytes"] = int(env["ARCHIVE_PREPARE_PROCESS_MIN_BYTES"])
         if "ARCHIVE_INDEX_WAIT_SECONDS" in env:
             kwargs["index_wait_seconds"] = float(env["ARCHIVE_INDEX_WAIT_SECONDS"])
+        if "ARCHIVE_SEARCH_PROCESSES" in env:
+            kwargs["search_processes"] = int(env["ARCHIVE_SEARCH_PROCESSES"])
+        if "ARCHIVE_SEARCH_WAIT_SECONDS" in env:
+            kwargs["search_wait_seconds"] = float(env["ARCHIVE_SEARCH_WAIT_SECONDS"])
         if env.get("ARCHIVE_VARIANTS"):
             kwargs["variants_path"] = Path(env["ARCHIVE_VARIANTS"]).resolve()
         if "ARCHIVE_RATE_LIMITS" in env:

@@ -14,6 +14,7 @@ ArchiveError (500)
 ├── TooManyRequests (429)        too many failed logins; retry_after says when to try again
 ├── IndexBusy (503)              the index is being rebuilt
 ├── WorkerFailed (503)           the index worker process failed a round or died
+├── SearchUnavailable (503)      no search process answered in time, or one died mid-search
 └── PrepareFailed (500)          a bulk import's helper process failed or died
 """
 
@@ -108,6 +109,17 @@ class WorkerFailed(ArchiveError):
     round, and a write that waits on it answers "not yet searchable"."""
 
     status = 503
+
+
+class SearchUnavailable(ArchiveError):
+    """A server's search process died while answering, or none was free or answered within
+    Settings.search_wait_seconds: the search may be tried again (the process is replaced)."""
+
+    status = 503
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
 
 
 class PrepareFailed(ArchiveError):

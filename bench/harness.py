@@ -139,6 +139,7 @@ class Doc:
     sha256: str
     doc_id: int | None = None  # set on a 201
     acked_at: float | None = None
+    searchable: bool = True  # what the 201 said ("searchable": false once the index wait ran out)
 
 
 def make_doc(record: dict, word: str, max_body: int = 6000) -> Doc:

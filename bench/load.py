@@ -32,7 +32,8 @@ date ranges and sorts against /api/search. A watcher polls /api/search for the w
 recently acknowledged uploads and records, for each, the time from its 201 to the first answer
 that finds it (an upper bound: it includes the watcher's poll interval and search time), the
 time from its 201 to the start of that search, and every search begun after the 201 that did
-not find it (a server answers a write once the index has it, so the goal is 0).
+not find it (a server answers a write once the index has it, so the goal is 0; counted apart for
+a 201 that said "searchable": false, which the server sends once its index wait has run out).
 Afterwards the watcher gets up to --drain seconds (default 180) to find the rest, then every
 201 is checked once more by search (and, for an archive this script made, in the catalog and on
 disk).
@@ -112,7 +113,8 @@ class Stats:
         self.pending: dict[str, Doc] = {}  # word -> acknowledged, not yet seen by the watcher
         self.lag: dict[str, float] = {}  # word -> seconds from 201 to the answer that found it
         self.lag_sent: dict[str, float] = {}  # word -> seconds from 201 to that search's start
-        self.missed_after_201 = 0  # a search begun after a document's 201 did not find it
+        self.missed_after_201 = 0  # a search begun after a "searchable" 201 did not find it
+        self.missed_not_searchable = 0  # the same for a 201 that said "searchable": false
         self.not_searchable_201 = 0  # 201s that said "searchable": false (the wait timed out)
 
     def status(self, kind: str, code: int) -> None:
@@ -140,6 +142,7 @@ def _uploader(url: str, token: str, docs: Documents, stats: Stats, until: float)
                 doc.doc_id = body["id"]
                 doc.acked_at = time.monotonic()
                 doc.payload = {}  # sent: a long run keeps only what the checks need
+                doc.searchable = body.get("searchable") is True
                 with stats.lock:
                     stats.not_searchable_201 += body.get("searchable") is not True
                     stats.upload_ms.append(took * 1000)
@@ -194,8 +197,12 @@ def _watcher(url: str, stats: Stats, until: float, uploads_done: threading.Event
                             stats.lag[doc.word] = now - (doc.acked_at or now)
                             stats.lag_sent[doc.word] = sent - (doc.acked_at or sent)
                             stats.pending.pop(doc.word, None)
-                        elif not isinstance(found, _Failed):
+                        elif isinstance(found, _Failed):
+                            pass
+                        elif doc.searchable:
                             stats.missed_after_201 += 1
+                        else:  # allowed: the 201 said the index did not have it yet
+                            stats.missed_not_searchable += 1
             time.sleep(WATCH_INTERVAL)
 
 
@@ -387,6 +394,7 @@ def run(
             ),
             "missed_by_search_begun_after_201": stats.missed_after_201,
             "201_said_not_yet_searchable": stats.not_searchable_201,
+            "missed_after_a_not_yet_searchable_201": stats.missed_not_searchable,
             "not_seen_by_watcher": len(stats.acked) - len(lags),
             "server_tracebacks": len(tracebacks),
             "load_average_1min_start_end": [load_start, os.getloadavg()[0]],

@@ -13,10 +13,12 @@ from typing import BinaryIO
 from archive.accounts import Accounts
 from archive.config import Settings
 from archive.core import citations, imports, integrity, prepare, references, transfer
+from archive.core.finder import SIMILAR_LIMIT, Finder, visible
 from archive.core.imports import Progress
 from archive.core.indexing import BackgroundIndexer, drain
+from archive.core.searchers import SearchPool
 from archive.core.worker import IndexWorker
-from archive.errors import BadRequest, Duplicate, IndexBusy, NotFound
+from archive.errors import BadRequest, Duplicate, IndexBusy
 from archive.ingest import metadata, pipeline, sources
 from archive.ingest.filenames import safe_filename
 from archive.models import (
@@ -51,7 +53,6 @@ from archive.storage.catalog import Catalog
 from archive.storage.originals import Store, extension_for
 
 SYSTEM = "system"
-SIMILAR_LIMIT = 10
 EXPORT_BATCH = 500  # catalog rows read at a time by export_search
 
 
@@ -75,6 +76,8 @@ class Archive:
         self._accounts = Accounts(self._catalog, settings)
         self._index = Index(settings)
         self._engine = SearchEngine(self._index, self._catalog.get_many)
+        # searches: here, or (a server with Settings.search_processes) in search processes
+        self._finder: Finder | SearchPool = Finder(self._engine, self._catalog)
         self._write_lock = threading.Lock()
         self._indexer: BackgroundIndexer | None = None
         self._worker: IndexWorker | None = None
@@ -85,6 +88,8 @@ class Archive:
             self.rebuilding = self._index.fresh and self._catalog.count_unindexed() > 0
             if not self.rebuilding:
                 self._index.finish_fill()
+            if settings.search_processes > 0:
+                self._finder = SearchPool(settings, settings.search_processes)
             self.start_background_indexing()
         else:
             self.index_pending(progress)
@@ -93,6 +98,7 @@ class Archive:
     def close(self) -> None:
         if self._indexer is not None:
             self._indexer.stop(before_join=self._worker.close if self._worker else None)
+        self._finder.close()
         self._engine.close()
         self._index.close()
         self._catalog.close()
@@ -116,11 +122,17 @@ class Archive:
         """The server's index worker (background indexing only): its pid and exit code."""
         return self._worker
 
+    @property
+    def search_processes(self) -> list[int]:
+        """The pids of a server's search processes (Settings.search_processes); [] when this
+        process searches itself."""
+        return self._finder.pids if isinstance(self._finder, SearchPool) else []
+
     def _index_round(self) -> int:
         assert self._worker is not None
         done = self._worker.index_pending(fresh=self._index.fresh)
-        if done:
-            self._engine.changed()
+        if done:  # before the round counts as done: searches sent after its writes' answers see it
+            self._finder.changed()
         if self.rebuilding and self._catalog.count_unindexed() == 0:
             self._index.finish_fill()
             self.rebuilding = False
@@ -210,7 +222,7 @@ class Archive:
         with self._write_lock:
             self._index.write_fields(added)
             self._catalog.mark_indexed([doc_id for doc_id, _ in added], as_added=True)
-        self._engine.changed()
+        self._finder.changed()
 
     def index_pending(self, progress: Progress | None = None) -> int:
         """Index every unindexed catalog row here, a batch per Whoosh commit; returns how many.
@@ -220,7 +232,7 @@ class Archive:
         with self._write_lock, self._index.bulk():
             done = drain(self._catalog, self._index, self.settings.index_batch_size, progress)
         if done:
-            self._engine.changed()
+            self._finder.changed()
         return done
 
     # --- reading ------------------------------------------------------------------------------
@@ -228,11 +240,7 @@ class Archive:
         """A page of results; with expand, also the page of that facet's values a reader asked
         for (typed text, "more") as Page.expanded."""
         self._check_searchable()
-        page = self._engine.search(query)
-        if expand is None:
-            return page
-        more = self.facet_values(query, expand.facet, expand.match, expand.page)
-        return replace(page, expanded=more)
+        return self._finder.search(query, expand)
 
     def _check_searchable(self) -> None:
         if self.rebuilding:
@@ -244,15 +252,11 @@ class Archive:
 
     def document(self, doc_id: int, *, hidden: bool = False) -> Document:
         """A published document (or any, with hidden=True); raises NotFound."""
-        doc = self._catalog.get(doc_id)
-        if doc.status != "published" and not hidden:
-            raise NotFound(f"there is no document {doc_id}")
-        return doc
+        return visible(self._catalog, doc_id, hidden)
 
     def document_view(self, doc_id: int, q: str = "", *, hidden: bool = False) -> DocumentView:
-        doc = self.document(doc_id, hidden=hidden)
-        view = self._engine.highlighter(q).view(doc, q)
-        return replace(view, similar=self._engine.similar(doc, SIMILAR_LIMIT))
+        """The document's passages with the query's highlights, and similar documents."""
+        return self._finder.document_view(doc_id, q, hidden)
 
     def cite(self, doc_id: int, fmt: str, link: str = "") -> citations.Citation:
         """A published document as a citation record in one of citations.FORMATS (bibtex, ris,
@@ -270,15 +274,15 @@ class Archive:
     ) -> FacetPage:
         """A page of one facet's values under a search, filtered by typed text; NotFound for
         a facet that does not exist."""
-        return self._engine.facet_page(query, facet, match, page, per_page)
+        return self._finder.facet_values(query, facet, match, page, per_page)
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Autocomplete for the query box: names, frequent words and titles starting so."""
-        return self._engine.complete(text, limit, self._published_titles)
+        return self._finder.suggest(text, limit)
 
     def similar(self, doc_id: int, limit: int = SIMILAR_LIMIT) -> tuple[SimilarDocument, ...]:
         """More like this: the documents sharing most of this one's key terms, best first."""
-        return self._engine.similar(self.document(doc_id), limit)
+        return self._finder.similar(doc_id, limit)
 
     def _published_titles(self) -> list[tuple[int, str]]:
         return self._catalog.published_titles()
@@ -303,7 +307,7 @@ class Archive:
 
     def matched_ids(self, text: str) -> set[int]:
         """Every document a query matches, unranked (what facets and the timeline count)."""
-        return self._engine.matched_ids(text)
+        return self._finder.matched_ids(text)
 
     def is_empty(self) -> bool:
         return self._catalog.count() == 0
@@ -490,7 +494,7 @@ class Archive:
             self._catalog.mark_all_unindexed()
         count = self.index_pending(progress)
         self._index.finish_fill()
-        self._engine.changed()
+        self._finder.changed()
         return count
 
     @property
@@ -509,7 +513,7 @@ class Archive:
         if extra:
             with self._write_lock:
                 self._index.write([], delete_ids=extra)
-            self._engine.changed()
+            self._finder.changed()
         if unindexed:
             self._catalog.mark_unindexed(unindexed)
             self.index_pending()
@@ -537,7 +541,7 @@ class Archive:
         ones only: a document drafted or trashed since the index last caught up is skipped."""
         self._check_searchable()
         cap = max(1, self.settings.export_limit if limit is None else limit)
-        ids, total = self._engine.ranked_ids(query, cap)
+        ids, total = self._finder.ranked_ids(query, cap)
         return SearchExport(total, cap, self._published_in_order(ids))
 
     def _published_in_order(self, ids: list[int]) -> Iterator[Document]:

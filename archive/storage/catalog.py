@@ -44,8 +44,11 @@ def _now() -> str:
 
 
 class Catalog:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """read_only: a reader beside the process that owns the catalog (a server's search
+        process): SQLite refuses its writes, and it neither creates nor migrates the file."""
         self.path = Path(path)
+        self.read_only = read_only
         self._local = threading.local()
         # (thread, connection) for every connection opened, so close() can close them all and
         # connections of finished threads (the web threadpool retires idle threads) are reclaimed.
@@ -55,6 +58,8 @@ class Catalog:
         self._closed = False
         # revision seen by unindexed(), per id: mark_indexed() only marks that revision.
         self._pending: dict[int, int] = {}
+        if read_only:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._migrate()
@@ -71,9 +76,11 @@ class Catalog:
             return conn
         # isolation_level=None: we issue BEGIN/COMMIT ourselves; check_same_thread=False only so
         # close() and the reaper can close a connection from another thread; each is used by one.
+        target = f"file:{self.path}?mode=ro" if self.read_only else str(self.path)
         conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
+            target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+            check_same_thread=False, uri=self.read_only,
+        )  # fmt: skip
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = FULL")  # a committed row survives a power cut
         conn.execute("PRAGMA foreign_keys = ON")
