@@ -147,3 +147,20 @@ def test_matches_and_scores_are_what_whoosh_gives(segmented, engine, text: str) 
         page = segmented.search(SearchQuery(text=text, per_page=5))
         best = sorted(theirs.values(), reverse=True)[:5]
         assert [h.score for h in page.hits] == [round(v, 4) for v in best], text
+
+
+@pytest.mark.parametrize("text", ["Trump", "Donald Trump", "Donetsk", "york OR kyiv", "Kyiv"])
+def test_a_page_ranked_with_bounds_is_the_exactly_scored_page(segmented, engine, text) -> None:
+    # phrases that add no document (variant spellings) are walked only where they could
+    # change the page: every page must be the one the exact scores give
+    from archive.search.scoring import _has_extra_phrases, top
+
+    generation = engine.generation()
+    compiled = generation.compile(parse(text)).query
+    if text == "Trump":  # the variant "Donald Trump" is a phrase beside the word: bounded
+        assert _has_extra_phrases(compiled)
+    exact = generation.scored(compiled)
+    matched = exact.mask
+    for start, stop in [(0, 1), (0, 2), (1, 3), (0, 5), (2, 8), (0, 50)]:
+        ranked = generation.evaluator.ranked(compiled, matched, start, stop)
+        assert ranked == top(exact.score, matched, start, stop), (text, start, stop)

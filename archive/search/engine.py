@@ -37,7 +37,7 @@ from archive.search.generation import Generation
 from archive.search.highlight import Highlighter, Marks
 from archive.search.index import FACET_FIELDS, Index, date_key
 from archive.search.lexicon import Presence
-from archive.search.scoring import Scored, TermCache, by_key, top
+from archive.search.scoring import LOWER, Scored, TermCache, by_key
 from archive.search.similar import similar
 from archive.search.suggest import FEW_HITS, Vocabulary, correct
 from archive.search.syntax import Node, Word, parse
@@ -174,7 +174,8 @@ class SearchEngine:
         of each filter (masks over the generation's document numbers)."""
         cache = generation.facets
         compiled = generation.compile(node) if node is not None else Compiled(ALL, Marks())
-        base = generation.scored(compiled.query)
+        # the matches are exact; the scores leave out what only ranks (see _rank)
+        base = generation.scored(compiled.query, LOWER)
         selections = {f: cache.docs_with(f, v) for f, v in sq.filters.items() if v}
         if sq.date_from or sq.date_to:
             selections["_dates"] = _date_docs(cache, sq.date_from, sq.date_to)
@@ -244,7 +245,7 @@ class SearchEngine:
         sort = sq.sort if sq.sort != "relevance" or query is not ALL else "newest"
         start, stop = (sq.page - 1) * sq.per_page, sq.page * sq.per_page
         if sort == "relevance":
-            page = top(base.score, matched, start, stop)
+            page = generation.evaluator.ranked(query, matched, start, stop)
         elif sort in DATE_SORTS:
             keys = generation.facets.dates
             field, descending = DATE_SORTS[sort]

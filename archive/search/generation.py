@@ -18,11 +18,11 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from archive.search.compile import ALL, NOTHING, Compiled, compile_node
+from archive.search.compile import ALL, Compiled, compile_node
 from archive.search.facets import FacetCache, SegmentValues, ValueTable
 from archive.search.highlight import Marks
 from archive.search.lexicon import Lexicon, Presence
-from archive.search.scoring import Evaluator, Scored, TermCache
+from archive.search.scoring import EXACT, LOWER, Evaluator, Scored, TermCache
 from archive.search.suggest import Vocabulary, spell_frequency, spell_terms
 from archive.search.syntax import Node
 from archive.search.variants import Variants
@@ -83,19 +83,17 @@ class Generation:
         found = self._marks.get(node)
         return found if found is not None else self.compile(node).marks
 
-    def scored(self, query: wq.Query) -> Scored:
+    def scored(self, query: wq.Query, mode: str = EXACT) -> Scored:
         """The live documents (a mask over searcher-wide numbers) a compiled query matches,
-        and their scores."""
+        and their scores (mode: archive.search.scoring.Evaluator.evaluate)."""
         if query is ALL:
             live = self.facets.live
             return Scored(live, np.zeros(len(live), dtype=np.float64))
-        if query is NOTHING:
-            return self.evaluator.evaluate(NOTHING)
-        return self.evaluator.evaluate(query)
+        return self.evaluator.evaluate(query, mode)
 
     def matched(self, query: wq.Query) -> np.ndarray:
         """The mask of the live documents a compiled query matches."""
-        return self.scored(query).mask
+        return self.scored(query, LOWER).mask
 
     def catalog_id(self, docnum: int) -> int:
         return int(self.searcher.stored_fields(docnum)["id"])

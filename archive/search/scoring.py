@@ -30,6 +30,8 @@ from archive.search.postings import field_lengths, posting_arrays
 
 # Bytes of term arrays kept across searches (ids and frequencies: 16 bytes a posting).
 TERM_CACHE_BYTES = 48_000_000
+# How Evaluator.evaluate counts the phrases that add no document to their Or (see ranked).
+EXACT, LOWER, UPPER, GIVEN = "exact", "lower", "upper", "given"
 
 
 @dataclass
@@ -107,12 +109,51 @@ class Evaluator:
         self.dates = dates
         self.cache = cache
         self.size = len(live)
-        self._leaf_searchers = None
+        self._mode = EXACT
+        self._candidates: np.ndarray | None = None
+        self._walks: dict[tuple[int, bool], Scored] = {}
 
-    def evaluate(self, query: wq.Query) -> Scored:
-        """The live documents the query matches and their scores."""
-        found = self._node(query)
+    def evaluate(self, query: wq.Query, mode: str = EXACT) -> Scored:
+        """The live documents the query matches and their scores.
+
+        mode: EXACT scores every part; LOWER and UPPER leave out, or count at most, what the
+        phrases that add no document (a variant "Donald Trump" beside the word "Trump") add to
+        a score, so the matches are exact and the scores bounds (see ranked)."""
+        self._mode = mode
+        try:
+            found = self._node(query)
+        finally:
+            self._mode = EXACT
+            self._walks.clear()
         return Scored(found.mask & self.live, np.where(self.live, found.score, 0.0))
+
+    def ranked(
+        self, query: wq.Query, matched: np.ndarray, start: int, stop: int
+    ) -> list[tuple[int, float]]:
+        """Documents start..stop of `matched` by the query's exact scores, best first.
+
+        Walking a phrase costs its positions in every document holding its words: a variant
+        spelling of a frequent name is most of such a query's time. The phrases that add no
+        document are walked only where they could change the page: with them left out (lower
+        bounds) the stop-th best score is a floor; a document whose score with them counted at
+        most (upper bounds: the sum of their words' scores) stays under it cannot reach the
+        page, and the rest get their phrases walked and their exact scores."""
+        if not _has_extra_phrases(query):
+            return top(self.evaluate(query).score, matched, start, stop)
+        lower = self.evaluate(query, LOWER).score
+        ids = np.flatnonzero(matched)
+        if len(ids) > stop:
+            floor = -np.partition(-lower[ids], stop - 1)[stop - 1]
+            upper = self.evaluate(query, UPPER).score
+            candidates = matched & (upper >= floor)
+        else:
+            candidates = matched
+        self._candidates = candidates
+        try:
+            exact = self.evaluate(query, GIVEN).score
+        finally:
+            self._candidates = None
+        return top(exact, candidates, start, stop)
 
     # --- the tree ---
     def _empty(self) -> Scored:
@@ -127,7 +168,7 @@ class Evaluator:
         if kind is wq.Every:
             return Scored(self.live.copy(), np.where(self.live, 1.0, 0.0))
         if kind is wq.Or and not q.minmatch and not q.scale:
-            return self._boosted(self._sum(q.subqueries, union=True), q.boost)
+            return self._boosted(self._or(q.subqueries), q.boost)
         if kind is wq.And:
             return self._boosted(self._and(q.subqueries), q.boost)
         if kind is wq.AndMaybe:
@@ -149,14 +190,28 @@ class Evaluator:
             found.score = found.score * boost
         return found
 
-    def _sum(self, parts: list[wq.Query], union: bool) -> Scored:
+    def _or(self, parts: list[wq.Query]) -> Scored:
         mask = np.zeros(self.size, dtype=bool)
         score = np.zeros(self.size, dtype=np.float64)
+        extra = {id(q) for q in _extra_phrases(parts)}
         for part in parts:
-            found = self._node(part)
+            if id(part) in extra and self._mode != EXACT:
+                found = self._extra_phrase(part)
+            else:
+                found = self._node(part)
             mask |= found.mask
             score += found.score
         return Scored(mask, score)
+
+    def _extra_phrase(self, q: wq.Phrase) -> Scored:
+        """A phrase that adds no document to its Or, as the mode counts it."""
+        if self._mode == LOWER:
+            return self._empty()
+        if self._mode == UPPER:
+            # at most its words' scores where all of them occur (a phrase scores their sum)
+            words = [wq.Term(q.fieldname, w) for w in q.words]
+            return self._boosted(self._and(words), q.boost)
+        return self._walked(q, self._candidates)
 
     def _and(self, parts: list[wq.Query]) -> Scored:
         mask = np.ones(self.size, dtype=bool)
@@ -202,22 +257,38 @@ class Evaluator:
             found.score[where] = score
         return self._boosted(found, q.boost)
 
-    def _walked(self, q: wq.Query) -> Scored:
-        """A part of the tree scored by Whoosh's own matcher (phrases, fuzzy terms...)."""
+    def _walked(self, q: wq.Query, only: np.ndarray | None = None) -> Scored:
+        """A part of the tree scored by Whoosh's own matcher (phrases, fuzzy terms...); only:
+        the documents to look at (the matcher skips to each), else all."""
+        key = (id(q), only is None)
+        if key in self._walks:  # the same part in another pass of ranked()
+            return self._walks[key]
         found = self._empty()
         context = self.searcher.context(needs_current=False)
         for subsearcher, offset in self.searcher.leaf_searchers():
             matcher = q.matcher(subsearcher, context)
             ids: list[int] = []
             scores: list[float] = []
-            while matcher.is_active():
-                ids.append(matcher.id())
-                scores.append(matcher.score())
-                matcher.next()
+            if only is None:
+                while matcher.is_active():
+                    ids.append(matcher.id())
+                    scores.append(matcher.score())
+                    matcher.next()
+            else:
+                size = subsearcher.reader().doc_count_all()
+                for doc in (np.flatnonzero(only[offset : offset + size])).tolist():
+                    if not matcher.is_active():
+                        break
+                    if matcher.id() < doc:
+                        matcher.skip_to(doc)
+                    if matcher.is_active() and matcher.id() == doc:
+                        ids.append(doc)
+                        scores.append(matcher.score())
             if ids:
                 where = np.array(ids, dtype=np.int64) + offset
                 found.mask[where] = True
                 found.score[where] = scores
+        self._walks[key] = found
         return found
 
 
@@ -249,6 +320,21 @@ def by_key(
         values = -values
     order = np.lexsort((ids, values))[start:stop]
     return [int(ids[i]) for i in order]
+
+
+def _extra_phrases(parts: list[wq.Query]) -> list[wq.Query]:
+    """The phrases among an Or's parts that add no document to it: one of their words is a
+    term of the same field among the parts (every document with the phrase has that word)."""
+    terms = {(q.fieldname, q.text) for q in parts if type(q) is wq.Term}
+    return [
+        q for q in parts if type(q) is wq.Phrase and any((q.fieldname, w) in terms for w in q.words)
+    ]
+
+
+def _has_extra_phrases(q: wq.Query) -> bool:
+    if type(q) is wq.Or and not q.minmatch and not q.scale and _extra_phrases(q.subqueries):
+        return True
+    return any(_has_extra_phrases(c) for c in q.children())
 
 
 def _closed(q: wq.NumericRange) -> bool:
