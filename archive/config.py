@@ -23,6 +23,13 @@ class Settings:
     index_wait_seconds: float = 10.0
     # Whoosh writer memory (MB) and processes; one process keeps the single-writer design.
     index_memory_mb: int = 256
+    # A bulk load (a CLI import of prepare_process_min_bytes or more, a reindex) commits the
+    # index once its writer holds this many documents, or half the index if that is more
+    # (archive.search.bulk: a few large segments and no merges).
+    index_segment_docs: int = 5_000
+    # `archive reindex` writes with Whoosh's multi-process writer, this many sub-writers
+    # (archive.search.bulk); 1: one writer in the reindexing process (ARCHIVE_REINDEX_PROCS).
+    reindex_procs: int = 2
     # A bulk import of at least this many bytes prepares its documents in a helper process
     # beside the index writer (archive.core.prepare); -1: never.
     prepare_process_min_bytes: int = 4 * 1024 * 1024
@@ -87,6 +94,8 @@ class Settings:
             kwargs["index_batch_size"] = int(env["ARCHIVE_INDEX_BATCH_SIZE"])
         if "ARCHIVE_PREPARE_PROCESS_MIN_BYTES" in env:
             kwargs["prepare_process_min_bytes"] = int(env["ARCHIVE_PREPARE_PROCESS_MIN_BYTES"])
+        if "ARCHIVE_REINDEX_PROCS" in env:
+            kwargs["reindex_procs"] = max(1, int(env["ARCHIVE_REINDEX_PROCS"]))
         if "ARCHIVE_INDEX_WAIT_SECONDS" in env:
             kwargs["index_wait_seconds"] = float(env["ARCHIVE_INDEX_WAIT_SECONDS"])
         if env.get("ARCHIVE_VARIANTS"):

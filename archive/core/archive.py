@@ -14,7 +14,7 @@ from archive.accounts import Accounts
 from archive.config import Settings
 from archive.core import citations, imports, integrity, prepare, references, transfer
 from archive.core.imports import Progress
-from archive.core.indexing import BackgroundIndexer, drain
+from archive.core.indexing import BackgroundIndexer, drain, refill
 from archive.core.worker import IndexWorker
 from archive.errors import BadRequest, Duplicate, IndexBusy, NotFound
 from archive.ingest import metadata, pipeline, sources
@@ -44,6 +44,7 @@ from archive.models import (
     Token,
     User,
 )
+from archive.search.bulk import BulkWriter
 from archive.search.engine import SearchEngine
 from archive.search.index import Index
 from archive.storage import audit, harvest, import_files, jobs
@@ -180,10 +181,30 @@ class Archive:
         The run is a job in the catalog; a run over the same paths that was cut short resumes
         after the last committed batch instead of starting again (core/imports.py).
         """
-        return imports.run(
-            list(paths), self.settings, self._store, self._catalog, self._ready_items,
-            self._committed, overrides, progress, actor=actor, resume=resume, job=job,
-        )  # fmt: skip
+        paths = list(paths)
+        if self._indexer is not None or not prepare.worthwhile(paths, self.settings):
+            return imports.run(
+                paths, self.settings, self._store, self._catalog, self._ready_items,
+                self._committed, overrides, progress, actor=actor, resume=resume, job=job,
+            )  # fmt: skip
+        # a large import here (the CLI): one index writer for the whole run, committed in a
+        # few large segments (search/bulk.py), the rest (drafts) indexed after it
+        with self._write_lock:
+            bulk = BulkWriter(self._index, self._bulk_committed)
+            try:
+                report = imports.run(
+                    paths, self.settings, self._store, self._catalog, self._ready_items,
+                    bulk.add, overrides, progress, actor=actor, resume=resume, job=job,
+                )  # fmt: skip
+            except Exception:
+                bulk.finish()  # what the catalog has is acknowledged: make it searchable
+                raise
+            except BaseException:
+                bulk.cancel()  # ^C: left unindexed, indexed at the next start
+                raise
+            bulk.finish()
+        self.index_pending()
+        return report
 
     def _ready_items(
         self, paths: list[Path], overrides: Overrides | None, skip: int
@@ -202,6 +223,10 @@ class Archive:
         if added and self._indexer is None:
             self._index_added(added)
         self._changed()
+
+    def _bulk_committed(self, ids: list[int]) -> None:
+        self._catalog.mark_indexed(ids, as_added=True)
+        self._engine.changed()
 
     def _index_added(self, added: Sequence[tuple[int, dict[str, object]]]) -> None:
         """Index documents just catalogued from the fields their helper built (the catalog rows
@@ -487,7 +512,10 @@ class Archive:
             self._engine.close()
             self._index.clear()
             self._catalog.mark_all_unindexed()
-        count = self.index_pending(progress)
+            count = refill(
+                self._catalog, self._index, self.settings.index_batch_size,
+                self.settings.reindex_procs, progress,
+            )  # fmt: skip
         self._index.finish_fill()
         self._engine.changed()
         return count

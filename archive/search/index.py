@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from whoosh import fields, index
 from whoosh.analysis import Analyzer, Token
+from whoosh.filedb.filestore import FileStorage
 from whoosh.scoring import WeightingModel
 from whoosh.searching import Searcher
 from whoosh.writing import LockError
@@ -205,6 +207,17 @@ _CAPITALISED_RE = re.compile(
 )
 
 
+def add_fields(writer: Any, newest: int, docs: Iterable[tuple[int, dict[str, object]]]) -> int:
+    """Add each (id, document_fields) to a Whoosh writer; returns how many. An id above
+    `newest` (the highest the index has ever held) needs no delete-by-id first."""
+    count = 0
+    for doc_id, values in docs:
+        add = writer.add_document if doc_id > newest else writer.update_document
+        add(**{**values, "id": str(doc_id)})
+        count += 1
+    return count
+
+
 class Index:
     """The on-disk index. `fresh` is True when it was (re)created empty and needs refilling."""
 
@@ -216,6 +229,7 @@ class Index:
         self.version = f"{SCHEMA_VERSION} variants:{self.variants.digest}"
         self.fresh = False
         self._ix = self._open()
+        self._writing = self._writing_handle()
 
     def _open(self) -> index.Index:
         version_file = self.path / VERSION_FILE
@@ -239,10 +253,18 @@ class Index:
         self.fresh = True
         return ix
 
+    def _writing_handle(self) -> index.Index:
+        # Writers read the index through plain file reads, not mmap: Whoosh copies each
+        # mmapped compound segment's postings and terms into memory (BytesIO of the map) when
+        # it opens a reader, so a writer's reader (the highest id, deletes, merges) held the
+        # whole index twice, file pages and copy (0.5 GB at 20k documents, ~2 GB at 100k).
+        return FileStorage(str(self.path), supports_mmap=False).open_index()
+
     def clear(self) -> None:
         """Drop everything: the caller refills the index from the catalog."""
         self._ix.close()
         self._ix = self._create()
+        self._writing = self._writing_handle()
 
     def doc_count(self) -> int:
         return self._ix.doc_count()
@@ -277,25 +299,43 @@ class Index:
     ) -> None:
         """`write` given each document's id and `document_fields` (built elsewhere: a bulk
         import builds them in a helper process, core/prepare.py)."""
+        writer, newest = self.open_writer()
         try:
-            writer = self._ix.writer(
-                timeout=self.settings.writer_timeout, limitmb=self.settings.index_memory_mb
-            )
-        except LockError as exc:
-            raise IndexBusy("The index is locked by another writer; try again shortly.") from exc
-        try:
-            # read under the write lock: another process (a CLI import) may have added ids
-            newest = 0 if self.fresh else _highest_id(writer.reader())
-            for doc_id, fields in docs:
-                # an id above every id the index has ever held needs no delete-by-id first
-                add = writer.add_document if doc_id > newest else writer.update_document
-                add(**{**fields, "id": str(doc_id)})
+            add_fields(writer, newest, docs)
             for doc_id in delete_ids:
                 writer.delete_by_term("id", str(doc_id))
         except BaseException:
             writer.cancel()
             raise
         writer.commit(**({} if merge is None else {"mergetype": merge}))
+
+    def open_writer(self, make: Callable[..., Any] | None = None) -> tuple[Any, int]:
+        """A Whoosh writer holding the index's lock, and the highest id the index has held,
+        read under that lock (another process, a CLI import, may have added ids). make(ix,
+        **options) builds another kind of writer (search/bulk.py: the multi-process one). For
+        archive/search only; raises IndexBusy."""
+        options = {
+            "timeout": self.settings.writer_timeout,
+            "limitmb": self.settings.index_memory_mb,
+        }
+        try:
+            writer = (make or type(self._writing).writer)(self._writing, **options)
+        except LockError as exc:
+            raise IndexBusy("The index is locked by another writer; try again shortly.") from exc
+        try:
+            if self.fresh:
+                newest = 0
+            else:
+                with writer.reader() as reader:
+                    newest = _highest_id(reader)
+        except BaseException:
+            writer.cancel()
+            raise
+        return writer, newest
+
+    def doc_count_all(self) -> int:
+        """Documents in the index's segments, deleted ones too (what a merge would rewrite)."""
+        return sum(self.segment_sizes())
 
     def finish_fill(self) -> None:
         """The fresh index has been refilled: later writes must replace, not just add."""
