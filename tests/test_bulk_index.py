@@ -64,7 +64,7 @@ def test_a_reindex_in_large_segments_finds_what_batch_by_batch_indexing_found(tm
         assert len(report.added) > 100
         before = _results(archive)
     assert len(_segments(settings)) > 1
-    bulk = settings.with_(reindex_procs=procs, index_segment_docs=40)
+    bulk = settings.with_(bulk_index_procs=procs, index_segment_docs=40)
     with Archive(bulk) as archive:
         assert archive.reindex() == len(report.added)
         assert archive.unindexed_count() == 0

@@ -190,7 +190,9 @@ class Archive:
         # a large import here (the CLI): one index writer for the whole run, committed in a
         # few large segments (search/bulk.py), the rest (drafts) indexed after it
         with self._write_lock:
-            bulk = BulkWriter(self._index, self._bulk_committed)
+            bulk = BulkWriter(
+                self._index, self._bulk_committed, procs=self.settings.bulk_index_procs
+            )
             try:
                 report = imports.run(
                     paths, self.settings, self._store, self._catalog, self._ready_items,
@@ -514,7 +516,7 @@ class Archive:
             self._catalog.mark_all_unindexed()
             count = refill(
                 self._catalog, self._index, self.settings.index_batch_size,
-                self.settings.reindex_procs, progress,
+                self.settings.bulk_index_procs, progress,
             )  # fmt: skip
         self._index.finish_fill()
         self._engine.changed()
