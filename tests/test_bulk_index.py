@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,16 @@ def test_an_import_into_an_index_of_many_small_segments_merges_only_the_smallest
         assert archive.check() == []
     sizes = _segments(settings)
     assert len(sizes) < many
+
+
+def test_an_index_lost_is_rebuilt_on_opening_in_large_segments(tmp_path):
+    paths = _records(tmp_path / "in")
+    settings = _settings(tmp_path / "a", prepare_process_min_bytes=-1, index_segment_docs=40)
+    with Archive(settings) as archive:
+        archive.ingest_paths(paths)
+        before = _results(archive)
+    shutil.rmtree(settings.index_dir)
+    with Archive(settings) as archive:
+        assert archive.unindexed_count() == 0
+        assert _results(archive) == before
+    assert 2 <= len(_segments(settings)) <= 4

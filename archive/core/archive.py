@@ -88,6 +88,9 @@ class Archive:
                 self._index.finish_fill()
             self.start_background_indexing()
         else:
+            if self._index.fresh:  # a missing or outdated index: rebuilt in large segments
+                with self._write_lock:  # by one writer (no process forked while opening)
+                    self._refill(progress, procs=1)
             self.index_pending(progress)
             self._index.finish_fill()
 
@@ -514,13 +517,14 @@ class Archive:
             self._engine.close()
             self._index.clear()
             self._catalog.mark_all_unindexed()
-            count = refill(
-                self._catalog, self._index, self.settings.index_batch_size,
-                self.settings.bulk_index_procs, progress,
-            )  # fmt: skip
+            count = self._refill(progress, self.settings.bulk_index_procs)
         self._index.finish_fill()
         self._engine.changed()
         return count
+
+    def _refill(self, progress: Progress | None, procs: int) -> int:
+        """Index every unindexed row into the fresh (empty) index in a few large segments."""
+        return refill(self._catalog, self._index, self.settings.index_batch_size, procs, progress)
 
     @property
     def _quarantine_dir(self) -> Path:
