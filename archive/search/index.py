@@ -237,8 +237,11 @@ class Index:
         if current == self.version:
             try:
                 ix = index.open_dir(str(self.path))
-                with ix.searcher() as searcher:
-                    searcher.doc_count()
+                # every segment opened once, through file reads: a mapped reader would copy
+                # the whole index into memory just to see that it opens (see _writing_handle)
+                plain = FileStorage(str(self.path), supports_mmap=False).open_index()
+                with plain.reader() as reader:
+                    reader.doc_count()
                 return ix
             except Exception:  # noqa: BLE001 - any damage means: rebuild from the catalog
                 pass
@@ -267,7 +270,11 @@ class Index:
         self._writing = self._writing_handle()
 
     def doc_count(self) -> int:
-        return self._ix.doc_count()
+        """Documents in the index, deleted ones not counted: from the table of contents, as
+        Whoosh's own doc_count would open a reader (copying every mapped segment, see
+        _writing_handle) to add up the same numbers."""
+        segments = self._ix._segments()  # noqa: SLF001 - Whoosh has no public accessor
+        return sum(segment.doc_count() for segment in segments)
 
     def segment_sizes(self) -> list[int]:
         """Documents in each of the index's segments (deleted ones too, until a merge)."""
