@@ -47,6 +47,10 @@ def _results(archive: Archive) -> list:
     return out
 
 
+def _unordered(results: list) -> list:
+    return [(r[0], r[1], sorted(r[2]), *r[3:]) if len(r) == 5 else r for r in results]
+
+
 def _segments(settings: Settings) -> list[int]:
     index = Index(settings)
     try:
@@ -71,7 +75,10 @@ def test_a_reindex_in_large_segments_finds_what_batch_by_batch_indexing_found(tm
         assert archive.unindexed_count() == 0
         assert archive.check() == []
         after = _results(archive)
-    assert after == before
+    if procs == 1:
+        assert after == before
+    else:  # sub-writers take documents as they come free: hits of equal score may swap
+        assert _unordered(after) == _unordered(before)
     sizes = _segments(bulk)
     assert sum(sizes) == len(report.added)
     # a commit at 40 documents, then at half the index: a few segments (two a commit with two
