@@ -28,8 +28,19 @@ class Settings:
     # The longest a search waits for a free search process and then for its answer before it is
     # refused with 503 (a process that took that long is replaced; ARCHIVE_SEARCH_WAIT_SECONDS).
     search_wait_seconds: float = 30.0
-    # Whoosh writer memory (MB) and processes; one process keeps the single-writer design.
+    # Whoosh writer memory (MB) per writer process: the postings it sorts in memory before it
+    # spills a run to disk (Whoosh's estimate; Python holds ~1.3 times that).
     index_memory_mb: int = 256
+    # A bulk load (a CLI import of prepare_process_min_bytes or more, a reindex) commits the
+    # index once its writer holds this many documents, or half the index if that is more
+    # (archive.search.bulk: a few large segments and no merges).
+    index_segment_docs: int = 5_000
+    # A bulk load writes with Whoosh's multi-process writer, this many sub-writers, each of
+    # them a segment per commit (archive.search.bulk); 1: the one writer in the loading
+    # process. Still a single writer of the index: the sub-writers work under its lock. 1 by
+    # default: sub-writers take documents in whatever order they come free, so hits of equal
+    # score (ordered by position in the index) may come in another order than before.
+    bulk_index_procs: int = 1
     # A bulk import of at least this many bytes prepares its documents in a helper process
     # beside the index writer (archive.core.prepare); -1: never.
     prepare_process_min_bytes: int = 4 * 1024 * 1024
@@ -94,6 +105,8 @@ class Settings:
             kwargs["index_batch_size"] = int(env["ARCHIVE_INDEX_BATCH_SIZE"])
         if "ARCHIVE_PREPARE_PROCESS_MIN_BYTES" in env:
             kwargs["prepare_process_min_bytes"] = int(env["ARCHIVE_PREPARE_PROCESS_MIN_BYTES"])
+        if "ARCHIVE_BULK_INDEX_PROCS" in env:
+            kwargs["bulk_index_procs"] = max(1, int(env["ARCHIVE_BULK_INDEX_PROCS"]))
         if "ARCHIVE_INDEX_WAIT_SECONDS" in env:
             kwargs["index_wait_seconds"] = float(env["ARCHIVE_INDEX_WAIT_SECONDS"])
         if "ARCHIVE_SEARCH_PROCESSES" in env:

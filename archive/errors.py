@@ -122,6 +122,14 @@ class SearchUnavailable(ArchiveError):
         return {"Retry-After": "1"}
 
 
+class IndexWriteFailed(ArchiveError):
+    """A bulk load's index commit holds fewer documents than were added (a sub-writer of
+    Whoosh's multi-process writer failed): none of them is marked indexed, so the next start
+    indexes them again."""
+
+    status = 500
+
+
 class PrepareFailed(ArchiveError):
     """A bulk import's helper process failed or died: the import stops after its last committed
     batch, and the same import resumes after it."""

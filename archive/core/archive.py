@@ -15,7 +15,7 @@ from archive.config import Settings
 from archive.core import citations, imports, integrity, prepare, references, transfer
 from archive.core.finder import SIMILAR_LIMIT, Finder, visible
 from archive.core.imports import Progress
-from archive.core.indexing import BackgroundIndexer, drain
+from archive.core.indexing import BackgroundIndexer, drain, refill
 from archive.core.searchers import SearchPool
 from archive.core.worker import IndexWorker
 from archive.errors import BadRequest, Duplicate, IndexBusy
@@ -46,6 +46,7 @@ from archive.models import (
     Token,
     User,
 )
+from archive.search.bulk import BulkWriter
 from archive.search.engine import SearchEngine
 from archive.search.index import Index
 from archive.storage import audit, harvest, import_files, jobs
@@ -92,6 +93,9 @@ class Archive:
                 self._finder = SearchPool(settings, settings.search_processes)
             self.start_background_indexing()
         else:
+            if self._index.fresh:  # a missing or outdated index: rebuilt in large segments
+                with self._write_lock:  # by one writer (no process forked while opening)
+                    self._refill(progress, procs=1)
             self.index_pending(progress)
             self._index.finish_fill()
 
@@ -192,11 +196,44 @@ class Archive:
         The run is a job in the catalog; a run over the same paths that was cut short resumes
         after the last committed batch instead of starting again (core/imports.py).
         """
+        # the segments' facet arrays are saved once, when the import is done (Index.bulk)
         with self._index.bulk():
+            return self._ingest_paths(list(paths), overrides, progress, actor, resume, job)
+
+    def _ingest_paths(
+        self,
+        paths: list[Path],
+        overrides: Overrides | None,
+        progress: Progress | None,
+        actor: str,
+        resume: bool,
+        job: Job | None,
+    ) -> IngestReport:
+        if self._indexer is not None or not prepare.worthwhile(paths, self.settings):
             return imports.run(
-                list(paths), self.settings, self._store, self._catalog, self._ready_items,
+                paths, self.settings, self._store, self._catalog, self._ready_items,
                 self._committed, overrides, progress, actor=actor, resume=resume, job=job,
             )  # fmt: skip
+        # a large import here (the CLI): one index writer for the whole run, committed in a
+        # few large segments (search/bulk.py), the rest (drafts) indexed after it
+        with self._write_lock:
+            bulk = BulkWriter(
+                self._index, self._bulk_committed, procs=self.settings.bulk_index_procs
+            )
+            try:
+                report = imports.run(
+                    paths, self.settings, self._store, self._catalog, self._ready_items,
+                    bulk.add, overrides, progress, actor=actor, resume=resume, job=job,
+                )  # fmt: skip
+            except Exception:
+                bulk.finish()  # what the catalog has is acknowledged: make it searchable
+                raise
+            except BaseException:
+                bulk.cancel()  # ^C: left unindexed, indexed at the next start
+                raise
+            bulk.finish()
+        self.index_pending()
+        return report
 
     def _ready_items(
         self, paths: list[Path], overrides: Overrides | None, skip: int
@@ -215,6 +252,10 @@ class Archive:
         if added and self._indexer is None:
             self._index_added(added)
         self._changed()
+
+    def _bulk_committed(self, ids: list[int]) -> None:
+        self._catalog.mark_indexed(ids, as_added=True)
+        self._engine.changed()
 
     def _index_added(self, added: Sequence[tuple[int, dict[str, object]]]) -> None:
         """Index documents just catalogued from the fields their helper built (the catalog rows
@@ -492,10 +533,15 @@ class Archive:
             self._engine.close()
             self._index.clear()
             self._catalog.mark_all_unindexed()
-        count = self.index_pending(progress)
+            with self._index.bulk():  # facet arrays saved once, at the end
+                count = self._refill(progress, self.settings.bulk_index_procs)
         self._index.finish_fill()
         self._finder.changed()
         return count
+
+    def _refill(self, progress: Progress | None, procs: int) -> int:
+        """Index every unindexed row into the fresh (empty) index in a few large segments."""
+        return refill(self._catalog, self._index, self.settings.index_batch_size, procs, progress)
 
     @property
     def _quarantine_dir(self) -> Path:

@@ -8,6 +8,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from archive.search.bulk import BulkWriter
+from archive.search.index import document_fields
+
 if TYPE_CHECKING:
     from archive.search.index import Index
     from archive.search.merges import MergePolicy
@@ -47,6 +50,35 @@ def drain(
         done += len(docs)
         if progress:
             progress(done, max(total, done), "indexing")
+    return done
+
+
+def refill(
+    catalog: Catalog,
+    index: Index,
+    batch_size: int,
+    procs: int = 1,
+    progress: Callable[[int, int | None, str], None] | None = None,
+) -> int:
+    """Index every unindexed catalog row with one bulk writer (search/bulk.py: a few large
+    segments, no merges), procs sub-writers; returns how many. For a fresh index (reindex)."""
+    done = 0
+    total = catalog.count_unindexed()
+    after = 0
+    bulk = BulkWriter(index, catalog.mark_indexed, procs=procs)
+    try:
+        while docs := catalog.unindexed(batch_size, after=after):
+            after = docs[-1].id
+            shown = [d for d in docs if d.status == "published"]
+            hidden = [d.id for d in docs if d.status != "published"]
+            bulk.add(((d.id, document_fields(d, index.variants)) for d in shown), also=hidden)
+            done += len(docs)
+            if progress:
+                progress(done, max(total, done), "indexing")
+    except BaseException:
+        bulk.cancel()
+        raise
+    bulk.finish()
     return done
 
 

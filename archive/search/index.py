@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from whoosh import fields, index
 from whoosh.analysis import Analyzer, Token
@@ -215,6 +216,17 @@ _CAPITALISED_RE = re.compile(
 )
 
 
+def add_fields(writer: Any, newest: int, docs: Iterable[tuple[int, dict[str, object]]]) -> int:
+    """Add each (id, document_fields) to a Whoosh writer; returns how many. An id above
+    `newest` (the highest the index has ever held) needs no delete-by-id first."""
+    count = 0
+    for doc_id, values in docs:
+        add = writer.add_document if doc_id > newest else writer.update_document
+        add(**{**values, "id": str(doc_id)})
+        count += 1
+    return count
+
+
 class Index:
     """The on-disk index. `fresh` is True when it was (re)created empty and needs refilling."""
 
@@ -236,8 +248,8 @@ class Index:
         if current == self.version:
             try:
                 ix = _storage(self.path).open_index()
-                with ix.searcher() as searcher:
-                    searcher.doc_count()
+                with ix.reader() as reader:  # every segment opened once: damage shows here
+                    reader.doc_count()
                 return ix
             except Exception:  # noqa: BLE001 - any damage means: rebuild from the catalog
                 pass
@@ -269,7 +281,10 @@ class Index:
         self._ix = self._create()
 
     def doc_count(self) -> int:
-        return self._ix.doc_count()
+        """Documents in the index, deleted ones not counted: from the table of contents, as
+        Whoosh's own doc_count would open every segment to add up the same numbers."""
+        segments = self._ix._segments()  # noqa: SLF001 - Whoosh has no public accessor
+        return sum(segment.doc_count() for segment in segments)
 
     def segment_sizes(self) -> list[int]:
         """Documents in each of the index's segments (deleted ones too, until a merge)."""
@@ -301,19 +316,9 @@ class Index:
     ) -> None:
         """`write` given each document's id and `document_fields` (built elsewhere: a bulk
         import builds them in a helper process, core/prepare.py)."""
+        writer, newest = self.open_writer()
         try:
-            writer = self._ix.writer(
-                timeout=self.settings.writer_timeout, limitmb=self.settings.index_memory_mb
-            )
-        except LockError as exc:
-            raise IndexBusy("The index is locked by another writer; try again shortly.") from exc
-        try:
-            # read under the write lock: another process (a CLI import) may have added ids
-            newest = 0 if self.fresh else _highest_id(writer.reader())
-            for doc_id, fields in docs:
-                # an id above every id the index has ever held needs no delete-by-id first
-                add = writer.add_document if doc_id > newest else writer.update_document
-                add(**{**fields, "id": str(doc_id)})
+            add_fields(writer, newest, docs)
             for doc_id in delete_ids:
                 writer.delete_by_term("id", str(doc_id))
         except BaseException:
@@ -344,6 +349,34 @@ class Index:
 
         with self._ix.reader() as reader:
             save_segment_values(reader, self.path)
+
+    def open_writer(self, make: Callable[..., Any] | None = None) -> tuple[Any, int]:
+        """A Whoosh writer holding the index's lock, and the highest id the index has held,
+        read under that lock (another process, a CLI import, may have added ids). make(ix,
+        **options) builds another kind of writer (search/bulk.py: the multi-process one). For
+        archive/search only; raises IndexBusy."""
+        options = {
+            "timeout": self.settings.writer_timeout,
+            "limitmb": self.settings.index_memory_mb,
+        }
+        try:
+            writer = (make or type(self._ix).writer)(self._ix, **options)
+        except LockError as exc:
+            raise IndexBusy("The index is locked by another writer; try again shortly.") from exc
+        try:
+            if self.fresh:
+                newest = 0
+            else:
+                with writer.reader() as reader:
+                    newest = _highest_id(reader)
+        except BaseException:
+            writer.cancel()
+            raise
+        return writer, newest
+
+    def doc_count_all(self) -> int:
+        """Documents in the index's segments, deleted ones too (what a merge would rewrite)."""
+        return sum(self.segment_sizes())
 
     def finish_fill(self) -> None:
         """The fresh index has been refilled: later writes must replace, not just add."""

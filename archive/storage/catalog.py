@@ -263,9 +263,12 @@ class Catalog:
             yield from (document_from_row(row) for row in rows)
 
     # --- indexing state ----------------------------------------------------------------------
-    def unindexed(self, limit: int) -> list[Document]:
-        """Up to limit documents the index lacks, oldest first."""
-        rows = self._read(f"{SELECT} WHERE indexed = 0 ORDER BY id LIMIT ?", (limit,))
+    def unindexed(self, limit: int, after: int = 0) -> list[Document]:
+        """Up to limit documents the index lacks, oldest first (ids above `after`: a reader
+        that marks them indexed only later, search/bulk.py, reads on past them)."""
+        rows = self._read(
+            f"{SELECT} WHERE indexed = 0 AND id > ? ORDER BY id LIMIT ?", (after, limit)
+        )
         with self._state_lock:
             self._pending.update((row[0], row[17]) for row in rows)
         return [document_from_row(row) for row in rows]
