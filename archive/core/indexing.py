@@ -21,9 +21,10 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 1.0
 
 
-# When a round finds nothing to index and the index has more segments than this, the worker
-# merges the smallest (archive.search.merges.fewest_merges): nothing waits on that commit.
+# When a round finds nothing to index, none has for IDLE_MERGE_SECONDS, and the index has more
+# segments than this, the worker merges the smallest (archive.search.merges.fewest_merges).
 IDLE_MAX_SEGMENTS = 10
+IDLE_MERGE_SECONDS = 5.0
 
 
 def drain(
