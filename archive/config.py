@@ -21,6 +21,10 @@ class Settings:
     # A server's writes (upload, publish, edit) answer once the index has them, waiting at most
     # this long; after that they answer anyway, saying the document is not yet searchable.
     index_wait_seconds: float = 10.0
+    # A server's index rounds begin at most this often (a group commit): the writes that arrive
+    # meanwhile share one commit, one merge and one new index generation for every search
+    # process (ARCHIVE_INDEX_ROUND_SECONDS; 0: a round as soon as the last one ends).
+    index_round_seconds: float = 0.0
     # A server's searches run in this many search processes beside it (archive.core.searchers),
     # each with its own reader of the index, so that searching uses every core; 0: in the server
     # process itself (ARCHIVE_SEARCH_PROCESSES). The CLI's commands always search in-process.
@@ -109,6 +113,8 @@ class Settings:
             kwargs["bulk_index_procs"] = max(1, int(env["ARCHIVE_BULK_INDEX_PROCS"]))
         if "ARCHIVE_INDEX_WAIT_SECONDS" in env:
             kwargs["index_wait_seconds"] = float(env["ARCHIVE_INDEX_WAIT_SECONDS"])
+        if "ARCHIVE_INDEX_ROUND_SECONDS" in env:
+            kwargs["index_round_seconds"] = float(env["ARCHIVE_INDEX_ROUND_SECONDS"])
         if "ARCHIVE_SEARCH_PROCESSES" in env:
             kwargs["search_processes"] = int(env["ARCHIVE_SEARCH_PROCESSES"])
         if "ARCHIVE_SEARCH_WAIT_SECONDS" in env:

@@ -118,7 +118,7 @@ class Archive:
         writes return once the catalog has them, and wait_searchable() until the index does."""
         if self._indexer is None:
             self._worker = IndexWorker(self.settings)
-            self._indexer = BackgroundIndexer(self._index_round)
+            self._indexer = BackgroundIndexer(self._index_round, self.settings.index_round_seconds)
             self._indexer.start()
 
     @property
