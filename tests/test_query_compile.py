@@ -164,3 +164,22 @@ def test_a_page_ranked_with_bounds_is_the_exactly_scored_page(segmented, engine,
     for start, stop in [(0, 1), (0, 2), (1, 3), (0, 5), (2, 8), (0, 50)]:
         ranked = generation.evaluator.ranked(compiled, matched, start, stop)
         assert ranked == top(exact.score, matched, start, stop), (text, start, stop)
+
+
+@pytest.mark.parametrize("text", ['"new york"', "Donald Trump", '"york mayor"~3'])
+def test_a_phrase_kept_from_an_earlier_search_scores_as_whoosh_does(
+    segmented, engine, text
+) -> None:
+    # which documents hold a phrase is walked once per segment and kept (TermCache): asked
+    # again, in this generation or the next, the matches and scores are still Whoosh's
+    for _ in range(2):
+        generation = engine.generation()
+        compiled = generation.compile(parse(text)).query
+        theirs = whoosh_scores(generation.searcher, compiled)
+        scored = generation.scored(compiled)
+        assert set(np.flatnonzero(scored.mask).tolist()) == set(theirs)
+        for doc, score in theirs.items():
+            assert scored.score[doc] == pytest.approx(score, rel=1e-12), (text, doc)
+    kept = engine.generation().evaluator.cache._phrases  # noqa: SLF001 - what this test is about
+    # keys: (segment, field, the phrase's indexed words, slop); words carry their language
+    assert any(key[2] == ("en:new", "en:york") for key in kept) or text != '"new york"'

@@ -30,6 +30,8 @@ from archive.search.postings import field_lengths, posting_arrays
 
 # Bytes of term arrays kept across searches (ids and frequencies: 16 bytes a posting).
 TERM_CACHE_BYTES = 48_000_000
+# Phrases whose matching documents are kept per segment (within an eighth of that budget).
+PHRASES_KEPT = 4096
 # How Evaluator.evaluate counts the phrases that add no document to their Or (see ranked).
 EXACT, LOWER, UPPER, GIVEN = "exact", "lower", "upper", "given"
 
@@ -52,6 +54,9 @@ class TermCache:
             OrderedDict()
         )
         self._lengths: dict[tuple[str, str], np.ndarray] = {}
+        # each segment's documents holding a phrase (positions walked once per segment)
+        self._phrases: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._phrase_bytes = 0
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -73,6 +78,25 @@ class TermCache:
                     self._bytes -= ids.nbytes + weights.nbytes
         return found
 
+    def phrase(self, key: tuple) -> np.ndarray | None:
+        """A phrase's matching documents in one segment (its numbers), if kept: key is
+        (segment id, field, words, slop)."""
+        with self._lock:
+            found = self._phrases.get(key)
+            if found is not None:
+                self._phrases.move_to_end(key)
+            return found
+
+    def keep_phrase(self, key: tuple, ids: np.ndarray) -> None:
+        with self._lock:
+            if key in self._phrases:
+                return
+            self._phrases[key] = ids
+            self._phrase_bytes += ids.nbytes
+            while self._phrase_bytes > self.budget // 8 or len(self._phrases) > PHRASES_KEPT:
+                _, dropped = self._phrases.popitem(last=False)
+                self._phrase_bytes -= dropped.nbytes
+
     def lengths(self, segment: str, reader, fieldname: str) -> np.ndarray:  # noqa: ANN001
         key = (segment, fieldname)
         found = self._lengths.get(key)
@@ -88,6 +112,8 @@ class TermCache:
                 self._bytes -= ids.nbytes + weights.nbytes
             for key in [k for k in self._lengths if k[0] not in segments]:
                 del self._lengths[key]
+            for key in [k for k in self._phrases if k[0] not in segments]:
+                self._phrase_bytes -= self._phrases.pop(key).nbytes
 
 
 class Evaluator:
@@ -178,6 +204,8 @@ class Evaluator:
         if kind is wq.ConstantScoreQuery and type(q.child) is wq.Term:
             inner = self._term(q.child)
             return Scored(inner.mask, np.where(inner.mask, float(q.score), 0.0))
+        if kind is wq.Phrase:
+            return self._phrase(q)
         if kind is wq.NumericRange and q.fieldname == DATE_FIELD and _closed(q) and q.boost == 1:
             mask = (self.dates >= q.start) & (self.dates <= q.end)
             # Whoosh matches a numeric range as constant-score terms: 1.0 a document
@@ -211,7 +239,53 @@ class Evaluator:
             # at most its words' scores where all of them occur (a phrase scores their sum)
             words = [wq.Term(q.fieldname, w) for w in q.words]
             return self._boosted(self._and(words), q.boost)
+        if type(q) is wq.Phrase:
+            return self._phrase(q, self._candidates)
         return self._walked(q, self._candidates)
+
+    def _phrase(self, q: wq.Phrase, only: np.ndarray | None = None) -> Scored:
+        """A phrase: the documents holding all its words (arrays) whose positions make the
+        phrase, scored as Whoosh scores it: its words' BM25 scores added in Whoosh's binary
+        tree of intersections, times its boost. Which documents hold the phrase is found by
+        Whoosh's own matcher, once per segment (segments never change), and kept; only: the
+        documents that matter (ranked's candidates): a phrase not yet kept is walked there
+        alone, and not kept."""
+        try:
+            field = self.searcher.schema[q.fieldname]
+        except KeyError:
+            field = None
+        if field is None or not field.format or not field.format.supports("positions"):
+            return self._walked(q, only)  # Whoosh says why (a QueryError), as before
+        key = (id(q), only is None)
+        if key in self._walks:
+            return self._walks[key]
+        parts = [self._term(wq.Term(q.fieldname, word)) for word in q.words]
+        if not parts:
+            return self._empty()
+        mask = parts[0].mask.copy()
+        for part in parts[1:]:
+            mask &= part.mask
+        holding = np.zeros(self.size, dtype=bool)
+        context = self.searcher.context(needs_current=False)
+        leaves = self.searcher.leaf_searchers()
+        for (segment, _reader, offset), (subsearcher, _) in zip(self.segments, leaves, strict=True):
+            size = subsearcher.reader().doc_count_all()
+            inside = mask[offset : offset + size]
+            if not inside.any():
+                continue
+            cache_key = (segment, q.fieldname, tuple(q.words), q.slop)
+            ids = self.cache.phrase(cache_key)
+            if ids is None:
+                walk = inside if only is None else inside & only[offset : offset + size]
+                ids = _phrase_ids(q.matcher(subsearcher, context), np.flatnonzero(walk))
+                if only is None:
+                    self.cache.keep_phrase(cache_key, ids)
+            holding[ids + offset] = True
+        mask &= holding
+        score = _tree_sum([part.score for part in parts])
+        found = self._boosted(Scored(mask, np.where(mask, score, 0.0)), q.boost)
+        self._walks[key] = found
+        return found
 
     def _and(self, parts: list[wq.Query]) -> Scored:
         mask = np.ones(self.size, dtype=bool)
@@ -290,6 +364,28 @@ class Evaluator:
                 found.score[where] = scores
         self._walks[key] = found
         return found
+
+
+def _tree_sum(scores: list[np.ndarray]) -> np.ndarray:
+    """The sum as Whoosh's make_binary_tree of IntersectionMatchers adds it (a + (b + c)),
+    so that a phrase's score agrees with Whoosh's to the last bit."""
+    if len(scores) == 1:
+        return scores[0]
+    half = len(scores) // 2
+    return _tree_sum(scores[:half]) + _tree_sum(scores[half:])
+
+
+def _phrase_ids(matcher, candidates: np.ndarray) -> np.ndarray:  # noqa: ANN001 - Whoosh's
+    """The candidates (a segment's numbers, ascending) at which the phrase's matcher stops."""
+    ids: list[int] = []
+    for doc in candidates.tolist():
+        if not matcher.is_active():
+            break
+        if matcher.id() < doc:
+            matcher.skip_to(doc)
+        if matcher.is_active() and matcher.id() == doc:
+            ids.append(doc)
+    return np.array(ids, dtype=np.int64)
 
 
 def top(scores: np.ndarray, mask: np.ndarray, start: int, stop: int) -> list[tuple[int, float]]:
