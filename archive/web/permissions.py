@@ -25,6 +25,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/documents/{id:int}/cite.bib"): READ,
     ("GET", "/documents/{id:int}/cite.ris"): READ,
     ("GET", "/documents/{id:int}/cite.json"): READ,
+    # passage permalinks (issue 15): a redirect to the document, a reading like it
+    ("GET", "/documents/{id:int}/passages/{fingerprint}"): READ,
     ("GET", "/api/search"): READ,
     ("GET", "/api/documents/{id:int}"): READ,
     # finding more (issue 4)
