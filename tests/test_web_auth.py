@@ -116,6 +116,7 @@ def url(site: Site, path: str) -> str:
         "token_id": str(site.token_id),
         "username": "target",
         "facet": FACETS[0],
+        "fingerprint": "0123456789ab",
     }
 
     def fill(match: re.Match[str]) -> str:

@@ -15,6 +15,7 @@ from archive.models import FACETS
 from archive.web import (
     account_pages,
     api,
+    api_lists,
     api_write,
     auth,
     browse_display,
@@ -97,6 +98,7 @@ def create_app(archive: Archive) -> Starlette:
             *cite.ROUTES,
             *passages.ROUTES,
             *api.ROUTES,
+            *api_lists.ROUTES,
             *account_pages.ROUTES,
             *curation.ROUTES,
             *api_write.ROUTES,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -75,7 +75,7 @@ def document_page(request: Request) -> Response:
     }
     response = render(request, "document.html", context)
     # its JSON twin (the API's document, published ones alone as here), as /search names its own
-    twin = f"/api/documents/{view.document.id}"
+    twin = f"/api/documents/{view.document.id}" + (f"?{urlencode({'q': q})}" if q else "")
     response.headers["Link"] = f'<{twin}>; rel="alternate"; type="application/json"'
 
     return response
