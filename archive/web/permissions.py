@@ -36,9 +36,11 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/documents/{id:int}/similar"): READ,
     # the API's description (issue 5): nothing in it is private, and a script reads it first
     ("GET", "/api/openapi.json"): PUBLIC,
-    # OAI-PMH for harvesters (issue 11): a reading like the search; GET only, since every POST
-    # here is a change that needs an account
+    # OAI-PMH for harvesters (issue 11): a reading like the search, by GET or by POST (the
+    # protocol's form-encoded POST): the one POST that changes nothing, so the gate asks no
+    # CSRF token of it (a READ level never does: auth.Gate)
     ("GET", "/oai"): READ,
+    ("POST", "/oai"): READ,
     # feeds and OpenSearch (issue 11): a search's Atom twin, the description a browser adds as
     # a search engine and its suggestions: readings like the search, so a private archive's need
     # a signed-in user or a read token
