@@ -152,6 +152,9 @@ def highwire_tags(doc: Document, link: str = "") -> tuple[tuple[str, str], ...]:
     tags += [("citation_keywords", clean(tag)) for tag in meta.tags]
     if link:
         tags.append(("citation_public_url", link))
+        if doc.format == "pdf":
+            # the original's own address: Zotero and Google Scholar fetch the PDF from it
+            tags.append(("citation_pdf_url", f"{link}/original"))
     return tuple((name, content) for name, content in tags if content)
 
 

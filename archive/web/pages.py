@@ -89,7 +89,10 @@ def original(request: Request) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
     }
-    return FileResponse(path, media_type="application/octet-stream", headers=headers)
+    # a PDF says so (a reference manager following citation_pdf_url checks the type); any other
+    # original stays opaque bytes. Either way an attachment, never rendered in the page.
+    media_type = "application/pdf" if path.suffix == ".pdf" else "application/octet-stream"
+    return FileResponse(path, media_type=media_type, headers=headers)
 
 
 def content_disposition(filename: str) -> str:
