@@ -334,7 +334,9 @@ def _facet_values(
 
 def _hit(doc: Document, score: float, highlighter: Highlighter) -> Hit:
     m = doc.metadata
+    found = highlighter.snippet_blocks(doc)
     return Hit(
         doc.id, m.title, m.authors, m.publication, m.date, m.date_ambiguous, m.language,
-        m.tags, round(score, 4), highlighter.snippets(doc), doc.added_at,
+        m.tags, round(score, 4), tuple(s for s, _ in found), doc.added_at,
+        tuple(b for _, b in found),
     )  # fmt: skip

@@ -120,6 +120,12 @@ class Highlighter:
 
     def snippets(self, doc: Document, limit: int = MAX_SNIPPETS) -> tuple[str, ...]:
         """Up to `limit` snippets from the best-matching blocks; the opening text if none match."""
+        return tuple(snippet for snippet, _ in self.snippet_blocks(doc, limit))
+
+    def snippet_blocks(
+        self, doc: Document, limit: int = MAX_SNIPPETS
+    ) -> tuple[tuple[str, int], ...]:
+        """snippets() with the index of the block each comes from: a result links to it."""
         lang = doc.metadata.language
         scored: list[tuple[int, int, int, list[Span]]] = []
         if not self.empty:
@@ -136,10 +142,10 @@ class Highlighter:
                 if examined >= MAX_CANDIDATES:
                     break
         if not scored:
-            first = next((b for b in doc.blocks if b.kind == "paragraph"), None)
-            return (window(first.text, []),) if first else ()
+            first = next((i for i, b in enumerate(doc.blocks) if b.kind == "paragraph"), None)
+            return ((window(doc.blocks[first].text, []), first),) if first is not None else ()
         scored.sort(reverse=True)
-        return tuple(window(doc.blocks[-s[2]].text, s[3]) for s in scored[:limit])
+        return tuple((window(doc.blocks[-s[2]].text, s[3]), -s[2]) for s in scored[:limit])
 
     def view(self, doc: Document, q: str) -> DocumentView:
         lang = doc.metadata.language
