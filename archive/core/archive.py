@@ -403,14 +403,23 @@ class Archive:
         return self._catalog.get(doc_id)
 
     def edit(
-        self, doc_id: int, overrides: Overrides, status: str | None, *, actor: str
+        self,
+        doc_id: int,
+        overrides: Overrides,
+        status: str | None,
+        *,
+        actor: str,
+        text: str | None = None,
     ) -> Document:
-        """Corrections, then a status change ("published" or "trashed"), in the order that keeps
-        the audit log true: a draft that becomes published is confirmed with its corrections in
-        one step. Raises BadRequest for another status."""
+        """Corrections (a corrected text first, then metadata), then a status change
+        ("published" or "trashed"), in the order that keeps the audit log true: a draft that
+        becomes published is confirmed with its corrections in one step. Raises BadRequest for
+        another status."""
         if status not in (None, *EDITABLE_STATUSES):
             raise BadRequest(f"status must be one of {', '.join(EDITABLE_STATUSES)}.")
         current = self.document(doc_id, hidden=True).status
+        if text is not None:
+            self.replace_text(doc_id, text, actor=actor)
         if status == "published" and current == "draft":
             return self.publish(doc_id, overrides, actor=actor)
         if overrides != Overrides():
