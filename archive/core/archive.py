@@ -317,8 +317,10 @@ class Archive:
         """What a document's page shows to cite it: APA and Chicago references, BibTeX, RIS,
         Highwire meta tags and schema.org JSON-LD; with passage, the Cite box cites that
         passage (a passage no longer in the text: the document). No lookup."""
-        found = passages.locate(doc.blocks, passage) if passage else None
-        pinpoint = self._pinpoint(doc, passage, passage_link) if found is not None else None
+        try:
+            pinpoint = self._pinpoint(doc, passage, passage_link)
+        except NotFound:  # the page says the passage is gone; its Cite box cites the document
+            pinpoint = None
         return references.cited(doc, link, pinpoint)
 
     @staticmethod
