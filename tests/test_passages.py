@@ -168,3 +168,48 @@ def test_each_snippet_links_to_its_passage(reader: httpx.Client, site: Site) -> 
     block = int(hrefs[0].rsplit("-", 1)[1])
     page = reader.get(hrefs[0].split("#")[0]).text
     assert re.search(rf'id="p-{block}" class="block paragraph">The harbour <mark', page)
+
+
+def test_an_archivist_replaces_the_text_through_the_api(tmp_path) -> None:
+    """PATCH {"text": …}: the passages kept are found where they moved, the one changed is gone
+    (the page notes it, its citation is a 404), and the audit log keeps the change."""
+    settings = Settings(root=tmp_path / "archive", rate_limits="off")
+    with Archive(settings) as archive:
+        doc = archive.add(TEXT.encode(), "harbour.txt", Overrides(title="Harbour chronicle")).id
+        archive.add_user("archivist", "a long enough password", "archivist")
+        secret = archive.create_token("archivist", "w", "write").secret
+        reader_secret = archive.create_token("archivist", "r", "read").secret
+        with serving(create_app(archive)) as url, httpx.Client(base_url=url) as client:
+            links = passage_links(client, doc)
+            kept, changed = links["A closing line."], links[PASSAGE]
+            new_text = TEXT.replace(PASSAGE, "The pilots counted ten ships.")
+            new_text = new_text.replace("An opening", "A new first paragraph.\n\nAn opening")
+            refused = client.patch(
+                f"/api/documents/{doc}", json={"text": new_text},
+                headers={"Authorization": f"Bearer {reader_secret}"},
+            )  # fmt: skip
+            assert refused.status_code == 403
+            for bad in ("", "   \n", ["a list"], 7):
+                r = client.patch(
+                    f"/api/documents/{doc}", json={"text": bad},
+                    headers={"Authorization": f"Bearer {secret}"},
+                )  # fmt: skip
+                assert r.status_code == 400 and "text" in r.json()["error"], bad
+            r = client.patch(
+                f"/api/documents/{doc}", json={"text": new_text, "title": "Chronicle, corrected"},
+                headers={"Authorization": f"Bearer {secret}"},
+            )  # fmt: skip
+            assert r.status_code == 200, r.text
+            assert r.json()["title"] == "Chronicle, corrected"
+            blocks = [b["text"] for b in r.json()["blocks"]]
+            assert "The pilots counted ten ships." in blocks and PASSAGE not in blocks
+            hop = client.get(kept)
+            assert hop.headers["location"].endswith(f"#p-{blocks.index('A closing line.')}")
+            gone = client.get(changed)
+            assert "#" not in gone.headers["location"]
+            assert "no longer in this document" in client.get(gone.headers["location"]).text
+            fingerprint = changed.rsplit("/", 1)[1]
+            cite = client.get(f"/documents/{doc}/cite.bib", params={"passage": fingerprint})
+            assert cite.status_code == 404
+        [entry] = [e for e in archive.audit_log(doc) if e.action == "replace text"]
+        assert entry.actor == "token:w@archivist" and entry.details["blocks"] == [5, 6]

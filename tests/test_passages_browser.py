@@ -115,6 +115,12 @@ def test_a_copied_passage_link_survives_edits_and_notes_a_passage_gone(
             return landed
 
         assert follow() == block
+        # arrived by the permalink, the Cite box cites the passage: its link and its section
+        page.locator("details.cite summary").click()
+        expect(page.locator("details.cite summary")).to_contain_text("Cite this passage")
+        bibtex = page.locator(".reference-bibtex pre").inner_text()
+        assert f"url = {{{copied}}}" in bibtex and "note = {Section: Airships}" in bibtex
+        assert copied in page.locator(".reference-apa").inner_text()
         # the archivist corrects the metadata, then the index is rebuilt from the catalog
         archive.update(doc.id, Overrides(title="The harbour's chronicle"), actor="test")
         archive.reindex()

@@ -317,8 +317,10 @@ class Archive:
         """What a document's page shows to cite it: APA and Chicago references, BibTeX, RIS,
         Highwire meta tags and schema.org JSON-LD; with passage, the Cite box cites that
         passage (a passage no longer in the text: the document). No lookup."""
-        found = passages.locate(doc.blocks, passage) if passage else None
-        pinpoint = self._pinpoint(doc, passage, passage_link) if found is not None else None
+        try:
+            pinpoint = self._pinpoint(doc, passage, passage_link)
+        except NotFound:  # the page says the passage is gone; its Cite box cites the document
+            pinpoint = None
         return references.cited(doc, link, pinpoint)
 
     @staticmethod
@@ -403,14 +405,23 @@ class Archive:
         return self._catalog.get(doc_id)
 
     def edit(
-        self, doc_id: int, overrides: Overrides, status: str | None, *, actor: str
+        self,
+        doc_id: int,
+        overrides: Overrides,
+        status: str | None,
+        *,
+        actor: str,
+        text: str | None = None,
     ) -> Document:
-        """Corrections, then a status change ("published" or "trashed"), in the order that keeps
-        the audit log true: a draft that becomes published is confirmed with its corrections in
-        one step. Raises BadRequest for another status."""
+        """Corrections (a corrected text first, then metadata), then a status change
+        ("published" or "trashed"), in the order that keeps the audit log true: a draft that
+        becomes published is confirmed with its corrections in one step. Raises BadRequest for
+        another status."""
         if status not in (None, *EDITABLE_STATUSES):
             raise BadRequest(f"status must be one of {', '.join(EDITABLE_STATUSES)}.")
         current = self.document(doc_id, hidden=True).status
+        if text is not None:
+            self.replace_text(doc_id, text, actor=actor)
         if status == "published" and current == "draft":
             return self.publish(doc_id, overrides, actor=actor)
         if overrides != Overrides():

@@ -129,7 +129,10 @@ SCHEMAS: dict[str, Schema] = {
          "publish": BOOL}, optional=("filename", *METADATA_NAMES)),
     "Corrections": {
         "type": "object", "additionalProperties": False,
-        "properties": {**METADATA, "status": {"enum": list(EDITABLE_STATUSES)}},
+        "properties": {**METADATA, "status": {"enum": list(EDITABLE_STATUSES)},
+                       "text": {"type": "string", "minLength": 1, "pattern": r"\S",
+                                "description": "A corrected text in place of the extracted "
+                                "one (paragraphs apart by blank lines)."}},
     },
 }  # fmt: skip
 
