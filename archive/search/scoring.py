@@ -57,6 +57,7 @@ class TermCache:
         # each segment's documents holding a phrase (positions walked once per segment)
         self._phrases: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._phrase_bytes = 0
+        self._asked: OrderedDict[tuple, None] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -87,6 +88,17 @@ class TermCache:
                 self._phrases.move_to_end(key)
             return found
 
+    def asked_before(self, key: tuple) -> bool:
+        """Whether a phrase was walked in part (among a page's candidates) for this segment
+        before; this call counts as such a time."""
+        with self._lock:
+            if key in self._asked:
+                return True
+            self._asked[key] = None
+            while len(self._asked) > PHRASES_KEPT:
+                self._asked.popitem(last=False)
+            return False
+
     def keep_phrase(self, key: tuple, ids: np.ndarray) -> None:
         with self._lock:
             if key in self._phrases:
@@ -114,6 +126,8 @@ class TermCache:
                 del self._lengths[key]
             for key in [k for k in self._phrases if k[0] not in segments]:
                 self._phrase_bytes -= self._phrases.pop(key).nbytes
+            for key in [k for k in self._asked if k[0] not in segments]:
+                del self._asked[key]
 
 
 class Evaluator:
@@ -248,8 +262,7 @@ class Evaluator:
         phrase, scored as Whoosh scores it: its words' BM25 scores added in Whoosh's binary
         tree of intersections, times its boost. Which documents hold the phrase is found by
         Whoosh's own matcher, once per segment (segments never change), and kept; only: the
-        documents that matter (ranked's candidates): a phrase not yet kept is walked there
-        alone, and not kept."""
+        documents that matter (ranked's candidates)."""
         try:
             field = self.searcher.schema[q.fieldname]
         except KeyError:
@@ -276,9 +289,13 @@ class Evaluator:
             cache_key = (segment, q.fieldname, tuple(q.words), q.slop)
             ids = self.cache.phrase(cache_key)
             if ids is None:
-                walk = inside if only is None else inside & only[offset : offset + size]
+                # a phrase asked among a page's candidates is walked there alone the first
+                # time (a one-off query pays only for those); asked again, it is walked whole
+                # and kept: a repeated variant ("Donald Trump" beside Trump) then costs nothing
+                whole = only is None or self.cache.asked_before(cache_key)
+                walk = inside if whole else inside & only[offset : offset + size]
                 ids = _phrase_ids(q.matcher(subsearcher, context), np.flatnonzero(walk))
-                if only is None:
+                if whole:
                     self.cache.keep_phrase(cache_key, ids)
             holding[ids + offset] = True
         mask &= holding
