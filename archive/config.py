@@ -41,10 +41,11 @@ class Settings:
     index_segment_docs: int = 5_000
     # A bulk load writes with Whoosh's multi-process writer, this many sub-writers, each of
     # them a segment per commit (archive.search.bulk); 1: the one writer in the loading
-    # process. Still a single writer of the index: the sub-writers work under its lock. 1 by
-    # default: sub-writers take documents in whatever order they come free, so hits of equal
-    # score (ordered by position in the index) may come in another order than before.
-    bulk_index_procs: int = 1
+    # process. Still a single writer of the index: the sub-writers work under its lock. They
+    # take documents in whatever order they come free; equal scores and dates are ordered by
+    # catalog id, not by place in the index, so the pages are the same
+    # (ARCHIVE_BULK_INDEX_PROCS).
+    bulk_index_procs: int = 2
     # A bulk import of at least this many bytes prepares its documents in a helper process
     # beside the index writer (archive.core.prepare); -1: never.
     prepare_process_min_bytes: int = 4 * 1024 * 1024

@@ -163,7 +163,11 @@ def test_a_page_ranked_with_bounds_is_the_exactly_scored_page(segmented, engine,
     matched = exact.mask
     for start, stop in [(0, 1), (0, 2), (1, 3), (0, 5), (2, 8), (0, 50)]:
         ranked = generation.evaluator.ranked(compiled, matched, start, stop)
-        assert ranked == top(exact.score, matched, start, stop), (text, start, stop)
+        assert ranked == top(exact.score, matched, start, stop, generation.facets.ids), (
+            text,
+            start,
+            stop,
+        )
 
 
 @pytest.mark.parametrize("text", ['"new york"', "Donald Trump", '"york mayor"~3'])

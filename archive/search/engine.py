@@ -251,7 +251,8 @@ class SearchEngine:
             field, descending = DATE_SORTS[sort]
             if field == "date_asc":  # undated documents sort last both ways
                 keys = np.where(keys == 0, UNDATED_LAST, keys)
-            page = [(d, 0.0) for d in by_key(keys, matched, start, stop, descending)]
+            ids = generation.facets.ids
+            page = [(d, 0.0) for d in by_key(keys, matched, start, stop, descending, ids)]
         else:
             if not matched.any():
                 return []

@@ -54,7 +54,9 @@ class Generation:
         self.facets = FacetCache(searcher, segments, tables, index_dir)
         terms.retain(set(segments))
         cache = self.facets
-        self.evaluator = Evaluator(searcher, cache.leaves, cache.live, cache.dates, terms)
+        self.evaluator = Evaluator(
+            searcher, cache.leaves, cache.live, cache.dates, terms, ids=cache.ids
+        )
         segments = [(key, reader) for key, reader, _ in cache.leaves]
         self.lexicon = Lexicon(self.reader, segments, presence)
         self._marks: dict[Node, Marks] = {}
@@ -96,7 +98,7 @@ class Generation:
         return self.scored(query, LOWER).mask
 
     def catalog_id(self, docnum: int) -> int:
-        return int(self.searcher.stored_fields(docnum)["id"])
+        return int(self.facets.ids[docnum])
 
     @property
     def deletions(self) -> frozenset[tuple[str, int]]:

@@ -140,13 +140,16 @@ class Evaluator:
         live: np.ndarray,
         dates: np.ndarray,
         cache: TermCache,
+        ids: np.ndarray | None = None,
     ) -> None:
         """segments: (segment id, segment reader, offset) of each leaf; live: the live mask
-        over global numbers; dates: each document's date_desc value."""
+        over global numbers; dates: each document's date_desc value; ids: each document's
+        catalog id, which orders equal scores (None: the documents' numbers do)."""
         self.searcher = searcher
         self.segments = segments
         self.live = live
         self.dates = dates
+        self.ids = ids
         self.cache = cache
         self.size = len(live)
         self._mode = EXACT
@@ -179,7 +182,7 @@ class Evaluator:
         most (upper bounds: the sum of their words' scores) stays under it cannot reach the
         page, and the rest get their phrases walked and their exact scores."""
         if not _has_extra_phrases(query):
-            return top(self.evaluate(query).score, matched, start, stop)
+            return top(self.evaluate(query).score, matched, start, stop, self.ids)
         lower = self.evaluate(query, LOWER).score
         ids = np.flatnonzero(matched)
         if len(ids) > stop:
@@ -193,7 +196,7 @@ class Evaluator:
             exact = self.evaluate(query, GIVEN).score
         finally:
             self._candidates = None
-        return top(exact, candidates, start, stop)
+        return top(exact, candidates, start, stop, self.ids)
 
     # --- the tree ---
     def _empty(self) -> Scored:
@@ -405,9 +408,17 @@ def _phrase_ids(matcher, candidates: np.ndarray) -> np.ndarray:  # noqa: ANN001 
     return np.array(ids, dtype=np.int64)
 
 
-def top(scores: np.ndarray, mask: np.ndarray, start: int, stop: int) -> list[tuple[int, float]]:
-    """Documents start..stop of the matches by score, best first; ties by document number, as
-    Whoosh's collector orders them."""
+def top(
+    scores: np.ndarray,
+    mask: np.ndarray,
+    start: int,
+    stop: int,
+    tiebreak: np.ndarray | None = None,
+) -> list[tuple[int, float]]:
+    """Documents start..stop of the matches by score, best first; ties by catalog id (tiebreak,
+    by document number; None: by document number), so that equal scores keep their order
+    through a reindex that places documents otherwise (Whoosh's collector orders them by
+    number)."""
     ids = np.flatnonzero(mask)
     if stop <= start or not len(ids):
         return []
@@ -417,21 +428,27 @@ def top(scores: np.ndarray, mask: np.ndarray, start: int, stop: int) -> list[tup
         cut = -np.partition(-values, stop - 1)[stop - 1]
         keep = values >= cut
         ids, values = ids[keep], values[keep]
-    order = np.lexsort((ids, -values))[start:stop]
+    order = np.lexsort((ids if tiebreak is None else tiebreak[ids], -values))[start:stop]
     return [(int(ids[i]), float(values[i])) for i in order]
 
 
 def by_key(
-    keys: np.ndarray, mask: np.ndarray, start: int, stop: int, descending: bool
+    keys: np.ndarray,
+    mask: np.ndarray,
+    start: int,
+    stop: int,
+    descending: bool,
+    tiebreak: np.ndarray | None = None,
 ) -> list[int]:
-    """Documents start..stop of the matches ordered by a numeric key, ties by number."""
+    """Documents start..stop of the matches ordered by a numeric key, ties by catalog id
+    (tiebreak, by document number; None: by document number)."""
     ids = np.flatnonzero(mask)
     if stop <= start or not len(ids):
         return []
     values = keys[ids].astype(np.int64)
     if descending:
         values = -values
-    order = np.lexsort((ids, values))[start:stop]
+    order = np.lexsort((ids if tiebreak is None else tiebreak[ids], values))[start:stop]
     return [int(ids[i]) for i in order]
 
 
