@@ -62,11 +62,12 @@ FUZZY_FIELDS = ("title", "body")
 # Lucene's FuzzyQuery expands to, in these fields.
 FUZZY_EXPANSIONS = 50
 FUZZY_TARGETS = ("title", "headings", "body")
-# Slips matched unasked: a word in 1..SLIP_MAX_DF documents, within fuzzy_allowance edits of a
-# word as the archive writes it (the `spell` field: names, capitalised words, titles) found in
-# SLIP_RATIO times as many documents and SLIP_MIN_DF at least. Measured on surface words, not
-# stems: on stems "felder" was one edit from "feder" (federal, 6,555 documents at 20k).
-SLIP_MAX_DF = 3
+# Slips matched unasked: a word in at most SLIP_MAX_DF document (a slip that made it into one),
+# within fuzzy_allowance edits of a word as the archive writes it (the `spell` field: names,
+# capitalised words, titles) found in SLIP_RATIO times as many documents and SLIP_MIN_DF at
+# least. Measured on surface words, not stems: on stems "felder" was one edit from "feder"
+# (federal, 6,555 documents at 20k).
+SLIP_MAX_DF = 1  # at 3, "awardees" (2 documents) matched "awarded" (628) at 20k
 SLIP_RATIO = 10
 SLIP_MIN_DF = 5
 SLIP_MAX_WORDS = 2
@@ -182,7 +183,8 @@ class Compiler:
         if not soft:  # a stop word in L leaves L's documents unconstrained
             for lang in stop_langs:
                 subqueries.append(wq.ConstantScoreQuery(wq.Term("lang_key", lang), 0.0))
-        return _or(subqueries)
+        # two spellings can share an alias key (Донецьк, Донецк): each clause counts once
+        return _or(dict.fromkeys(subqueries))
 
     def phrase(self, node: Phrase) -> wq.Query:
         subqueries = self.exact(node.words, node.field, 1.0, node.slop)

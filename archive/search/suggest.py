@@ -262,10 +262,10 @@ def correct(
 
 
 def _closest(lexicon: Lexicon, folded: str) -> tuple[str, int] | None:
-    """The likeliest intended word: near in spelling, and frequent (a distance 2 word must be
-    four times as frequent to beat a distance 1 one)."""
+    """The likeliest intended word: the nearest in spelling, then the most frequent (Norvig's
+    rule): "troat" is "throat", not "that", however frequent "that" is."""
     maxdist = 1 if len(folded) <= 4 else 2
-    best: tuple[float, str, int] | None = None
+    best: tuple[int, int, str] | None = None  # (edits, -df, term): the smallest wins
     # prefix: "xx:" and the first letter, which typos rarely change; it keeps the search fast
     for near in lexicon.near(SPELL, SPELL_PREFIX + folded, maxdist, prefix=4):
         term = near.partition(":")[2]
@@ -274,10 +274,10 @@ def _closest(lexicon: Lexicon, folded: str) -> tuple[str, int] | None:
         df = spell_frequency(lexicon, term)
         if not df:  # only in deleted documents
             continue
-        score = df / 4 ** (edit_distance(term, folded) - 1)
-        if best is None or (score, term) > (best[0], best[1]):
-            best = (score, term, df)
-    return (best[1], best[2]) if best else None
+        option = (edit_distance(term, folded), -df, term)
+        if best is None or option < best:
+            best = option
+    return (best[2], -best[1]) if best else None
 
 
 def _same_case(word: str, like: str) -> str:
