@@ -58,9 +58,10 @@ ALIAS_BOOST = 0.4
 FUZZY_BOOST = 0.3
 FUZZY_PREFIX = 1  # letters that must agree (most slips are not in the first letter)
 FUZZY_FIELDS = ("title", "body")
-# word~N (a reader's fuzzy search): the most frequent of the terms within N edits, as many as
-# Lucene's FuzzyQuery expands to, in these fields.
-FUZZY_EXPANSIONS = 50
+# word~N (a reader's fuzzy search): the most frequent of the terms within N edits, in these
+# fields. Lucene's FuzzyQuery expands to 50; each term also costs the snippets a pattern to test
+# (four ~2 words of 50 terms each: 1.2 s a search at 20k, 0.6 s of it in the snippets).
+FUZZY_EXPANSIONS = 30
 FUZZY_TARGETS = ("title", "headings", "body")
 # Slips matched unasked: a word in at most SLIP_MAX_DF document (a slip that made it into one),
 # within fuzzy_allowance edits of a word as the archive writes it (the `spell` field: names,
@@ -247,8 +248,8 @@ class Compiler:
                     continue
                 prefix = len(lang) + 1 + FUZZY_PREFIX
                 for candidate in self.lexicon.near(fieldname, term, edits, prefix):
-                    if candidate != term:
-                        options[(fieldname, candidate)] = self.reader.doc_frequency(
+                    if candidate != term:  # counted once per reader (the lexicon remembers)
+                        options[(fieldname, candidate)] = self.lexicon.live_frequency(
                             fieldname, candidate
                         )
         best = sorted(options.items(), key=lambda kv: (-kv[1], kv[0]))[:FUZZY_EXPANSIONS]
