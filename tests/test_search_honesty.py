@@ -64,6 +64,15 @@ def test_a_name_found_once_is_not_corrected_into_a_frequent_neighbour(archive) -
     assert page.total == 2 and page.suggestion is None
 
 
+def test_the_nearest_word_is_offered_before_a_more_frequent_one(archive) -> None:
+    for n in range(2):
+        archive.add(f"On a sore throat, {n}.".encode(), f"t-{n}.txt", Overrides(title="Throat"))
+    for n in range(12):
+        archive.add(f"Notes {n}.".encode(), f"that-{n}.txt", Overrides(title=f"That report {n}"))
+    # "troat" is one edit from "throat" and two from "that", six times as frequent
+    assert archive.search(SearchQuery(text="troat")).suggestion == "throat"
+
+
 # -- fuzzy search -----------------------------------------------------------------------------
 
 

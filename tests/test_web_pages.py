@@ -147,6 +147,10 @@ def test_page_ignores_unknown_params_but_refuses_bad_values(client: TestClient) 
         (box,) = tags.find("input", type="checkbox", name="language", value="en")
         assert "checked" in box
         assert not tags.find("section", class_="error-page")
+    # the message quotes what the reader typed: as text, never markup
+    response = client.get("/search", params={"q": "*<b>bold</b>"})
+    assert response.status_code == 400
+    assert "<b>bold" not in response.text and "&lt;b&gt;bold" in response.text
 
 
 def test_a_page_past_the_end_says_so(client: TestClient) -> None:
