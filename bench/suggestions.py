@@ -17,7 +17,8 @@ per language, and two lists are drawn from those counts with a fixed seed:
 Each is searched as a reader types it (Archive.search, the word alone). For a correct word: a
 false suggestion is any "did you mean"; widened means it matched more documents than the word in
 quotes (no slips); for a slip: corrected means "did you mean" offers the word (folded), found
-means the slip's matches hold at least 90% of the word's own. Run the same command with the code
+means the slip's matches hold at least 90% of the word's own, and another word offered counts
+suggestions of some other word. Run the same command with the code
 before a change (a worktree of the old commit) for the comparison in docs/search-quality.md.
 """
 
@@ -122,11 +123,13 @@ def draw(
 
 def measure(archive: Archive, rare: list, slips: list) -> dict:
     times: list[float] = []
+    cpu: list[float] = []  # this process's CPU time: what a search costs, whoever else runs
 
     def search(text: str):  # noqa: ANN202 - a Page
-        start = time.perf_counter()
+        start, started = time.perf_counter(), time.process_time()
         page = archive.search(SearchQuery(text=text, per_page=10))
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - started)
         return page
 
     false_suggestions, widened, examples = [], [], defaultdict(list)
@@ -137,7 +140,7 @@ def measure(archive: Archive, rare: list, slips: list) -> dict:
             false_suggestions.append((lang, word, page.suggestion))
         if page.total > exact:
             widened.append((lang, word, exact, page.total))
-    corrected, found, by_kind = [], [], Counter()
+    corrected, found, wrong, by_kind = [], [], [], Counter()
     for lang, kind, slip, word in slips:
         page = search(slip)
         own = archive.matched_ids(word)
@@ -146,6 +149,8 @@ def measure(archive: Archive, rare: list, slips: list) -> dict:
         is_found = bool(own) and len(own & matched) >= FOUND_SHARE * len(own)
         if is_corrected:
             corrected.append((lang, slip, word))
+        elif page.suggestion is not None:
+            wrong.append((lang, slip, word, page.suggestion))
         if is_found:
             found.append((lang, slip, word))
         if is_corrected or is_found:
@@ -153,6 +158,7 @@ def measure(archive: Archive, rare: list, slips: list) -> dict:
         else:
             examples["missed"].append((lang, slip, word, page.suggestion))
     times.sort()
+    cpu.sort()
     return {
         "rare_words": len(rare),
         "false_suggestions": len(false_suggestions),
@@ -160,10 +166,13 @@ def measure(archive: Archive, rare: list, slips: list) -> dict:
         "slips": len(slips),
         "slips_corrected": len(corrected),
         "slips_found": len(found),
+        "slips_wrong_suggestion": len(wrong),
         "slips_helped": sum(by_kind.values()),
         "helped_by_kind": dict(by_kind),
         "median_ms": round(1000 * statistics.median(times), 1),
         "p95_ms": round(1000 * times[int(0.95 * (len(times) - 1))], 1),
+        "cpu_median_ms": round(1000 * statistics.median(cpu), 1),
+        "cpu_p95_ms": round(1000 * cpu[int(0.95 * (len(cpu) - 1))], 1),
         "false_suggestion_examples": false_suggestions[:15],
         "widened_examples": widened[:15],
         "missed_examples": examples["missed"][:15],
@@ -192,9 +201,12 @@ def main() -> None:
     print(
         f"slips: {result['slips']}; corrected by did-you-mean {result['slips_corrected']}; "
         f"found the word's documents {result['slips_found']}; either {result['slips_helped']} "
-        f"{result['helped_by_kind']}"
+        f"{result['helped_by_kind']}; another word offered {result['slips_wrong_suggestion']}"
     )
-    print(f"search: median {result['median_ms']} ms, p95 {result['p95_ms']} ms")
+    print(
+        f"search: median {result['median_ms']} ms, p95 {result['p95_ms']} ms "
+        f"(CPU median {result['cpu_median_ms']} ms, p95 {result['cpu_p95_ms']} ms)"
+    )
     for key in ("false_suggestion_examples", "widened_examples", "missed_examples"):
         print(f"{key}: {result[key][:8]}")
     if args.json:

@@ -39,6 +39,7 @@ MIN_BETTER = 5
 # slip that made it into one), is no name the archive knows, and is one edit from the correction:
 # "Wagner" (a name, one document in the demo) is not "Water", "café" (two) is not "case".
 RARE_HITS = 1
+LONG_WORD = 8  # letters from which a correction may be two edits away
 _SPACE = re.compile(r"\s+")
 
 
@@ -264,7 +265,8 @@ def correct(
 def _closest(lexicon: Lexicon, folded: str) -> tuple[str, int] | None:
     """The likeliest intended word: the nearest in spelling, then the most frequent (Norvig's
     rule): "troat" is "throat", not "that", however frequent "that" is."""
-    maxdist = 1 if len(folded) <= 4 else 2
+    # two edits only for a long word: "felder" is not "fedex" (a single slip is one edit)
+    maxdist = 1 if len(folded) < LONG_WORD else 2
     best: tuple[int, int, str] | None = None  # (edits, -df, term): the smallest wins
     # prefix: "xx:" and the first letter, which typos rarely change; it keeps the search fast
     for near in lexicon.near(SPELL, SPELL_PREFIX + folded, maxdist, prefix=4):
