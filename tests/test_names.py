@@ -151,7 +151,7 @@ def test_a_query_gets_only_a_few_fuzzy_lookups(archive):
     """Slip lookups scan the lexicon in Python (tens of ms each): a query of many rare words
     gets FUZZY_WORDS_PER_QUERY of them, so it cannot hold the searcher for seconds."""
     from archive.models import SearchQuery
-    from archive.search.compile import FUZZY_WORDS_PER_QUERY, SLIP_MIN_DF, SLIP_RATIO
+    from archive.search.nearby import FUZZY_WORDS_PER_QUERY, SLIP_MIN_DF, SLIP_RATIO
 
     copies = max(SLIP_MIN_DF, SLIP_RATIO)  # a slip's target is that much more frequent
 

@@ -7,8 +7,9 @@ import pytest
 
 from archive.models import Overrides, SearchQuery
 from archive.search.analysis import edit_distance
-from archive.search.compile import ALL, fuzzy_allowance
+from archive.search.compile import ALL
 from archive.search.engine import SearchEngine
+from archive.search.nearby import fuzzy_allowance
 from archive.search.syntax import parse
 
 from .conftest import parts

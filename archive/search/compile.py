@@ -3,9 +3,9 @@
 A query word matches its stem in every language (search/analysis.py) and, at lower weights, the
 other spellings of its name (the variants file; a spelling of several words as a phrase, never
 its words one by one), the same name in the other script (the `alias` field: Бахмут for
-Bakhmut) and, for a rare word that is a slip of a far more frequent word as the archive writes
-it (Donestk, once, beside Donetsk), that word with all its spellings. word~ and word~2 are fuzzy
-search: the index terms one or two edits away. Each word stays one clause, so "how much of the
+Bakhmut) and, for a word found once that is a slip of a far more frequent word as the archive
+writes it (Donestk beside Donetsk), that word with all its spellings; word~ and word~2 are fuzzy
+search (both in search/nearby.py). Each word stays one clause, so "how much of the
 query a document matches" counts words, not spellings. Short queries AND their words; a longer
 one (a pasted sentence) matches any of them, so one word absent everywhere does not empty it, and
 BM25 ranks the fuller matches first.
@@ -24,11 +24,12 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from archive.errors import BadQuery
+from archive.search import nearby
 from archive.search.analysis import TERM_LANGUAGES, UNKNOWN, fold, query_word_terms
 from archive.search.highlight import Marks
 from archive.search.index import ALIAS_FIELD, TEXT_FIELDS, date_key
 from archive.search.lexicon import Lexicon
-from archive.search.suggest import SPELL, SPELL_PREFIX
+from archive.search.nearby import FUZZY_WORDS_PER_QUERY
 from archive.search.syntax import And, DateRange, Node, Not, Phrase, Value, Word
 from archive.search.variants import Variants, cross_script_term
 
@@ -55,26 +56,6 @@ SHORT_QUERY_WORDS = 4
 # Weights of the ways a word matches besides its own stem: exact spellings rank first.
 VARIANT_BOOST = 0.5
 ALIAS_BOOST = 0.4
-FUZZY_BOOST = 0.3
-FUZZY_PREFIX = 1  # letters that must agree (most slips are not in the first letter)
-FUZZY_FIELDS = ("title", "body")
-# word~N (a reader's fuzzy search): the most frequent of the terms within N edits, in these
-# fields. Lucene's FuzzyQuery expands to 50; each term also costs the snippets a pattern to test
-# (four ~2 words of 50 terms each: 1.2 s a search at 20k, 0.6 s of it in the snippets).
-FUZZY_EXPANSIONS = 30
-FUZZY_TARGETS = ("title", "headings", "body")
-# Slips matched unasked: a word in at most SLIP_MAX_DF document (a slip that made it into one),
-# within fuzzy_allowance edits of a word as the archive writes it (the `spell` field: names,
-# capitalised words, titles) found in SLIP_RATIO times as many documents and SLIP_MIN_DF at
-# least. Measured on surface words, not stems: on stems "felder" was one edit from "feder"
-# (federal, 6,555 documents at 20k).
-SLIP_MAX_DF = 1  # at 3, "awardees" (2 documents) matched "awarded" (628) at 20k
-SLIP_RATIO = 10
-SLIP_MIN_DF = 5
-SLIP_MAX_WORDS = 2
-# Each slip lookup scans part of the lexicon in Python (a few ms to tens of ms): a query gets
-# this many, so a query of many rare words cannot hold the searcher for seconds.
-FUZZY_WORDS_PER_QUERY = 3
 EXPANDED_FIELDS = (None, "title", "headings", "body")
 DATE_FIELD = "date_desc"  # what date:[a TO b] searches
 
@@ -122,7 +103,7 @@ class Compiler:
         self.reader = lexicon.reader
         self.variants = variants
         self.marks = Marks()
-        self.fuzzy_left = FUZZY_WORDS_PER_QUERY
+        self.fuzzy_left = FUZZY_WORDS_PER_QUERY  # slip lookups this query may still make
 
     def compile(self, node: Node, soft: bool = False) -> wq.Query:
         if isinstance(node, Word):
@@ -175,9 +156,9 @@ class Compiler:
             subqueries += self.spellings((node.text,), node.field)
             subqueries += self.cross_script(node.text)
             if node.fuzzy:
-                subqueries += self.fuzzy(node.text, node.field, node.fuzzy)
+                subqueries += nearby.fuzzy(self, node.text, node.field, node.fuzzy)
             elif not soft:  # a long pasted query ranks by coverage: slips matter little there
-                subqueries += self.slips(node.text, node.field, subqueries)
+                subqueries += nearby.slips(self, node.text, node.field, subqueries)
         stop_langs = [lang for lang, t in terms.items() if t is None]
         if len(stop_langs) == len(terms):
             return ALL
@@ -236,75 +217,9 @@ class Compiler:
         self.marks.aliases.add(term)
         return [wq.Term(ALIAS_FIELD, term, boost=ALIAS_BOOST * boost)]
 
-    def fuzzy(self, word: str, field: str | None, edits: int) -> list[wq.Query]:
-        """word~N: the index terms within N edits of the word's stem in each language, the
-        most frequent first; and the other spellings of the names among the words so near."""
-        options: dict[tuple[str, str], int] = {}
-        for lang, term in query_word_terms(word).items():
-            if term is None or not self.lexicon.contains("lang_key", lang):
-                continue
-            for fieldname in FIELD_TARGETS[field]:
-                if fieldname not in FUZZY_TARGETS:
-                    continue
-                prefix = len(lang) + 1 + FUZZY_PREFIX
-                for candidate in self.lexicon.near(fieldname, term, edits, prefix):
-                    if candidate != term:  # counted once per reader (the lexicon remembers)
-                        options[(fieldname, candidate)] = self.lexicon.live_frequency(
-                            fieldname, candidate
-                        )
-        best = sorted(options.items(), key=lambda kv: (-kv[1], kv[0]))[:FUZZY_EXPANSIONS]
-        self.marks.terms.update(t for (_, t), _ in best)
-        out = [wq.Term(f, t, boost=TEXT_FIELDS[f] * FUZZY_BOOST) for (f, t), _ in best]
-        for name in self._near_words(word, edits):
-            if self.variants.line_of((name,)) is not None:
-                out += self.spellings((name,), field, FUZZY_BOOST)
-                out += self.cross_script(name, FUZZY_BOOST)
-        return out
-
-    def slips(self, word: str, field: str | None, found: list[wq.Query]) -> list[wq.Query]:
-        """A rare word that is a slip of a far more frequent word (Donestk once, Donetsk in
-        fifty documents) also matches that word as if typed: its spellings and other script."""
-        df = max(
-            (
-                self.reader.doc_frequency(q.fieldname, q.text)
-                for q in found
-                if isinstance(q, wq.Term) and q.fieldname in FUZZY_FIELDS
-            ),
-            default=0,
-        )
-        folded = fold(word)
-        allowed = fuzzy_allowance(folded)
-        # a word found nowhere gets "did you mean" instead (search/suggest.py), which says so;
-        # a name of the variants file is itself, whatever it resembles
-        if not allowed or not 0 < df <= SLIP_MAX_DF or self.fuzzy_left <= 0:
-            return []
-        if self.variants.line_of((word,)) is not None:
-            return []
-        self.fuzzy_left -= 1
-        own = max(df, self.lexicon.live_frequency(SPELL, SPELL_PREFIX + folded))
-        counted = [
-            (self.lexicon.live_frequency(SPELL, SPELL_PREFIX + w), w)
-            for w in self._near_words(word, allowed)
-        ]
-        chosen = sorted(
-            ((n, w) for n, w in counted if n >= max(SLIP_MIN_DF, SLIP_RATIO * own)), reverse=True
-        )[:SLIP_MAX_WORDS]
-        out: list[wq.Query] = []
-        for _, intended in chosen:
-            self.marks.words.add(intended)
-            out += self.exact((intended,), field, FUZZY_BOOST)
-            out += self.spellings((intended,), field, FUZZY_BOOST)
-            out += self.cross_script(intended, FUZZY_BOOST)
-        return out
-
-    def _near_words(self, word: str, edits: int) -> list[str]:
-        """The words as the archive writes them (the `spell` field, folded) within edits of
-        the word, but for the word itself."""
-        folded = fold(word)
-        prefix = len(SPELL_PREFIX) + FUZZY_PREFIX
-        near = self.lexicon.near(SPELL, SPELL_PREFIX + folded, edits, prefix)
-        words = (t.partition(":")[2] for t in near)
-        return [w for w in words if w != folded and not w.isdigit()]
+    def targets(self, field: str | None) -> tuple[str, ...]:
+        """The index fields a query field searches."""
+        return FIELD_TARGETS[field]
 
     def prefix(self, node: Word) -> wq.Query:
         subqueries: list[wq.Query] = []
@@ -318,11 +233,6 @@ class Compiler:
                         )
                     subqueries.append(wq.Term(fieldname, term, boost=TEXT_FIELDS[fieldname]))
         return wq.Or(subqueries) if subqueries else NOTHING
-
-
-def fuzzy_allowance(word: str) -> int:
-    """Edits a slip may make to a word: none when short, one, two when long."""
-    return 1 if 5 <= len(word) <= 7 else 2 if len(word) >= 8 else 0
 
 
 def _is_plain(node: Node) -> bool:
