@@ -242,6 +242,9 @@ class Page:
     # how many distinct values each facet has under the search (more than its shown values)
     facet_totals: dict[str, int] = field(default_factory=dict)
     expanded: FacetPage | None = None  # the facet a reader asked to see more of
+    # a query the reader must correct (its BadQuery message): no hits, and the facets of the
+    # filters alone (Archive.search_page), so the search page keeps its box and its filters
+    refusal: str | None = None
 
     @property
     def page(self) -> int:

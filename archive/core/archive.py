@@ -18,7 +18,7 @@ from archive.core.imports import Progress
 from archive.core.indexing import BackgroundIndexer, drain, refill
 from archive.core.searchers import SearchPool
 from archive.core.worker import IndexWorker
-from archive.errors import BadRequest, Duplicate, IndexBusy, NotFound
+from archive.errors import BadQuery, BadRequest, Duplicate, IndexBusy, NotFound
 from archive.ingest import metadata, pipeline, sources
 from archive.ingest.extract import txt
 from archive.ingest.filenames import safe_filename
@@ -283,6 +283,25 @@ class Archive:
         for (typed text, "more") as Page.expanded."""
         self._check_searchable()
         return self._finder.search(query, expand)
+
+    def search_page(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
+        """search() for the search page: a query the reader must correct (title:( ) comes back
+        as a Page with no hits whose `refusal` holds the message, and with the facets of its
+        filters alone, so that the page keeps the box with the query, the filters and the message
+        above them (scripts get the BadQuery from search() itself, as JSON)."""
+        try:
+            return self.search(query, expand)
+        except BadQuery as refused:
+            plain = self.search(replace(query, text=""), expand)
+            return replace(
+                plain,
+                query=query,
+                total=0,
+                hits=(),
+                suggestion=None,
+                timeline=(),
+                refusal=refused.message,
+            )
 
     def _check_searchable(self) -> None:
         if self.rebuilding:

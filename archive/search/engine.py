@@ -266,17 +266,17 @@ class SearchEngine:
     def _suggest(self, generation: Generation, text: str, node: Node, hits: int) -> str | None:
         """A corrected query worth offering, from the archive's own vocabulary."""
 
-        def known(word: Word) -> bool:
-            """Whether the word matches a live document (a deleted one's words stay listed)."""
+        def matches(word: Word) -> int:
+            """The live documents the word matches alone (a deleted one's words stay listed)."""
             query = generation.compile(word, fuzzy=False).query
-            return query is not NOTHING and bool(generation.matched(query).any())
+            return 0 if query is NOTHING else int(np.count_nonzero(generation.matched(query)))
 
         def count(corrected: str) -> int:
             fixed = parse(corrected)
             query = generation.compile(fixed).query if fixed is not None else NOTHING
             return 0 if query is NOTHING else int(np.count_nonzero(generation.matched(query)))
 
-        return correct(generation.lexicon, text, node, hits, known, count)
+        return correct(generation.lexicon, text, node, hits, matches, count, generation.is_name)
 
     def highlighter(self, text: str) -> Highlighter:
         """Marks what the query matches, other spellings included (for the document view)."""

@@ -29,8 +29,10 @@ def search_page(request: Request) -> Response:
     # Pages ignore unknown parameters: links pasted from elsewhere often carry extra ones.
     params = query_params_of(request.query_params)
     query = parse_search_params(params, max_per_page=max(PER_PAGE_CHOICES))
-    page = archive_of(request).search(query, expand=parse_facet_request(params))
-    response = render(request, "search.html", {"page": page, "query": query})
+    page = archive_of(request).search_page(query, expand=parse_facet_request(params))
+    # a refused query keeps the search page, with the message above the box: 400 all the same
+    status = 400 if page.refusal else 200
+    response = render(request, "search.html", {"page": page, "query": query}, status)
     response.headers["Link"] = link_header(page)  # its Atom and JSON twins
     return response
 

@@ -1,6 +1,8 @@
 // Small enhancements; every page works without this file.
 // 1. The search form submits itself when a checkbox or select changes (no "Apply" click needed),
 //    and leaves empty fields out so the URL stays short.
+//    The page that comes back gives the focus to the control the reader used (a facet's
+//    checkbox, the sort), not to its start: a keyboard or screen-reader user stays in place.
 // 2. On a document, the previous/next-hit links point at the hits around the current one; a
 //    passage anchor (#p-N, from a result's snippet) marks the first hit inside it as current.
 // 2b. On a document, a passage permalink's paragraph is the one shown, and the "link to this
@@ -10,14 +12,50 @@
 (function () {
   document.documentElement.classList.add("js");
 
+  var FOCUS_KEY = "archive.focus";
+  var FOCUS_SECONDS = 30;
+
+  // The control as the next page can find it: its id, or a checkbox's name and value.
+  function remember(control) {
+    var mark = control.id ? { id: control.id } : { name: control.name, value: control.value };
+    mark.at = Date.now();
+    try {
+      sessionStorage.setItem(FOCUS_KEY, JSON.stringify(mark));
+    } catch (e) { /* storage refused (private mode): the page still works */ }
+  }
+
+  function restore() {
+    var mark = null;
+    try {
+      mark = JSON.parse(sessionStorage.getItem(FOCUS_KEY) || "null");
+      sessionStorage.removeItem(FOCUS_KEY);
+    } catch (e) { return; }
+    if (!mark || Date.now() - mark.at > FOCUS_SECONDS * 1000) return;
+    var control = null;
+    if (mark.id) {
+      control = document.getElementById(mark.id);
+    } else {
+      var boxes = document.querySelectorAll('input[type="checkbox"]');
+      for (var i = 0; i < boxes.length && !control; i++) {
+        if (boxes[i].name === mark.name && boxes[i].value === mark.value) control = boxes[i];
+      }
+    }
+    if (!control) return;
+    var closed = control.closest("details:not([open])");
+    if (closed) closed.open = true; // a value under "more" is focusable once shown
+    control.focus();
+  }
+
   var form = document.getElementById("search-form");
   if (form) {
     form.addEventListener("change", function (event) {
       if (event.target.hasAttribute("data-autosubmit")) {
+        remember(event.target);
         if (form.requestSubmit) form.requestSubmit();
         else form.submit();
       }
     });
+    restore();
     form.addEventListener("submit", function () {
       Array.prototype.forEach.call(form.elements, function (field) {
         if (field.name && field.value === "" && !field.disabled) field.disabled = true;
