@@ -283,6 +283,22 @@ class IngestReport:
     # beyond the first thousands listed above (archive.core.imports.REPORTED): counted, not held
     more_duplicates: int = 0
     more_failed: int = 0
+    # how each file (or zip member) was read: the first READ_AS_LISTED by name, all counted
+    read_as: list[tuple[str, str]] = field(default_factory=list)  # (file, "JSONL", "PDF", …)
+    read_as_counts: dict[str, int] = field(default_factory=dict)  # files read as each type
+
+    def read_as_summary(self) -> str:
+        """ "2 JSONL, 1 PDF": how many files were read as each type."""
+        return read_as_summary(self.read_as_counts)
+
+
+READ_AS_LISTED = 200
+
+
+def read_as_summary(counts: dict[str, int]) -> str:
+    """The files read as each type, most first: "1,980 plain text, 2 PDF"."""
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{n:,} {label}" for label, n in ordered)
 
 
 # --- ids ---------------------------------------------------------------------------------------
@@ -380,6 +396,9 @@ class Job:
     # name of its own (storage.import_files), which readers need not see
     name: str = ""
     saved_as: str = ""  # the path saved under, where its name differs
+    # how each file was read (IngestReport.read_as, read_as_counts)
+    read_as: tuple[tuple[str, str], ...] = ()
+    read_as_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:

@@ -15,7 +15,10 @@ from archive.cli import accounts
 from archive.config import Settings
 from archive.core.archive import Archive
 from archive.errors import ArchiveError
-from archive.models import Overrides, SearchQuery
+from archive.models import IngestReport, Overrides, SearchQuery
+
+# An import of this many files or fewer says how it read each one; a larger one counts them.
+READ_AS_ONE_BY_ONE = 20
 
 
 class ProgressLine:
@@ -146,6 +149,7 @@ def ingest(
         bar.finish()
     for name, existing in report.duplicates:
         click.echo(f"duplicate: {name} is already document {existing}")
+    _echo_read_as(report)
     for name, reason in report.failed:
         click.echo(f"failed: {reason}" if name in reason else f"failed: {name}: {reason}")
     if report.more_duplicates or report.more_failed:
@@ -159,6 +163,14 @@ def ingest(
     )
     if report.failed:
         sys.exit(1)
+
+
+def _echo_read_as(report: IngestReport) -> None:
+    """What type each file was read as: file by file for a few, by type for many."""
+    if sum(report.read_as_counts.values()) <= READ_AS_ONE_BY_ONE:
+        for file, label in report.read_as:
+            click.echo(f"read as {label}: {file}")
+    click.echo(f"files read as: {report.read_as_summary()}")
 
 
 @main.command()

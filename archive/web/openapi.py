@@ -107,6 +107,10 @@ SCHEMAS: dict[str, Schema] = {
         "total": nullable("integer"), "done": INT, "added": INT, "duplicates": INT,
         "failed": INT, "errors": array(obj({"name": STR, "reason": STR})), "message": STR,
         "created_at": STR, "updated_at": STR, "url": STR,
+        # how each file was read ("JSONL", "PDF", "plain text", "unreadable", …)
+        "read_as": array(obj({"file": STR, "as": STR})),
+        "read_as_counts": {"type": "object", "additionalProperties": INT},
+        "read_as_summary": STR,
     }),
     "Import": obj({"file": FILE}),
     "UploadForm": obj({"file": FILE, **METADATA, "publish": BOOL}, optional=METADATA_NAMES),

@@ -274,6 +274,22 @@
         listEl.appendChild(li);
       });
       errors.hidden = job.errors.length === 0;
+      // how each file was read (its detected type)
+      var readAs = section.querySelector(".job-read-as");
+      var readAsFiles = section.querySelector(".job-read-as-files");
+      readAs.querySelector("[data-read-as-summary]").textContent = job.read_as_summary;
+      readAs.hidden = readAsFiles.hidden = job.read_as.length === 0;
+      var filesEl = readAsFiles.querySelector("ul");
+      filesEl.textContent = "";
+      job.read_as.forEach(function (f) {
+        var li = document.createElement("li");
+        var name = document.createElement("span");
+        name.className = "read-as-file";
+        name.textContent = f.file;
+        li.appendChild(name);
+        li.appendChild(document.createTextNode(": read as " + f.as));
+        filesEl.appendChild(li);
+      });
       // the same job's row in the recent imports list
       var row = document.querySelector('[data-job-row="' + job.id + '"]');
       if (row) {
