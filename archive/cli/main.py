@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli import accounts
+from archive.cli import accounts, roots
 from archive.config import Settings
 from archive.core.archive import Archive
 from archive.errors import ArchiveError
@@ -58,8 +58,8 @@ class ProgressLine:
         self.shown = False
 
 
-def _open(ctx: click.Context) -> Archive:
-    settings: Settings = ctx.obj
+def _open(ctx: click.Context, *, announce: bool = False) -> Archive:
+    settings = roots.announced(ctx) if announce else roots.existing(ctx)
     bar = ProgressLine("indexing")
     archive = Archive(settings, progress=bar)
     bar.finish()
@@ -71,7 +71,8 @@ def _open(ctx: click.Context) -> Archive:
     "--root",
     type=click.Path(file_okay=False),
     default=None,
-    help="Data root holding uploads/ and index/ (default: ARCHIVE_ROOT, else .)",
+    help="Data root holding uploads/ and index/ (default: ARCHIVE_ROOT, else the current"
+    " folder, if it holds an archive: see `archive init`)",
 )
 @click.pass_context
 def main(ctx: click.Context, root: str | None) -> None:
@@ -93,14 +94,18 @@ def serve(ctx: click.Context, host: str, port: int, demo: bool) -> None:
 
     from archive.web import create_app
 
+    settings = roots.announced(ctx) if demo else roots.existing(ctx)
     # a damaged or outdated index is rebuilt by the indexing worker while the server answers
-    archive = Archive(ctx.obj, background=True)
+    archive = Archive(settings, background=True)
     if demo and archive.is_empty():
-        from archive.cli.demo import demo_paths
+        from archive.cli.demo import demo_paths, demo_size
 
         click.echo("The archive is empty: loading the demo collection.", err=True)
         bar = ProgressLine("loading demo")
-        report = archive.ingest_paths(demo_paths(), progress=bar)
+        total = demo_size()  # so that the bar fills up (an import's own total is unknown)
+        report = archive.ingest_paths(
+            demo_paths(), progress=lambda done, _, item: bar(done, total, item), demo=True
+        )
         bar.finish()
         click.echo(f"Demo loaded: {len(report.added)} documents.", err=True)
     click.echo(f"Serving {archive.count():,} documents at http://{host}:{port}/", err=True)
@@ -143,7 +148,7 @@ def ingest(
             language=language,
             tags=tags or None,
         )
-    with _open(ctx) as archive:
+    with _open(ctx, announce=True) as archive:
         bar = ProgressLine("ingesting")
         report = archive.ingest_paths(paths, overrides, progress=bar)
         bar.finish()
@@ -238,6 +243,19 @@ def check(ctx: click.Context, repair: bool, source: Path | None) -> None:
     click.echo(f", {len(left)} left after repair" if repair and problems else "")
     if left:
         sys.exit(1)
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Make an archive (uploads/ and index/) in the root: --root DIR, else the current folder."""
+    settings: Settings = ctx.obj
+    if roots.exists(settings):
+        click.echo(f"There is an archive in {settings.root} already.")
+        return
+    with Archive(settings):
+        pass
+    click.echo(f"Made an archive in {settings.root}: uploads/ and index/.")
 
 
 main.add_command(accounts.users)

@@ -190,15 +190,18 @@ class Archive:
         actor: str = SYSTEM,
         resume: bool = True,
         job: Job | None = None,
+        demo: bool = False,
     ) -> IngestReport:
         """Files, folders, zip and JSONL(.gz) files, committed and indexed in batches.
 
         The run is a job in the catalog; a run over the same paths that was cut short resumes
-        after the last committed batch instead of starting again (core/imports.py).
+        after the last committed batch instead of starting again (core/imports.py). `demo`:
+        the demo collection, loaded by `serve --demo`, which recent_jobs leaves out.
         """
+        kind = jobs.DEMO if demo else jobs.IMPORT
         # the segments' facet arrays are saved once, when the import is done (Index.bulk)
         with self._index.bulk():
-            return self._ingest_paths(list(paths), overrides, progress, actor, resume, job)
+            return self._ingest_paths(list(paths), overrides, progress, actor, resume, job, kind)
 
     def _ingest_paths(
         self,
@@ -208,11 +211,13 @@ class Archive:
         actor: str,
         resume: bool,
         job: Job | None,
+        kind: str,
     ) -> IngestReport:
         if self._indexer is not None or not prepare.worthwhile(paths, self.settings):
             return imports.run(
                 paths, self.settings, self._store, self._catalog, self._ready_items,
                 self._committed, overrides, progress, actor=actor, resume=resume, job=job,
+                kind=kind,
             )  # fmt: skip
         # a large import here (the CLI): one index writer for the whole run, committed in a
         # few large segments (search/bulk.py), the rest (drafts) indexed after it
@@ -224,6 +229,7 @@ class Archive:
                 report = imports.run(
                     paths, self.settings, self._store, self._catalog, self._ready_items,
                     bulk.add, overrides, progress, actor=actor, resume=resume, job=job,
+                    kind=kind,
                 )  # fmt: skip
             except Exception:
                 bulk.finish()  # what the catalog has is acknowledged: make it searchable
@@ -446,7 +452,7 @@ class Archive:
     def start_import(self, path: Path, *, actor: str) -> Job:
         """Record the job first (its id is the answer), then ingest path in a thread of its own;
         job(id) follows its progress."""
-        job = jobs.create(self._catalog, "import", str(path.resolve()), actor)
+        job = jobs.create(self._catalog, jobs.IMPORT, str(path.resolve()), actor)
 
         def run() -> None:
             try:

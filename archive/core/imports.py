@@ -58,15 +58,17 @@ def run(
     actor: str,
     resume: bool = True,
     job: Job | None = None,
+    kind: str = jobs.IMPORT,
 ) -> IngestReport:
     """Files, folders, zip and JSONL(.gz) files, committed in batches; `ready(paths, overrides,
     skip)` yields the documents, `committed(added)` follows each batch with the added ids and the
-    index fields their helper built (if it did)."""
+    index fields their helper built (if it did). `kind`: jobs.IMPORT, or jobs.DEMO for the demo
+    collection, which is no one's import."""
     paths = [Path(p) for p in paths]
     source = "\n".join(str(p.resolve()) for p in paths)
     previous = jobs.resumable(catalog, source) if resume and job is None else None
     skip = previous.done if previous else 0
-    job = job or previous or jobs.create(catalog, "import", source, actor)
+    job = job or previous or jobs.create(catalog, kind, source, actor)
     report = IngestReport()
     batch: list[tuple[Prepared, dict[str, object] | None]] = []
     failed: list[tuple[str, str]] = []

@@ -16,6 +16,10 @@ from archive.models import Job
 from archive.storage import import_files
 from archive.storage.catalog import Catalog
 
+# What a job is: an archivist's import, or the demo collection loaded by `serve --demo`,
+# which the list of recent imports leaves out (no one imported it).
+IMPORT = "import"
+DEMO = "demo"
 # A job keeps the first reasons for failures; the count says how many there were.
 MAX_ERRORS = 200
 LOCK_WAIT_SECONDS = 2.0
@@ -65,7 +69,10 @@ def get(catalog: Catalog, job_id: int) -> Job:
 
 
 def recent(catalog: Catalog, limit: int = 20) -> list[Job]:
-    rows = catalog.query(f"SELECT {_COLUMNS} FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
+    """The latest imports (the demo's load is not one)."""
+    rows = catalog.query(
+        f"SELECT {_COLUMNS} FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT ?", (IMPORT, limit)
+    )
     return [_job(r) for r in rows]
 
 
