@@ -118,6 +118,31 @@ class Document:
         return "\n\n".join(b.text for b in self.blocks)
 
 
+# A draft whose text is shorter than this is flagged in the drafts list: an empty or nearly
+# empty extraction (a scan without a text layer, a page of navigation) is worth a look before
+# it is published.
+SHORT_TEXT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A document awaiting confirmation, as the drafts list shows it: enough to tell two drafts
+    of the same title apart."""
+
+    id: int
+    title: str
+    filename: str
+    format: str
+    size: int
+    added_at: str
+    uploader: str  # who added it (the audit log's "add"), "" if unknown
+    text_chars: int  # characters of extracted text
+
+    @property
+    def short_text(self) -> bool:
+        return self.text_chars < SHORT_TEXT_CHARS
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     text: str = ""

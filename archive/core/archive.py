@@ -26,6 +26,7 @@ from archive.models import (
     AuditEntry,
     Document,
     DocumentView,
+    Draft,
     FacetPage,
     FacetRequest,
     HarvestFacts,
@@ -336,8 +337,13 @@ class Archive:
 
     def original_path(self, doc_id: int, *, hidden: bool = False) -> tuple[Path, str]:
         """The stored original and the download filename."""
+        path, filename, _ = self.original(doc_id, hidden=hidden)
+        return path, filename
+
+    def original(self, doc_id: int, *, hidden: bool = False) -> tuple[Path, str, str]:
+        """The stored original, the download filename and the format detected at upload."""
         doc = self.document(doc_id, hidden=hidden)
-        return self._store.path(doc.sha256, extension_for(doc.format)), doc.filename
+        return self._store.path(doc.sha256, extension_for(doc.format)), doc.filename, doc.format
 
     def unindexed_count(self) -> int:
         """Catalogued documents the index has yet to take in (or take out)."""
@@ -421,7 +427,7 @@ class Archive:
     def trashed(self) -> list[tuple[int, str, str]]:
         return audit.trashed(self._catalog)
 
-    def drafts(self) -> list[tuple[int, str, str]]:
+    def drafts(self) -> list[Draft]:
         return audit.drafts(self._catalog)
 
     def collections(self) -> list[audit.Collection]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archive.errors import BadRequest, NotFound
-from archive.models import AuditEntry, Metadata
+from archive.models import AuditEntry, Draft, Metadata
 from archive.storage.catalog import Catalog
 
 MAX_COLLECTION_NAME = 200
@@ -98,14 +98,18 @@ def trashed(catalog: Catalog) -> list[tuple[int, str, str]]:
     ]
 
 
-def drafts(catalog: Catalog) -> list[tuple[int, str, str]]:
-    """(id, title, added_at) of the documents awaiting confirmation, oldest first."""
-    return [
-        (r[0], r[1], r[2])
-        for r in catalog.query(
-            "SELECT id, title, added_at FROM documents WHERE status = 'draft' ORDER BY id"
-        )
-    ]
+def drafts(catalog: Catalog) -> list[Draft]:
+    """The documents awaiting confirmation, oldest first, with who uploaded each and how much
+    text was extracted (blocks are stored as [[kind, level, text], …]: storage/rows.py)."""
+    rows = catalog.query(
+        "SELECT d.id, d.title, d.filename, d.format, d.size, d.added_at,"
+        " coalesce((SELECT a.actor FROM audit a WHERE a.doc_id = d.id AND a.action = 'add'"
+        "  ORDER BY a.id LIMIT 1), ''),"
+        " coalesce((SELECT sum(length(json_extract(b.value, '$[2]')))"
+        "  FROM json_each(d.blocks) b), 0)"
+        " FROM documents d WHERE d.status = 'draft' ORDER BY d.id"
+    )
+    return [Draft(*r) for r in rows]
 
 
 def remove_trashed(catalog: Catalog, doc_id: int, actor: str) -> tuple[str, str]:
