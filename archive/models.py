@@ -143,6 +143,25 @@ class Draft:
         return self.text_chars < SHORT_TEXT_CHARS
 
 
+# --- bulk actions on many documents at once ------------------------------------------------
+BULK_ACTIONS = ("publish", "trash", "tag", "set", "collect")
+BULK_FIELDS = ("title", "authors", "publication", "date", "language", "tags")
+BULK_MAX = 1_000  # documents in one action: one transaction, one request
+
+
+@dataclass(frozen=True)
+class BulkStep:
+    """What a bulk action does to one document, planned before anything is written: new metadata
+    (with the old, for the audit log), a new status (from one of allowed_from), a collection."""
+
+    doc_id: int
+    old: Metadata | None = None
+    new: Metadata | None = None
+    status: str | None = None
+    allowed_from: tuple[str, ...] = ()
+    collection: str | None = None
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     text: str = ""

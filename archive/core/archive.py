@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from archive.accounts import Accounts
 from archive.config import Settings
-from archive.core import citations, imports, integrity, prepare, references, transfer
+from archive.core import bulk, citations, imports, integrity, prepare, references, transfer
 from archive.core.finder import SIMILAR_LIMIT, Finder, visible
 from archive.core.imports import Progress
 from archive.core.indexing import BackgroundIndexer, drain, refill
@@ -405,6 +405,20 @@ class Archive:
         elif status == "published" and current == "trashed":
             self.restore(doc_id, actor=actor)
         return self.document(doc_id, hidden=True)
+
+    def bulk(
+        self, doc_ids: list[int], action: str, *, value: str = "", field: str = "", actor: str
+    ) -> list[int]:
+        """One action on many documents (core/bulk.py): publish, trash, tag (value: tags to
+        add, comma-separated), set (field = value; authors separated by ";") or collect (value:
+        the collection). Atomic: all change, each audited, or none (the error names the
+        document). Returns the ids changed."""
+        ids = bulk.check_ids(doc_ids)
+        docs = [self._catalog.get(doc_id) for doc_id in ids]  # NotFound names a missing one
+        steps = bulk.plan(docs, action, value, field, self.settings.date_order)
+        audit.apply_bulk(self._catalog, steps, actor)
+        self._changed()
+        return ids
 
     def trash(self, doc_id: int, *, actor: str) -> None:
         audit.set_status(self._catalog, doc_id, "trashed", actor, ("published", "draft"))

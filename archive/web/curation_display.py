@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from archive.models import SHORT_TEXT_CHARS, AuditEntry, Block, SearchQuery
+from archive.models import BULK_FIELDS, SHORT_TEXT_CHARS, AuditEntry, Block, SearchQuery
 from archive.web.display import LANGUAGES, VIEWABLE, human_date
 from archive.web.params import search_url
 
@@ -127,7 +128,15 @@ def text_preview(blocks: tuple[Block, ...], limit: int = PREVIEW_CHARS) -> Previ
     return Preview(tuple(shown), len(blocks) - len(shown), total)
 
 
+def bulk_return(request: Any) -> str:
+    """The page a bulk action returns to: this one, without the last action's notice."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("bulk", "changed")]
+    return request.url.path + (f"?{urlencode(kept)}" if kept else "")
+
+
 GLOBALS = {
+    "bulk_return": bulk_return,
+    "BULK_FIELDS": BULK_FIELDS,
     "text_preview": text_preview,
     "audit_action": audit_action,
     "audit_changes": audit_changes,

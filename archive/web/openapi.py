@@ -14,7 +14,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from archive.models import EDITABLE_STATUSES, FACETS, MAX_PER_PAGE, SORTS
+from archive.models import (
+    BULK_ACTIONS,
+    BULK_FIELDS,
+    BULK_MAX,
+    EDITABLE_STATUSES,
+    FACETS,
+    MAX_PER_PAGE,
+    SORTS,
+)
 from archive.web.api import MAX_SUGGEST_CHARS
 from archive.web.facet_params import MAX_FACET_PAGE, MAX_MATCH_CHARS
 from archive.web.params import FACET_PARAMS, MAX_QUERY_CHARS
@@ -121,6 +129,15 @@ SCHEMAS: dict[str, Schema] = {
         "type": "object", "additionalProperties": False,
         "properties": {**METADATA, "status": {"enum": list(EDITABLE_STATUSES)}},
     },
+    # one action on many documents: all change (each audited) or none
+    "BulkAction": obj({
+        "ids": {"type": "array", "minItems": 1, "maxItems": BULK_MAX,
+                "items": {"type": "integer", "minimum": 1}},
+        "action": {"enum": list(BULK_ACTIONS)}, "field": {"enum": list(BULK_FIELDS)},
+        "value": STR,
+    }, optional=("field", "value")),
+    "BulkResult": obj({"ok": BOOL, "action": STR, "changed": array(INT), "atomic": BOOL,
+                       "searchable": BOOL}),
 }  # fmt: skip
 
 
@@ -211,6 +228,11 @@ PATHS: dict[str, Schema] = {
     }},
     "/api/jobs/{id}": {"get": {"summary": "An import's progress", "security": BEARER,
                                "parameters": ID, "responses": ok("Job")}},
+    "/api/documents/bulk": {"post": {
+        "summary": "Publish, trash, tag, set a field of or collect many documents, atomically",
+        "security": BEARER, "requestBody": body((JSON, "BulkAction")),
+        "responses": ok("BulkResult"),
+    }},
     "/api/imports": {"post": {
         "summary": "Start a bulk import of a zip or JSONL file", "security": BEARER,
         "requestBody": body((FORM, "Import")), "responses": ok("Job", "202"),

@@ -77,6 +77,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/drafts"): WRITE,
     ("GET", "/trash"): WRITE,
     ("POST", "/trash/empty"): WRITE,
+    # bulk actions (issue 14): many documents in one atomic action
+    ("POST", "/bulk"): WRITE,
+    ("POST", "/api/documents/bulk"): WRITE,
     ("GET", "/collections"): WRITE,
     ("POST", "/collections"): WRITE,
     ("POST", "/collections/delete"): WRITE,
