@@ -47,6 +47,7 @@ class Extracted:
     format: str  # "txt" | "md" | "html" | "json"
     blocks: tuple[Block, ...]
     hints: Hints = field(default_factory=Hints)
+    pages: int | None = None  # a PDF's page count; None where a format has no pages
 
     @property
     def text(self) -> str:
@@ -95,6 +96,7 @@ class NewRow:
     blocks: Sequence[Block]
     source_id: str | None = None
     status: str = "published"
+    pages: int | None = None  # Extracted.pages
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class Draft:
     added_at: str
     uploader: str  # who added it (the audit log's "add"), "" if unknown
     text_chars: int  # characters of extracted text
+    pages: int | None = None  # a PDF's page count
 
     @property
     def short_text(self) -> bool:

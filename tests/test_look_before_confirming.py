@@ -119,3 +119,9 @@ def test_the_drafts_list_tells_drafts_apart_and_flags_little_text(
         assert re.search(r"\d+ bytes|KB", rows[doc_id])
     assert 'class="short-text"' in rows[second] and "very short" in rows[second]
     assert "short-text" not in rows[first]
+    assert drafts[first].pages is None  # text has no pages
+
+    pdf = upload(archivist, "report.pdf", CRS_PDF.read_bytes())
+    assert next(d for d in archive.drafts() if d.id == pdf).pages == 3  # the CRS report's
+    row = re.search(rf'<tr data-draft="{pdf}".*?</tr>', archivist.client.get("/drafts").text, re.S)
+    assert row and '<td class="num">3</td>' in row.group(0) and "PDF" in row.group(0)

@@ -126,7 +126,7 @@ def drafts(catalog: Catalog) -> list[Draft]:
         " coalesce((SELECT a.actor FROM audit a WHERE a.doc_id = d.id AND a.action = 'add'"
         "  ORDER BY a.id LIMIT 1), ''),"
         " coalesce((SELECT sum(length(json_extract(b.value, '$[2]')))"
-        "  FROM json_each(d.blocks) b), 0)"
+        "  FROM json_each(d.blocks) b), 0), d.pages"
         " FROM documents d WHERE d.status = 'draft' ORDER BY d.id"
     )
     return [Draft(*r) for r in rows]

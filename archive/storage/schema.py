@@ -146,5 +146,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # issue 14: how an import read each file ({"files": [[name, "JSONL"], …], "counts":
         # {"JSONL": 1}}), so its summary says what each file was taken for
         "ALTER TABLE jobs ADD COLUMN read_as TEXT NOT NULL DEFAULT '{}'",
+        # a PDF's page count, for the drafts list (NULL: no pages, or added before)
+        "ALTER TABLE documents ADD COLUMN pages INTEGER",
     ),
 )
