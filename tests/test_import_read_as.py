@@ -20,7 +20,7 @@ import pytest
 
 from archive import Archive, Settings
 from archive.errors import InvalidUpload
-from archive.ingest.extract import detect, extract
+from archive.ingest.extract import detect, extract, iter_jsonl
 from archive.web import create_app
 from tests.conftest import CRS_PDF
 from tests.live_server import serving
@@ -79,6 +79,18 @@ def test_a_bad_line_anywhere_is_still_jsonl(where: str) -> None:
     assert detect("\n".join(lines).encode(), "upload.txt") == "jsonl"
     # the name does not matter, nor a trailing newline
     assert detect(("\n".join(lines) + "\n").encode(), "") == "jsonl"
+
+
+def test_a_jsonl_file_whose_records_are_all_broken_fails_line_by_line() -> None:
+    broken = b'{"title": "cut\n{"title": "cut too\n'
+    assert detect(broken, "all-bad.jsonl") == "jsonl"
+    items = list(iter_jsonl(broken, "all-bad.jsonl"))
+    assert [(i.name, i.error is not None) for i in items] == [
+        ("all-bad.jsonl:1", True),
+        ("all-bad.jsonl:2", True),
+    ]
+    # text misnamed .jsonl, with no line that starts as a record, is read as the text it is
+    assert detect(b"Just a note.\nAnother line.\n", "note.jsonl") == "txt"
 
 
 def test_json_that_does_not_parse_is_refused_not_read_as_text() -> None:

@@ -208,7 +208,8 @@ def is_jsonl(data: bytes, name: str = "") -> bool:
     SNIFF_LINES non-blank lines, one parses as an object and at least half start as one. So
     a file of records with a broken line first, in the middle or last is still JSONL (each bad
     line is reported by its number when read) rather than one text document of raw JSON; a
-    file named .jsonl or .ndjson needs only the one record.
+    file named .jsonl or .ndjson needs only a line that starts as a record, so one whose
+    records are all broken fails line by line instead of becoming text.
 
     Works on offsets so that a 100 MB upload is not copied just to be sniffed.
     """
@@ -226,10 +227,11 @@ def is_jsonl(data: bytes, name: str = "") -> bool:
         parts = [data[start:first_end], data[first_end + 1 : first_end + 65537].split(b"\n")[0]]
     lines = [line.strip() for line in parts if line.strip()][:SNIFF_LINES]
     shaped = [line for line in lines if line.startswith(b"{")]
+    if PurePath(name).suffix.lower() in JSONL_NAMES and shaped:
+        return True  # named so, with records however broken: each bad line fails by number
     if not any(_is_record(line) for line in shaped):
         return False
-    named = PurePath(name).suffix.lower() in JSONL_NAMES
-    return named or (len(lines) >= 2 and 2 * len(shaped) >= len(lines))
+    return len(lines) >= 2 and 2 * len(shaped) >= len(lines)
 
 
 def _is_record(line: bytes) -> bool:
