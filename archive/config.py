@@ -12,6 +12,9 @@ DATE_ORDERS = ("DMY", "MDY")
 @dataclass(frozen=True)
 class Settings:
     root: Path
+    # Whether the root was chosen (--root, ARCHIVE_ROOT) or is the current folder by default:
+    # the CLI makes no archive in a folder nobody chose (archive/cli/roots.py).
+    root_chosen: bool = True
     # How to read a numeric date whose day and month could be swapped (11/6/23).
     date_order: str = "DMY"
     max_upload_bytes: int = 50 * 1024 * 1024
@@ -104,6 +107,7 @@ class Settings:
         if order not in DATE_ORDERS:
             raise ValueError(f"ARCHIVE_DATE_ORDER must be one of {', '.join(DATE_ORDERS)}")
         kwargs: dict[str, object] = {"root": Path(chosen).resolve(), "date_order": order}
+        kwargs["root_chosen"] = root is not None or "ARCHIVE_ROOT" in env
         if "ARCHIVE_MAX_UPLOAD_BYTES" in env:
             kwargs["max_upload_bytes"] = int(env["ARCHIVE_MAX_UPLOAD_BYTES"])
         if "ARCHIVE_INDEX_BATCH_SIZE" in env:

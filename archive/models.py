@@ -47,6 +47,7 @@ class Extracted:
     format: str  # "txt" | "md" | "html" | "json"
     blocks: tuple[Block, ...]
     hints: Hints = field(default_factory=Hints)
+    pages: int | None = None  # a PDF's page count; None where a format has no pages
 
     @property
     def text(self) -> str:
@@ -95,6 +96,7 @@ class NewRow:
     blocks: Sequence[Block]
     source_id: str | None = None
     status: str = "published"
+    pages: int | None = None  # Extracted.pages
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,51 @@ class Document:
     @property
     def text(self) -> str:
         return "\n\n".join(b.text for b in self.blocks)
+
+
+# A draft whose text is shorter than this is flagged in the drafts list: an empty or nearly
+# empty extraction (a scan without a text layer, a page of navigation) is worth a look before
+# it is published.
+SHORT_TEXT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A document awaiting confirmation, as the drafts list shows it: enough to tell two drafts
+    of the same title apart."""
+
+    id: int
+    title: str
+    filename: str
+    format: str
+    size: int
+    added_at: str
+    uploader: str  # who added it (the audit log's "add"), "" if unknown
+    text_chars: int  # characters of extracted text
+    pages: int | None = None  # a PDF's page count
+
+    @property
+    def short_text(self) -> bool:
+        return self.text_chars < SHORT_TEXT_CHARS
+
+
+# --- bulk actions on many documents at once ------------------------------------------------
+BULK_ACTIONS = ("publish", "trash", "tag", "set", "collect")
+BULK_FIELDS = ("title", "authors", "publication", "date", "language", "tags")
+BULK_MAX = 1_000  # documents in one action: one transaction, one request
+
+
+@dataclass(frozen=True)
+class BulkStep:
+    """What a bulk action does to one document, planned before anything is written: new metadata
+    (with the old, for the audit log), a new status (from one of allowed_from), a collection."""
+
+    doc_id: int
+    old: Metadata | None = None
+    new: Metadata | None = None
+    status: str | None = None
+    allowed_from: tuple[str, ...] = ()
+    collection: str | None = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +345,22 @@ class IngestReport:
     # beyond the first thousands listed above (archive.core.imports.REPORTED): counted, not held
     more_duplicates: int = 0
     more_failed: int = 0
+    # how each file (or zip member) was read: the first READ_AS_LISTED by name, all counted
+    read_as: list[tuple[str, str]] = field(default_factory=list)  # (file, "JSONL", "PDF", …)
+    read_as_counts: dict[str, int] = field(default_factory=dict)  # files read as each type
+
+    def read_as_summary(self) -> str:
+        """ "2 JSONL, 1 PDF": how many files were read as each type."""
+        return read_as_summary(self.read_as_counts)
+
+
+READ_AS_LISTED = 200
+
+
+def read_as_summary(counts: dict[str, int]) -> str:
+    """The files read as each type, most first: "1,980 plain text, 2 PDF"."""
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{n:,} {label}" for label, n in ordered)
 
 
 # --- ids ---------------------------------------------------------------------------------------
@@ -395,6 +458,9 @@ class Job:
     # name of its own (storage.import_files), which readers need not see
     name: str = ""
     saved_as: str = ""  # the path saved under, where its name differs
+    # how each file was read (IngestReport.read_as, read_as_counts)
+    read_as: tuple[tuple[str, str], ...] = ()
+    read_as_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:

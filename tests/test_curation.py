@@ -21,7 +21,7 @@ def test_a_draft_is_hidden_until_published_with_corrections(archive):
     with pytest.raises(NotFound):
         archive.document(doc.id)
     assert archive.document(doc.id, hidden=True).id == doc.id
-    assert [d[0] for d in archive.drafts()] == [doc.id]
+    assert [d.id for d in archive.drafts()] == [doc.id]
     published = archive.publish(doc.id, Overrides(date="2023-11-06"), actor="ann")
     assert published.status == "published"
     assert published.metadata.date == "2023-11-06" and not published.metadata.date_ambiguous

@@ -180,10 +180,12 @@ def test_json_and_jsonl_are_told_apart() -> None:
     assert detect(one) == "json"
     assert detect(json.dumps(record, indent=2).encode()) == "json"
     assert detect(one + b"\n" + one + b"\n") == "jsonl"
-    assert detect(b"[1, 2, 3]") == "txt"  # not a record: plain text like any other
-    with pytest.raises(InvalidUpload, match="iter_jsonl"):
+    # not a record, and never taken for plain text whose title is raw JSON
+    with pytest.raises(InvalidUpload, match="a JSON array, not a record"):
+        detect(b"[1, 2, 3]")
+    with pytest.raises(InvalidUpload, match="bulk import"):
         extract(one + b"\n" + one, "many.jsonl")
-    with pytest.raises(InvalidUpload, match="iter_jsonl"):
+    with pytest.raises(InvalidUpload, match="bulk import"):
         extract(gzip.compress(one), "many.jsonl.gz")
 
 

@@ -66,3 +66,23 @@ def test_case_and_accents_fold(languages_archive, lang) -> None:
     assert lang in found(languages_archive, inflected.upper())
     folded = inflected.replace("é", "e").replace("ó", "o").replace("ё", "е")
     assert lang in found(languages_archive, folded)
+
+
+def test_languages_beyond_our_stop_words_come_from_py3langid() -> None:
+    """Issue 14: a text our detector cannot place gets py3langid's answer when it is confident
+    (texts written for this test), and text in no language still gets none."""
+    from archive.ingest.metadata import detect_language, identify_language
+
+    polish = (
+        "Władze zapowiedziały nowe przepisy dotyczące mediów publicznych. Posłowie opozycji"
+        " skrytykowali projekt ustawy, a rzecznik rządu odpowiedział, że zmiany są konieczne."
+    )
+    belarusian = (
+        "Улады абвясцілі новыя правілы для незалежных сродкаў масавай інфармацыі. Журналісты"
+        " кажуць, што яны абмяжоўваюць свабоду слова і ўскладняюць працу рэдакцый."
+    )
+    assert detect_language(polish) == "" and identify_language(polish) == "pl"
+    assert identify_language(belarusian) == "be"
+    english = "The minister said the new rules on public media would be debated next week."
+    assert identify_language(english) == detect_language(english) == "en"
+    assert identify_language("12345 67 -- 890") == ""

@@ -434,3 +434,22 @@ def test_admins_manage_users_in_the_browser(site: Site) -> None:
     page = client.get("/admin").text
     assert "newbie" in page and "target&#39;s" in page
     assert PASSWORD not in page
+
+
+def test_a_read_only_token_is_told_it_is_read_only(site: Site) -> None:
+    """Issue 14: the token's scope, not the owner's account, is what refused the write."""
+    client = TestClient(site.app)
+    read = {"Authorization": f"Bearer {site.secrets['token-read']}"}
+    response = client.post("/api/documents", headers=read, files={"file": ("a.txt", b"Text.")})
+    assert response.status_code == 403
+    assert response.json()["error"].startswith("This token is read-only")
+    gone = client.delete(f"/api/documents/{site.doc_id}", headers=read)
+    assert gone.status_code == 403 and "read-only" in gone.json()["error"]
+    # a write token reaching an admin route is told tokens cannot, not that the account cannot
+    write = {"Authorization": f"Bearer {site.secrets['token-write']}"}
+    admin = client.get("/admin", headers=write)
+    assert admin.status_code == 403 and "An API token cannot do this" in admin.text
+    # a signed-in reader is refused for their account, as before
+    reader = credentials(site, "reader")
+    refused = client.post("/api/documents", headers=reader, files={"file": ("a.txt", b"Text.")})
+    assert refused.json()["error"] == "Your account is not allowed to do this."

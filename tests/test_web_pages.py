@@ -187,7 +187,7 @@ def test_document_page_blocks_passages_anchors_and_hits(
     assert tags.find("a", href="#hit-1", class_="hit-next")
     assert tags.find("a", href=f"#hit-{hits}", class_="hit-prev")
     assert tags.find("a", href="/search?q=Bakhmut", class_="back-link")
-    assert tags.find("a", href=f"/documents/{doc_id}/original")
+    assert tags.find("a", href=f"/documents/{doc_id}/original?download")
 
 
 def test_document_page_flags_the_ambiguous_date_with_both_readings(

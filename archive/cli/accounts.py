@@ -12,12 +12,13 @@ from contextlib import AbstractContextManager
 
 import click
 
+from archive.cli import roots
 from archive.core.archive import Archive
 from archive.models import ROLES, SCOPES
 
 
 def _archive(ctx: click.Context) -> AbstractContextManager[Archive]:
-    return Archive.accounts_only(ctx.obj)  # ctx.obj: the Settings main built
+    return Archive.accounts_only(roots.existing(ctx))
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import click
 
-from archive.cli import accounts
+from archive.cli import accounts, roots
 from archive.config import Settings
 from archive.core.archive import Archive
 from archive.errors import ArchiveError
-from archive.models import Overrides, SearchQuery
+from archive.models import IngestReport, Overrides, SearchQuery
+
+# An import of this many files or fewer says how it read each one; a larger one counts them.
+READ_AS_ONE_BY_ONE = 20
 
 
 class ProgressLine:
@@ -55,8 +58,8 @@ class ProgressLine:
         self.shown = False
 
 
-def _open(ctx: click.Context) -> Archive:
-    settings: Settings = ctx.obj
+def _open(ctx: click.Context, *, announce: bool = False) -> Archive:
+    settings = roots.announced(ctx) if announce else roots.existing(ctx)
     bar = ProgressLine("indexing")
     archive = Archive(settings, progress=bar)
     bar.finish()
@@ -68,7 +71,8 @@ def _open(ctx: click.Context) -> Archive:
     "--root",
     type=click.Path(file_okay=False),
     default=None,
-    help="Data root holding uploads/ and index/ (default: ARCHIVE_ROOT, else .)",
+    help="Data root holding uploads/ and index/ (default: ARCHIVE_ROOT, else the current"
+    " folder, if it holds an archive: see `archive init`)",
 )
 @click.pass_context
 def main(ctx: click.Context, root: str | None) -> None:
@@ -90,14 +94,18 @@ def serve(ctx: click.Context, host: str, port: int, demo: bool) -> None:
 
     from archive.web import create_app
 
+    settings = roots.announced(ctx) if demo else roots.existing(ctx)
     # a damaged or outdated index is rebuilt by the indexing worker while the server answers
-    archive = Archive(ctx.obj, background=True)
+    archive = Archive(settings, background=True)
     if demo and archive.is_empty():
-        from archive.cli.demo import demo_paths
+        from archive.cli.demo import demo_paths, demo_size
 
         click.echo("The archive is empty: loading the demo collection.", err=True)
         bar = ProgressLine("loading demo")
-        report = archive.ingest_paths(demo_paths(), progress=bar)
+        total = demo_size()  # so that the bar fills up (an import's own total is unknown)
+        report = archive.ingest_paths(
+            demo_paths(), progress=lambda done, _, item: bar(done, total, item), demo=True
+        )
         bar.finish()
         click.echo(f"Demo loaded: {len(report.added)} documents.", err=True)
     click.echo(f"Serving {archive.count():,} documents at http://{host}:{port}/", err=True)
@@ -140,12 +148,13 @@ def ingest(
             language=language,
             tags=tags or None,
         )
-    with _open(ctx) as archive:
+    with _open(ctx, announce=True) as archive:
         bar = ProgressLine("ingesting")
         report = archive.ingest_paths(paths, overrides, progress=bar)
         bar.finish()
     for name, existing in report.duplicates:
         click.echo(f"duplicate: {name} is already document {existing}")
+    _echo_read_as(report)
     for name, reason in report.failed:
         click.echo(f"failed: {reason}" if name in reason else f"failed: {name}: {reason}")
     if report.more_duplicates or report.more_failed:
@@ -159,6 +168,14 @@ def ingest(
     )
     if report.failed:
         sys.exit(1)
+
+
+def _echo_read_as(report: IngestReport) -> None:
+    """What type each file was read as: file by file for a few, by type for many."""
+    if sum(report.read_as_counts.values()) <= READ_AS_ONE_BY_ONE:
+        for file, label in report.read_as:
+            click.echo(f"read as {label}: {file}")
+    click.echo(f"files read as: {report.read_as_summary()}")
 
 
 @main.command()
@@ -226,6 +243,19 @@ def check(ctx: click.Context, repair: bool, source: Path | None) -> None:
     click.echo(f", {len(left)} left after repair" if repair and problems else "")
     if left:
         sys.exit(1)
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Make an archive (uploads/ and index/) in the root: --root DIR, else the current folder."""
+    settings: Settings = ctx.obj
+    if roots.exists(settings):
+        click.echo(f"There is an archive in {settings.root} already.")
+        return
+    with Archive(settings):
+        pass
+    click.echo(f"Made an archive in {settings.root}: uploads/ and index/.")
 
 
 main.add_command(accounts.users)

@@ -12,7 +12,16 @@ from typing import BinaryIO
 
 from archive.accounts import Accounts
 from archive.config import Settings
-from archive.core import citations, imports, integrity, passages, prepare, references, transfer
+from archive.core import (
+    bulk,
+    citations,
+    imports,
+    integrity,
+    passages,
+    prepare,
+    references,
+    transfer,
+)
 from archive.core.finder import SIMILAR_LIMIT, Finder, visible
 from archive.core.imports import Progress
 from archive.core.indexing import BackgroundIndexer, drain, refill
@@ -27,6 +36,7 @@ from archive.models import (
     AuditEntry,
     Document,
     DocumentView,
+    Draft,
     FacetPage,
     FacetRequest,
     HarvestFacts,
@@ -191,15 +201,18 @@ class Archive:
         actor: str = SYSTEM,
         resume: bool = True,
         job: Job | None = None,
+        demo: bool = False,
     ) -> IngestReport:
         """Files, folders, zip and JSONL(.gz) files, committed and indexed in batches.
 
         The run is a job in the catalog; a run over the same paths that was cut short resumes
-        after the last committed batch instead of starting again (core/imports.py).
+        after the last committed batch instead of starting again (core/imports.py). `demo`:
+        the demo collection, loaded by `serve --demo`, which recent_jobs leaves out.
         """
+        kind = jobs.DEMO if demo else jobs.IMPORT
         # the segments' facet arrays are saved once, when the import is done (Index.bulk)
         with self._index.bulk():
-            return self._ingest_paths(list(paths), overrides, progress, actor, resume, job)
+            return self._ingest_paths(list(paths), overrides, progress, actor, resume, job, kind)
 
     def _ingest_paths(
         self,
@@ -209,11 +222,13 @@ class Archive:
         actor: str,
         resume: bool,
         job: Job | None,
+        kind: str,
     ) -> IngestReport:
         if self._indexer is not None or not prepare.worthwhile(paths, self.settings):
             return imports.run(
                 paths, self.settings, self._store, self._catalog, self._ready_items,
                 self._committed, overrides, progress, actor=actor, resume=resume, job=job,
+                kind=kind,
             )  # fmt: skip
         # a large import here (the CLI): one index writer for the whole run, committed in a
         # few large segments (search/bulk.py), the rest (drafts) indexed after it
@@ -225,6 +240,7 @@ class Archive:
                 report = imports.run(
                     paths, self.settings, self._store, self._catalog, self._ready_items,
                     bulk.add, overrides, progress, actor=actor, resume=resume, job=job,
+                    kind=kind,
                 )  # fmt: skip
             except Exception:
                 bulk.finish()  # what the catalog has is acknowledged: make it searchable
@@ -378,8 +394,13 @@ class Archive:
 
     def original_path(self, doc_id: int, *, hidden: bool = False) -> tuple[Path, str]:
         """The stored original and the download filename."""
+        path, filename, _ = self.original(doc_id, hidden=hidden)
+        return path, filename
+
+    def original(self, doc_id: int, *, hidden: bool = False) -> tuple[Path, str, str]:
+        """The stored original, the download filename and the format detected at upload."""
         doc = self.document(doc_id, hidden=hidden)
-        return self._store.path(doc.sha256, extension_for(doc.format)), doc.filename
+        return self._store.path(doc.sha256, extension_for(doc.format)), doc.filename, doc.format
 
     def unindexed_count(self) -> int:
         """Catalogued documents the index has yet to take in (or take out)."""
@@ -462,6 +483,20 @@ class Archive:
         self._changed()
         return self._catalog.get(doc_id)
 
+    def bulk(
+        self, doc_ids: list[int], action: str, *, value: str = "", field: str = "", actor: str
+    ) -> list[int]:
+        """One action on many documents (core/bulk.py): publish, trash, tag (value: tags to
+        add, comma-separated), set (field = value; authors separated by ";") or collect (value:
+        the collection). Atomic: all change, each audited, or none (the error names the
+        document). Returns the ids changed."""
+        ids = bulk.check_ids(doc_ids)
+        docs = [self._catalog.get(doc_id) for doc_id in ids]  # NotFound names a missing one
+        steps = bulk.plan(docs, action, value, field, self.settings.date_order)
+        audit.apply_bulk(self._catalog, steps, actor)
+        self._changed()
+        return ids
+
     def trash(self, doc_id: int, *, actor: str) -> None:
         audit.set_status(self._catalog, doc_id, "trashed", actor, ("published", "draft"))
         self._changed()
@@ -483,7 +518,7 @@ class Archive:
     def trashed(self) -> list[tuple[int, str, str]]:
         return audit.trashed(self._catalog)
 
-    def drafts(self) -> list[tuple[int, str, str]]:
+    def drafts(self) -> list[Draft]:
         return audit.drafts(self._catalog)
 
     def collections(self) -> list[audit.Collection]:
@@ -514,7 +549,7 @@ class Archive:
     def start_import(self, path: Path, *, actor: str) -> Job:
         """Record the job first (its id is the answer), then ingest path in a thread of its own;
         job(id) follows its progress."""
-        job = jobs.create(self._catalog, "import", str(path.resolve()), actor)
+        job = jobs.create(self._catalog, jobs.IMPORT, str(path.resolve()), actor)
 
         def run() -> None:
             try:

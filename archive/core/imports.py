@@ -15,7 +15,7 @@ from pathlib import Path
 from archive.config import Settings
 from archive.core.prepare import Ready
 from archive.ingest.pipeline import Prepared
-from archive.models import IngestReport, Job, Overrides
+from archive.models import READ_AS_LISTED, IngestReport, Job, Overrides
 from archive.storage import jobs
 from archive.storage.catalog import Catalog
 from archive.storage.originals import Store, extension_for
@@ -58,20 +58,27 @@ def run(
     actor: str,
     resume: bool = True,
     job: Job | None = None,
+    kind: str = jobs.IMPORT,
 ) -> IngestReport:
     """Files, folders, zip and JSONL(.gz) files, committed in batches; `ready(paths, overrides,
     skip)` yields the documents, `committed(added)` follows each batch with the added ids and the
-    index fields their helper built (if it did)."""
+    index fields their helper built (if it did). `kind`: jobs.IMPORT, or jobs.DEMO for the demo
+    collection, which is no one's import."""
     paths = [Path(p) for p in paths]
     source = "\n".join(str(p.resolve()) for p in paths)
     previous = jobs.resumable(catalog, source) if resume and job is None else None
     skip = previous.done if previous else 0
-    job = job or previous or jobs.create(catalog, "import", source, actor)
+    job = job or previous or jobs.create(catalog, kind, source, actor)
     report = IngestReport()
     batch: list[tuple[Prepared, dict[str, object] | None]] = []
     failed: list[tuple[str, str]] = []
     size = 0
     seen = 0
+    last_source: str | None = None
+    if previous is not None:  # the files an interrupted run read are this import's too
+        report.read_as = list(previous.read_as)
+        report.read_as_counts = dict(previous.read_as_counts)
+        last_source = previous.read_as[-1][0] if previous.read_as else None
     counts = [job.added if previous else 0, job.duplicates if previous else 0]
 
     def flush() -> None:
@@ -82,6 +89,11 @@ def run(
         try:
             for seen, item_ready in enumerate(ready(paths, overrides, skip), skip + 1):
                 item = item_ready.item
+                # a file's documents come one after another: a new source is a new file, so
+                # a folder of a million files is counted, not held
+                if (item.source or item.name) != last_source:
+                    last_source = item.source or item.name
+                    _note_read_as(report, last_source, item.read_as)
                 if item.prepared is None:
                     failed.append((item.name, item.error or "refused"))
                 else:
@@ -93,20 +105,33 @@ def run(
                     or len(failed) >= FAILURES_PER_UPDATE
                 ):
                     flush()
-                    jobs.progress(catalog, job.id, seen, *counts, failed)
+                    jobs.progress(catalog, job.id, seen, *counts, failed, read_as=_read_as(report))
                     report.more_failed += _list_some(report.failed, failed)
                     batch, failed, size = [], [], 0
                 if progress:
                     progress(seen - skip, None, item.name)
             flush()
             report.more_failed += _list_some(report.failed, failed)
-            jobs.progress(catalog, job.id, max(seen, skip), *counts, failed, seen, "done")
+            done = max(seen, skip)
+            read_as = _read_as(report)
+            jobs.progress(catalog, job.id, done, *counts, failed, seen, "done", read_as=read_as)
         except BaseException as exc:
             jobs.interrupt(catalog, job.id, f"{type(exc).__name__}: {exc}")
             raise
     report.job_id = job.id
     report.resumed_after = skip
     return report
+
+
+def _read_as(report: IngestReport) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    return report.read_as, report.read_as_counts
+
+
+def _note_read_as(report: IngestReport, source: str, read_as: str) -> None:
+    """Count a file (met for the first time) as read as a type, and list the first ones."""
+    report.read_as_counts[read_as] = report.read_as_counts.get(read_as, 0) + 1
+    if len(report.read_as) < READ_AS_LISTED:
+        report.read_as.append((source, read_as))
 
 
 def _commit_batch(

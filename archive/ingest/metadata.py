@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import PurePath
 
 from archive.errors import BadRequest
+from archive.ingest import language_id
 from archive.ingest.dates import NO_DATE, TOKENS, is_filler, parse_date
 from archive.models import Extracted, Metadata, Overrides
 
@@ -126,6 +127,11 @@ def detect_language(text: str) -> str:
     return lang
 
 
+def identify_language(text: str) -> str:
+    """Our detector's answer, else py3langid's where it is confident (ingest/language_id.py)."""
+    return detect_language(text) or language_id.identify(text)
+
+
 _GENERIC = "untitled document doc file text article scan copy final new draft download page image"
 
 
@@ -213,7 +219,7 @@ def suggest(extracted: Extracted, filename: str, date_order: str = "DMY") -> Met
         date=iso,
         date_ambiguous=ambiguous,
         date_readings=readings,
-        language=normalise_language(hints.language) or detect_language(extracted.text),
+        language=normalise_language(hints.language) or identify_language(extracted.text),
         tags=_unique(hints.tags),
         url=(hints.url or "").strip(),
     )

@@ -55,6 +55,7 @@ def prepare(
         metadata=meta,
         blocks=extracted.blocks,
         source_id=extracted.hints.source_id,
+        pages=extracted.pages,
     )
     return Prepared(filename, row, data)
 

@@ -32,15 +32,36 @@ MAX_INFLATED = unpack.MAX_INFLATED
 PEEK = 1024 * 1024
 # An archive (zip, gzip) may hold archives, which may not: a zip of zips of zips is refused.
 MAX_NESTING = 1
+GZIPPED = " (gzip)"
+
+
+# How a file was read, in words an archivist reads in an import's summary.
+READ_AS = {
+    "txt": "plain text",
+    "md": "Markdown",
+    "html": "HTML",
+    "json": "a JSON record",
+    "jsonl": "JSONL",
+    "pdf": "PDF",
+    "docx": "DOCX",
+}
+NOT_READ = "unreadable"
 
 
 @dataclass(frozen=True)
 class Item:
-    """One document found under the paths given: prepared, or refused with a reason."""
+    """One document found under the paths given: prepared, or refused with a reason.
+
+    `source` is the file (or zip member) it came from, and `read_as` how that file was read
+    (READ_AS; NOT_READ when its type could not be told): the many records of one JSONL file
+    share both, so an import can say what each file was taken for.
+    """
 
     name: str
     prepared: Prepared | None = None
     error: str | None = None
+    source: str = ""
+    read_as: str = NOT_READ
 
 
 class _Counter:
@@ -79,7 +100,7 @@ def iter_items(
             files = [path]
         else:
             if counter.take():
-                yield Item(str(path), error=f"{path}: no such file or folder")
+                yield Item(str(path), error=f"{path}: no such file or folder", source=str(path))
             continue
         for file in files:
             yield from _file_items(file, settings, overrides, counter)
@@ -97,7 +118,7 @@ def _file_items(
         handle = file.open("rb")
     except OSError as exc:
         if counter.take():
-            yield Item(name, error=f"{file}: cannot be read ({exc.strerror})")
+            yield Item(name, error=f"{file}: cannot be read ({exc.strerror})", source=name)
         return
     with handle:
         try:
@@ -106,7 +127,7 @@ def _file_items(
             data = head + handle.read() if whole else None
         except OSError as exc:
             if counter.take():
-                yield Item(name, error=f"{file}: cannot be read ({exc.strerror})")
+                yield Item(name, error=f"{file}: cannot be read ({exc.strerror})", source=name)
             return
         if data is not None:
             yield from _data_items(name, file.name, data, settings, overrides, counter, budget)
@@ -115,11 +136,11 @@ def _file_items(
             yield from _gzip_items(name, file.name, opener, settings, overrides, counter, budget)
         elif head.startswith(ZIP_MAGIC) and zipfile.is_zipfile(handle):
             yield from _zip_items(name, handle, settings, overrides, counter, budget)
-        elif _jsonl_start(head):
+        elif _jsonl_start(head, file.name):
             handle.seek(0)
-            yield from _jsonl_items(handle, file.name, settings, overrides, counter)
+            yield from _jsonl_items(handle, file.name, settings, overrides, counter, name)
         elif counter.take():
-            yield Item(name, error=_too_large(name, settings, "is"))
+            yield Item(name, error=_too_large(name, settings, "is"), source=name)
 
 
 def _data_items(
@@ -131,9 +152,10 @@ def _data_items(
     counter: _Counter,
     budget: unpack.Budget,
     depth: int = 0,
+    wrapper: str = "",
 ) -> Iterator[Item]:
     """The documents in bytes: one document, JSONL, a zip or a gzip file (depth: the archives
-    they came out of)."""
+    they came out of; wrapper: " (gzip)" for what came out of a gzip file)."""
     if data.startswith(GZIP_MAGIC):
         opener = lambda: io.BytesIO(data)  # noqa: E731
         yield from _gzip_items(name, filename, opener, settings, overrides, counter, budget, depth)
@@ -148,17 +170,21 @@ def _data_items(
         kind = None
     except ArchiveError as exc:
         if counter.take():
-            yield Item(name, error=exc.message)
+            yield Item(name, error=exc.message, source=name)
         return
     if kind == "jsonl":
-        yield from _jsonl_items(data, filename, settings, overrides, counter)
+        read_as = READ_AS["jsonl"] + wrapper
+        yield from _jsonl_items(data, filename, settings, overrides, counter, name, read_as)
         return
     if not counter.take():
         return
+    read_as = READ_AS.get(kind or "", NOT_READ) + (wrapper if kind else "")
     try:
-        yield Item(name, replace(prepare(data, filename, settings, overrides), name=name))
+        prepared = replace(prepare(data, filename, settings, overrides), name=name)
     except ArchiveError as exc:
-        yield Item(name, error=exc.message)
+        yield Item(name, error=exc.message, source=name, read_as=read_as)
+        return
+    yield Item(name, prepared, source=name, read_as=read_as)
 
 
 def _gzip_items(
@@ -180,33 +206,37 @@ def _gzip_items(
             raise InvalidUpload(f"{name}: a compressed file inside an archive inside another")
         with unpack.gunzip(opener(), name, MAX_INFLATED, budget) as stream:
             head = stream.read(PEEK)
-            streamed = len(head) == PEEK and extract.is_jsonl(head)
+            streamed = len(head) == PEEK and extract.is_jsonl(head, filename)
             if not streamed and len(head) == PEEK:
                 head += stream.read(max(0, limit + 1 - len(head)))
-                streamed = len(head) > limit and _jsonl_start(head)
+                streamed = len(head) > limit and _jsonl_start(head, filename)
             if len(head) > limit and not streamed:
                 raise TooLarge(_too_large(name, settings, "inflates to"))
     except ArchiveError as exc:
         if counter.take():
-            yield Item(name, error=exc.message)
+            yield Item(name, error=exc.message, source=name)
         return
     except OSError as exc:
         if counter.take():
-            yield Item(name, error=f"{name}: cannot be read ({exc.strerror})")
+            yield Item(name, error=f"{name}: cannot be read ({exc.strerror})", source=name)
         return
     if streamed:  # again from the start, a line at a time
         budget.refund(len(head))
         head = b""
+        read_as = READ_AS["jsonl"] + GZIPPED
         with unpack.gunzip(opener(), name, MAX_INFLATED, budget) as stream:
-            yield from _jsonl_items(stream, filename, settings, overrides, counter)
+            yield from _jsonl_items(stream, filename, settings, overrides, counter, name, read_as)
         return
-    yield from _data_items(name, filename, head, settings, overrides, counter, budget, depth + 1)
+    yield from _data_items(
+        name, filename, head, settings, overrides, counter, budget, depth + 1, GZIPPED
+    )
 
 
-def _jsonl_start(head: bytes) -> bool:
+def _jsonl_start(head: bytes, filename: str) -> bool:
     """Whether a file too large for one document starts as JSONL does (its first line may be
     too long for extract.is_jsonl to see a second)."""
-    return head.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
+    starts = head.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
+    return starts or extract.is_jsonl(head, filename)
 
 
 def _too_large(name: str, settings: Settings, verb: str) -> str:
@@ -222,12 +252,15 @@ def _jsonl_items(
     settings: Settings,
     overrides: Overrides | None,
     counter: _Counter,
+    source: str,
+    read_as: str = READ_AS["jsonl"],
 ) -> Iterator[Item]:
     for record in extract.iter_jsonl(data, filename):
         if not counter.take():
             continue
         if record.error is not None or record.original is None:
-            yield Item(record.name, error=record.error or "unreadable record")
+            error = record.error or "unreadable record"
+            yield Item(record.name, error=error, source=source, read_as=read_as)
             continue
         try:
             prepared = prepare(
@@ -235,9 +268,9 @@ def _jsonl_items(
                 extracted=record.extracted,
             )  # fmt: skip
         except ArchiveError as exc:
-            yield Item(record.name, error=exc.message)
+            yield Item(record.name, error=exc.message, source=source, read_as=read_as)
             continue
-        yield Item(record.name, replace(prepared, name=record.name))
+        yield Item(record.name, replace(prepared, name=record.name), source=source, read_as=read_as)
 
 
 def _zip_items(
@@ -261,7 +294,7 @@ def _zip_items(
     except (zipfile.BadZipFile, ArchiveError) as exc:
         if counter.take():
             message = exc.message if isinstance(exc, ArchiveError) else f"{name}: {exc}"
-            yield Item(name, error=message)
+            yield Item(name, error=message, source=name)
         return
     for member in sorted(members, key=lambda m: m.filename):
         member_name = f"{name}:{member.filename}"
@@ -269,7 +302,8 @@ def _zip_items(
         unsafe = unpack.unsafe_name(member.filename)
         if unsafe is not None:
             if counter.take():
-                yield Item(member_name, error=f"{member_name}: {unsafe}; not read")
+                error = f"{member_name}: {unsafe}; not read"
+                yield Item(member_name, error=error, source=member_name)
             continue
         if base.startswith(".") or member.filename.startswith("__MACOSX/"):
             continue
@@ -279,7 +313,7 @@ def _zip_items(
             )
         except ArchiveError as exc:
             if counter.take():
-                yield Item(member_name, error=exc.message)
+                yield Item(member_name, error=exc.message, source=member_name)
             if budget.spent:  # every member after it would fail alike
                 return
             continue

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archive.errors import BadRequest, NotFound
-from archive.models import AuditEntry, Block, Metadata
+from archive.models import AuditEntry, Block, BulkStep, Draft, Metadata
 from archive.storage.catalog import Catalog
 from archive.storage.rows import dumps
 
@@ -63,12 +63,25 @@ def metadata_changes(old: Metadata, new: Metadata) -> dict[str, list[Any]]:
 def update_metadata(
     catalog: Catalog, doc_id: int, old: Metadata, new: Metadata, actor: str, action: str = "edit"
 ) -> dict[str, list[Any]]:
-    changes = metadata_changes(old, new)
     with catalog.transaction() as conn:
-        _status(conn, doc_id)
-        catalog.write_metadata(conn, doc_id, new)
-        _requeue(conn, [doc_id])
-        record(conn, actor, action, doc_id, {"changes": changes})
+        return write_metadata(catalog, conn, doc_id, old, new, actor, action)
+
+
+def write_metadata(
+    catalog: Catalog,
+    conn: sqlite3.Connection,
+    doc_id: int,
+    old: Metadata,
+    new: Metadata,
+    actor: str,
+    action: str = "edit",
+) -> dict[str, list[Any]]:
+    """update_metadata inside the caller's transaction (a bulk action's: storage.bulk)."""
+    changes = metadata_changes(old, new)
+    _status(conn, doc_id)
+    catalog.write_metadata(conn, doc_id, new)
+    _requeue(conn, [doc_id])
+    record(conn, actor, action, doc_id, {"changes": changes})
     return changes
 
 
@@ -91,16 +104,23 @@ def set_status(
     catalog: Catalog, doc_id: int, status: str, actor: str, allowed_from: tuple[str, ...]
 ) -> None:
     with catalog.transaction() as conn:
-        current = _status(conn, doc_id)
-        if current not in allowed_from:
-            raise BadRequest(f"document {doc_id} is {current}; it cannot become {status}")
-        conn.execute(
-            "UPDATE documents SET status = ?, trashed_at = ? WHERE id = ?",
-            (status, _now() if status == "trashed" else None, doc_id),
-        )
-        _requeue(conn, [doc_id])
-        action = {"trashed": "trash", "published": "publish" if current == "draft" else "restore"}
-        record(conn, actor, action.get(status, status), doc_id, {"from": current, "to": status})
+        write_status(conn, doc_id, status, actor, allowed_from)
+
+
+def write_status(
+    conn: sqlite3.Connection, doc_id: int, status: str, actor: str, allowed_from: tuple[str, ...]
+) -> None:
+    """set_status inside the caller's transaction; raises BadRequest naming the document."""
+    current = _status(conn, doc_id)
+    if current not in allowed_from:
+        raise BadRequest(f"document {doc_id} is {current}; it cannot become {status}")
+    conn.execute(
+        "UPDATE documents SET status = ?, trashed_at = ? WHERE id = ?",
+        (status, _now() if status == "trashed" else None, doc_id),
+    )
+    _requeue(conn, [doc_id])
+    action = {"trashed": "trash", "published": "publish" if current == "draft" else "restore"}
+    record(conn, actor, action.get(status, status), doc_id, {"from": current, "to": status})
 
 
 def trashed(catalog: Catalog) -> list[tuple[int, str, str]]:
@@ -114,14 +134,18 @@ def trashed(catalog: Catalog) -> list[tuple[int, str, str]]:
     ]
 
 
-def drafts(catalog: Catalog) -> list[tuple[int, str, str]]:
-    """(id, title, added_at) of the documents awaiting confirmation, oldest first."""
-    return [
-        (r[0], r[1], r[2])
-        for r in catalog.query(
-            "SELECT id, title, added_at FROM documents WHERE status = 'draft' ORDER BY id"
-        )
-    ]
+def drafts(catalog: Catalog) -> list[Draft]:
+    """The documents awaiting confirmation, oldest first, with who uploaded each and how much
+    text was extracted (blocks are stored as [[kind, level, text], …]: storage/rows.py)."""
+    rows = catalog.query(
+        "SELECT d.id, d.title, d.filename, d.format, d.size, d.added_at,"
+        " coalesce((SELECT a.actor FROM audit a WHERE a.doc_id = d.id AND a.action = 'add'"
+        "  ORDER BY a.id LIMIT 1), ''),"
+        " coalesce((SELECT sum(length(json_extract(b.value, '$[2]')))"
+        "  FROM json_each(d.blocks) b), 0), d.pages"
+        " FROM documents d WHERE d.status = 'draft' ORDER BY d.id"
+    )
+    return [Draft(*r) for r in rows]
 
 
 def remove_trashed(catalog: Catalog, doc_id: int, actor: str) -> tuple[str, str]:
@@ -156,21 +180,39 @@ def _collection_id(conn: sqlite3.Connection, name: str, create: bool) -> int:
 def collect(catalog: Catalog, name: str, doc_ids: list[int], actor: str, add: bool = True) -> None:
     """Put documents into a collection (made if new), or take them out."""
     with catalog.transaction() as conn:
-        cid = _collection_id(conn, name, create=add)
-        for doc_id in doc_ids:
-            _status(conn, doc_id)
-            if add:
-                conn.execute(
-                    "INSERT OR IGNORE INTO collection_documents VALUES (?, ?)", (cid, doc_id)
-                )
-            else:
-                conn.execute(
-                    "DELETE FROM collection_documents WHERE collection_id = ? AND doc_id = ?",
-                    (cid, doc_id),
-                )
-        _requeue(conn, doc_ids)
-        for doc_id in doc_ids:
-            record(conn, actor, "collect" if add else "uncollect", doc_id, {"collection": name})
+        write_collection(conn, name, doc_ids, actor, add)
+
+
+def write_collection(
+    conn: sqlite3.Connection, name: str, doc_ids: list[int], actor: str, add: bool = True
+) -> None:
+    """collect inside the caller's transaction."""
+    cid = _collection_id(conn, name, create=add)
+    for doc_id in doc_ids:
+        _status(conn, doc_id)
+        if add:
+            conn.execute("INSERT OR IGNORE INTO collection_documents VALUES (?, ?)", (cid, doc_id))
+        else:
+            conn.execute(
+                "DELETE FROM collection_documents WHERE collection_id = ? AND doc_id = ?",
+                (cid, doc_id),
+            )
+    _requeue(conn, doc_ids)
+    for doc_id in doc_ids:
+        record(conn, actor, "collect" if add else "uncollect", doc_id, {"collection": name})
+
+
+def apply_bulk(catalog: Catalog, steps: list[BulkStep], actor: str) -> None:
+    """A bulk action's steps in one transaction, each audited for its document: if one fails
+    (a document gone, or in a status it cannot leave so), none is applied."""
+    with catalog.transaction() as conn:
+        for step in steps:
+            if step.new is not None and step.old is not None and step.new != step.old:
+                write_metadata(catalog, conn, step.doc_id, step.old, step.new, actor)
+            if step.status is not None:
+                write_status(conn, step.doc_id, step.status, actor, step.allowed_from)
+            if step.collection is not None:
+                write_collection(conn, step.collection, [step.doc_id], actor)
 
 
 def delete_collection(catalog: Catalog, name: str, actor: str) -> None:

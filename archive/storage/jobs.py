@@ -6,7 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,10 @@ from archive.models import Job
 from archive.storage import import_files
 from archive.storage.catalog import Catalog
 
+# What a job is: an archivist's import, or the demo collection loaded by `serve --demo`,
+# which the list of recent imports leaves out (no one imported it).
+IMPORT = "import"
+DEMO = "demo"
 # A job keeps the first reasons for failures; the count says how many there were.
 MAX_ERRORS = 200
 LOCK_WAIT_SECONDS = 2.0
@@ -27,7 +31,7 @@ ORPHAN_MESSAGE = (
 
 _COLUMNS = (
     "id, kind, source, actor, state, created_at, updated_at, total, done, added, duplicates,"
-    " failed, errors, message"
+    " failed, errors, message, read_as"
 )
 
 
@@ -40,7 +44,10 @@ def _job(r: tuple) -> Job:
     saved = Path(r[2].splitlines()[0]) if r[2] else None
     name = import_files.given_name(saved) if saved else ""
     saved_as = str(saved) if saved and saved.name != name else ""
-    return Job(*r[:12], errors, r[13], name, saved_as)  # type: ignore[arg-type]
+    read_as = json.loads(r[14] or "{}")
+    files = tuple((file, label) for file, label in read_as.get("files", []))
+    counts = {str(k): int(v) for k, v in read_as.get("counts", {}).items()}
+    return Job(*r[:12], errors, r[13], name, saved_as, files, counts)  # type: ignore[arg-type]
 
 
 def create(catalog: Catalog, kind: str, source: str, actor: str, total: int | None = None) -> Job:
@@ -62,7 +69,10 @@ def get(catalog: Catalog, job_id: int) -> Job:
 
 
 def recent(catalog: Catalog, limit: int = 20) -> list[Job]:
-    rows = catalog.query(f"SELECT {_COLUMNS} FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
+    """The latest imports (the demo's load is not one)."""
+    rows = catalog.query(
+        f"SELECT {_COLUMNS} FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT ?", (IMPORT, limit)
+    )
     return [_job(r) for r in rows]
 
 
@@ -86,19 +96,27 @@ def progress(
     total: int | None = None,
     state: str = "running",
     message: str = "",
+    *,
+    read_as: tuple[Sequence[tuple[str, str]], dict[str, int]] | None = None,
 ) -> None:
-    """Record how far a job got; `failed` holds this update's new failures."""
+    """Record how far a job got; `failed` holds this update's new failures, `read_as` the files
+    read so far and how each was read (the first ones listed, all counted by type)."""
     with catalog.transaction() as conn:
         row = conn.execute("SELECT errors, failed FROM jobs WHERE id = ?", (job_id,)).fetchone()
         errors = json.loads(row[0])
         errors.extend([list(f) for f in failed][: max(0, MAX_ERRORS - len(errors))])
         errors_json = json.dumps(errors, ensure_ascii=False)
+        read_json = None
+        if read_as is not None:
+            files, counts = read_as
+            read_json = json.dumps({"files": list(files), "counts": counts}, ensure_ascii=False)
         conn.execute(
             "UPDATE jobs SET done = ?, added = ?, duplicates = ?, failed = ?, errors = ?,"
-            " total = coalesce(?, total), state = ?, message = ?, updated_at = ? WHERE id = ?",
+            " total = coalesce(?, total), state = ?, message = ?, updated_at = ?,"
+            " read_as = coalesce(?, read_as) WHERE id = ?",
             (
                 done, added, duplicates, row[1] + len(failed), errors_json,
-                total, state, message, _now(), job_id,
+                total, state, message, _now(), read_json, job_id,
             ),
         )  # fmt: skip
 

@@ -20,7 +20,8 @@ SELECT = f"SELECT {COLUMNS} FROM documents"
 INSERT = (
     "INSERT INTO documents (sha256, filename, format, size, title, authors, publication, date,"
     " date_ambiguous, date_readings, language, tags, url, source_id, blocks, added_at, status,"
-    f" changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {CHANGED_NOW})"
+    " pages, changed_at)"
+    f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {CHANGED_NOW})"
     " ON CONFLICT (sha256) DO NOTHING RETURNING id"
 )
 
@@ -55,6 +56,7 @@ def row_params(row: NewRow, added_at: str) -> tuple[object, ...]:
         blocks,
         added_at,
         row.status,
+        row.pages,
     )
 
 

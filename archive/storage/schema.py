@@ -142,4 +142,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             UPDATE documents SET changed_at = {CHANGED_NOW} WHERE id = OLD.doc_id;
         END""",
     ),
+    (
+        # issue 14: how an import read each file ({"files": [[name, "JSONL"], …], "counts":
+        # {"JSONL": 1}}), so its summary says what each file was taken for
+        "ALTER TABLE jobs ADD COLUMN read_as TEXT NOT NULL DEFAULT '{}'",
+        # a PDF's page count, for the drafts list (NULL: no pages, or added before)
+        "ALTER TABLE documents ADD COLUMN pages INTEGER",
+    ),
 )

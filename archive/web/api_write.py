@@ -17,7 +17,14 @@ from starlette.routing import Route
 
 from archive.core.archive import Archive
 from archive.errors import BadRequest, Duplicate, NotFound
-from archive.models import EDITABLE_STATUSES, Document, Job, Overrides, is_row_id
+from archive.models import (
+    EDITABLE_STATUSES,
+    Document,
+    Job,
+    Overrides,
+    is_row_id,
+    read_as_summary,
+)
 from archive.web.api import document_json
 from archive.web.auth import actor
 from archive.web.endpoint import archive_of
@@ -96,6 +103,10 @@ def job_json(job: Job) -> dict[str, Any]:
         "duplicates": job.duplicates,
         "failed": job.failed,
         "errors": [{"name": own(item), "reason": own(reason)} for item, reason in job.errors],
+        # how each file was read (its type as detected): the first ones, and all by type
+        "read_as": [{"file": own(file), "as": label} for file, label in job.read_as],
+        "read_as_counts": job.read_as_counts,
+        "read_as_summary": read_as_summary(job.read_as_counts),
         "message": job.message,
         "created_at": job.created_at,
         "updated_at": job.updated_at,

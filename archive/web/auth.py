@@ -127,6 +127,21 @@ def allows(who: Principal, level: str, private: bool) -> bool:
     return False
 
 
+def refusal(who: Principal, level: str) -> str:
+    """Why a signed-in requester (or a token's owner) may not use a route: the token's limits
+    where they are the reason, so a script's author knows to make another token, not to ask
+    for another role."""
+    token = who.token
+    if token is not None and token.scope != "write" and level == permissions.WRITE:
+        return (
+            "This token is read-only: create a token with the write scope (at /account) to"
+            " change the archive."
+        )
+    if token is not None and level in (permissions.ACCOUNT, permissions.ADMIN):
+        return "An API token cannot do this: sign in in a browser."
+    return "Your account is not allowed to do this."
+
+
 # --- cookies ---------------------------------------------------------------------------------
 def _secure(request: Request) -> bool:
     forced = archive_of(request).settings.secure_cookies
@@ -251,7 +266,7 @@ class Gate:
             receive = await check_csrf(request, who, receive)
         if not allows(who, level, archive_of(request).settings.private):
             if who.user is not None:
-                raise Forbidden("Your account is not allowed to do this.")
+                raise Forbidden(refusal(who, level))
             if method == "GET" and not is_api(request):
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from archive.models import AuditEntry, SearchQuery
-from archive.web.display import LANGUAGES, human_date
+from archive.models import BULK_FIELDS, SHORT_TEXT_CHARS, AuditEntry, Block, SearchQuery
+from archive.web.display import LANGUAGES, VIEWABLE, human_date
 from archive.web.params import search_url
 
 STATUS_LABELS = {"draft": "Draft", "published": "Published", "trashed": "In the trash"}
@@ -100,12 +101,50 @@ def collection_url(name: str) -> str:
     return search_url(SearchQuery(filters={"collections": (name,)}))
 
 
+# The confirm and edit pages show the start of the extracted text beside the form: about the
+# first pages of a report, enough to see whether the extraction read the right thing.
+PREVIEW_CHARS = 6_000
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first blocks of a document's text, and how many blocks and characters follow."""
+
+    blocks: tuple[Block, ...]
+    more_blocks: int
+    total_chars: int
+
+
+def text_preview(blocks: tuple[Block, ...], limit: int = PREVIEW_CHARS) -> Preview:
+    shown: list[Block] = []
+    used = 0
+    for block in blocks:
+        if used >= limit:
+            break
+        text = block.text if used + len(block.text) <= limit else block.text[: limit - used] + "…"
+        shown.append(Block(block.kind, text, block.level))
+        used += len(block.text)
+    total = sum(len(b.text) for b in blocks)
+    return Preview(tuple(shown), len(blocks) - len(shown), total)
+
+
+def bulk_return(request: Any) -> str:
+    """The page a bulk action returns to: this one, without the last action's notice."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("bulk", "changed")]
+    return request.url.path + (f"?{urlencode(kept)}" if kept else "")
+
+
 GLOBALS = {
+    "bulk_return": bulk_return,
+    "BULK_FIELDS": BULK_FIELDS,
+    "text_preview": text_preview,
     "audit_action": audit_action,
     "audit_changes": audit_changes,
     "status_label": status_label,
     "reading_label": reading_label,
     "collection_url": collection_url,
     "LANGUAGES": LANGUAGES,
+    "VIEWABLE": VIEWABLE,
+    "SHORT_TEXT_CHARS": SHORT_TEXT_CHARS,
 }
 FILTERS = {"audit_time": audit_time, "file_size": file_size}

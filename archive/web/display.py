@@ -40,6 +40,12 @@ FACET_SHOWN = 8
 _MARK = re.compile(r'<mark(?: id="hit-\d+")?>')
 
 
+# Originals a browser can show by itself, served inline with the type the archive detected at
+# upload (by content, not by name) under a sandboxing Content-Security-Policy (web/pages.py);
+# every other format stays an attachment.
+VIEWABLE = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
+
+
 def thousands(number: int) -> str:
     return f"{number:,}"
 

@@ -14,7 +14,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from archive.models import EDITABLE_STATUSES, FACETS, MAX_PER_PAGE, SORTS
+from archive.models import (
+    BULK_ACTIONS,
+    BULK_FIELDS,
+    BULK_MAX,
+    EDITABLE_STATUSES,
+    FACETS,
+    MAX_PER_PAGE,
+    SORTS,
+)
 from archive.web.api import MAX_SUGGEST_CHARS
 from archive.web.facet_params import MAX_FACET_PAGE, MAX_MATCH_CHARS
 from archive.web.params import FACET_PARAMS, MAX_QUERY_CHARS
@@ -121,6 +129,10 @@ SCHEMAS: dict[str, Schema] = {
         "total": nullable("integer"), "done": INT, "added": INT, "duplicates": INT,
         "failed": INT, "errors": array(obj({"name": STR, "reason": STR})), "message": STR,
         "created_at": STR, "updated_at": STR, "url": STR,
+        # how each file was read ("JSONL", "PDF", "plain text", "unreadable", …)
+        "read_as": array(obj({"file": STR, "as": STR})),
+        "read_as_counts": {"type": "object", "additionalProperties": INT},
+        "read_as_summary": STR,
     }),
     "Import": obj({"file": FILE}),
     "UploadForm": obj({"file": FILE, **METADATA, "publish": BOOL}, optional=METADATA_NAMES),
@@ -134,6 +146,15 @@ SCHEMAS: dict[str, Schema] = {
                                 "description": "A corrected text in place of the extracted "
                                 "one (paragraphs apart by blank lines)."}},
     },
+    # one action on many documents: all change (each audited) or none
+    "BulkAction": obj({
+        "ids": {"type": "array", "minItems": 1, "maxItems": BULK_MAX,
+                "items": {"type": "integer", "minimum": 1}},
+        "action": {"enum": list(BULK_ACTIONS)}, "field": {"enum": list(BULK_FIELDS)},
+        "value": STR,
+    }, optional=("field", "value")),
+    "BulkResult": obj({"ok": BOOL, "action": STR, "changed": array(INT), "atomic": BOOL,
+                       "searchable": BOOL}),
 }  # fmt: skip
 
 
@@ -234,6 +255,11 @@ PATHS: dict[str, Schema] = {
                                  "security": BEARER, "responses": ok("Collections")}},
     "/api/jobs/{id}": {"get": {"summary": "An import's progress", "security": BEARER,
                                "parameters": ID, "responses": ok("Job")}},
+    "/api/documents/bulk": {"post": {
+        "summary": "Publish, trash, tag, set a field of or collect many documents, atomically",
+        "security": BEARER, "requestBody": body((JSON, "BulkAction")),
+        "responses": ok("BulkResult"),
+    }},
     "/api/imports": {"post": {
         "summary": "Start a bulk import of a zip or JSONL file", "security": BEARER,
         "requestBody": body((FORM, "Import")), "responses": ok("Job", "202"),

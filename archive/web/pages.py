@@ -12,7 +12,7 @@ from archive.models import PER_PAGE_CHOICES
 from archive.web.advanced import FIELD_LABELS, advanced_url, form_of
 from archive.web.cite import document_link
 from archive.web.curation import can_curate
-from archive.web.display import LANGUAGES, number_hits
+from archive.web.display import LANGUAGES, VIEWABLE, number_hits
 from archive.web.endpoint import archive_of, render, see_other
 from archive.web.facet_params import parse_facet_request
 from archive.web.feeds import link_header
@@ -84,26 +84,32 @@ def document_page(request: Request) -> Response:
 
 
 def original(request: Request) -> Response:
-    path, filename = archive_of(request).original_path(document_id(request.path_params["id"]))
+    """The original as uploaded: a PDF (or an image) is shown in the browser, with the type the
+    archive detected, unless ?download is asked; anything else is an attachment. Either way the
+    browser may not sniff it and it runs sandboxed, as the uploader's bytes are not ours.
+    Archivists reach drafts' and trashed documents' originals too (the edit page links them)."""
+    doc_id = document_id(request.path_params["id"])
+    path, filename, fmt = archive_of(request).original(doc_id, hidden=can_curate(request))
+    media_type = VIEWABLE.get(fmt)
+    inline = media_type is not None and "download" not in request.query_params
     headers = {
-        "Content-Disposition": content_disposition(filename),
-        # The original is whatever an uploader sent: never let a browser sniff it into HTML.
+        "Content-Disposition": content_disposition(filename, inline=inline),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
     }
-    # a PDF says so (a reference manager following citation_pdf_url checks the type); any other
-    # original stays opaque bytes. Either way an attachment, never rendered in the page.
-    media_type = "application/pdf" if path.suffix == ".pdf" else "application/octet-stream"
+    media_type = media_type if inline else "application/octet-stream"
     return FileResponse(path, media_type=media_type, headers=headers)
 
 
-def content_disposition(filename: str) -> str:
-    """An attachment header: an ASCII fallback name plus the exact name as RFC 5987 filename*."""
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """An attachment (or inline) header: an ASCII fallback name plus the exact name as RFC 5987
+    filename*."""
     fallback = "".join(
         c if c.isascii() and (c.isalnum() or c in "._- ") else "_" for c in filename
     ).strip()
     fallback = fallback or "original"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 ROUTES = [

@@ -81,6 +81,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/drafts"): WRITE,
     ("GET", "/trash"): WRITE,
     ("POST", "/trash/empty"): WRITE,
+    # bulk actions (issue 14): many documents in one atomic action
+    ("POST", "/bulk"): WRITE,
+    ("POST", "/api/documents/bulk"): WRITE,
     ("GET", "/collections"): WRITE,
     # the JSON twins of the three lists above (issue 15): the same people, the same answers
     ("GET", "/api/drafts"): WRITE,

@@ -51,6 +51,8 @@ BINARY_EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
     "docx": docx.extract,
 }
 SANDBOXED = frozenset({"html", "pdf", "docx"})
+# Where a file of many documents goes (a program reads one with iter_jsonl).
+BULK = "import it as a bulk import (/import, POST /api/imports or `archive ingest`)"
 
 
 def detect(data: bytes, filename: str = "") -> str:
@@ -66,12 +68,9 @@ def extract(data: bytes, filename: str = "", *, limits: Limits = DEFAULT_LIMITS)
     label = filename or "upload"
     kind, text = detect_with_text(data, filename)
     if kind == "gzip":
-        raise InvalidUpload(
-            f"{label}: this is gzip-compressed; decompress it first "
-            "(a gzipped JSONL file is read record by record with iter_jsonl)"
-        )
+        raise InvalidUpload(f"{label}: this is gzip-compressed; decompress it first, or {BULK}")
     if kind == "jsonl":
-        raise InvalidUpload(f"{label}: this is JSONL (many records); read it with iter_jsonl")
+        raise InvalidUpload(f"{label}: this is JSONL (many records, one a line); {BULK}")
     try:
         if kind in BINARY_EXTRACTORS:
             extracted = sandbox.run(BINARY_EXTRACTORS[kind], data, limits)

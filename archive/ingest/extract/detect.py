@@ -16,7 +16,7 @@ from pathlib import PurePath
 from xml.etree import ElementTree
 
 from archive.errors import InvalidUpload, UnsupportedFormat
-from archive.ingest.extract import unpack
+from archive.ingest.extract import encoding, unpack
 
 ACCEPTED = "accepted types are plain text, Markdown, HTML, JSONL, PDF and DOCX"
 
@@ -51,13 +51,6 @@ _ZIP_KINDS = (
     (b"application/epub+zip", "an EPUB book"),
     (b"application/vnd.oasis.opendocument", "an OpenDocument file"),
 )
-_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xef\xbb\xbf", "utf-8-sig"),
-    (b"\xff\xfe", "utf-16"),
-    (b"\xfe\xff", "utf-16"),
-)
 _HTML_START = re.compile(
     r"\A(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]"
     r"|<(?:meta|title|div|p|article|section|h[1-6]|table|ul|main|span|a)[\s>/])",
@@ -69,8 +62,12 @@ _MD_LINE = re.compile(
 _MD_STRONG = re.compile(r"^(?:#{1,6}\s+\S|```|~~~)", re.MULTILINE)
 _MD_INLINE = re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\n]+\*\*|`[^`\n]+`|__[^_\n]+__")
 _MD_NAMES = (".md", ".markdown", ".mdown", ".mkd")
+JSON_NAMES = (".json",)
+JSONL_NAMES = (".jsonl", ".ndjson")
+# What JSONL sniffing reads: the first lines of the first megabyte.
+SNIFF_LINES = 50
+SNIFF_BYTES = 1024 * 1024
 _SPACE = re.compile(rb"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _EOCD = struct.Struct("<4s4H2LH")  # the ZIP end-of-central-directory record
 # A DOCX's directory lists tens of parts; these bound what the (server-side) sniffing reads.
@@ -206,53 +203,51 @@ def _skip_space(data: bytes, start: int = 0) -> int:
     return space.end() if space else start
 
 
-def is_jsonl(data: bytes) -> bool:
-    """Two or more lines, the first two of which look like JSON objects, the first parsing as one.
+def is_jsonl(data: bytes, name: str = "") -> bool:
+    """Whether bytes (the start of a file will do) are JSON records a line each: of the first
+    SNIFF_LINES non-blank lines, one parses as an object and at least half start as one. So
+    a file of records with a broken line first, in the middle or last is still JSONL (each bad
+    line is reported by its number when read) rather than one text document of raw JSON; a
+    file named .jsonl or .ndjson needs only a line that starts as a record, so one whose
+    records are all broken fails line by line instead of becoming text.
 
     Works on offsets so that a 100 MB upload is not copied just to be sniffed.
     """
     start = _skip_space(data)
     if data.startswith(b"\xef\xbb\xbf", start):
         start = _skip_space(data, start + 3)
-    end = data.find(b"\n", start)
-    if not data.startswith(b"{", start) or end < 0:
+    first_end = data.find(b"\n", start)
+    if first_end < 0:
+        return False  # one line: a JSON file, not JSONL
+    sample = data[start : start + SNIFF_BYTES]
+    parts = sample.split(b"\n")
+    if start + SNIFF_BYTES < len(data):
+        parts.pop()  # cut off by the sample
+    if len(parts) < 2:  # a first record longer than the sample: judged by it and the next line
+        parts = [data[start:first_end], data[first_end + 1 : first_end + 65537].split(b"\n")[0]]
+    lines = [line.strip() for line in parts if line.strip()][:SNIFF_LINES]
+    shaped = [line for line in lines if line.startswith(b"{")]
+    if PurePath(name).suffix.lower() in JSONL_NAMES and shaped:
+        return True  # named so, with records however broken: each bad line fails by number
+    if not any(_is_record(line) for line in shaped):
         return False
-    first = data[start:end]
-    second = next(
-        (ln.strip() for ln in data[end + 1 : end + 65537].split(b"\n") if ln.strip()), b""
-    )
-    if not second.startswith(b"{"):
-        return False
+    return len(lines) >= 2 and 2 * len(shaped) >= len(lines)
+
+
+def _is_record(line: bytes) -> bool:
     try:
-        return isinstance(json.loads(first), dict)
+        return isinstance(json.loads(line), dict)
     except ValueError:
-        return first.rstrip().endswith(b"}")  # a bad first record is reported per line later
+        return False
 
 
 def decode(data: bytes, name: str = "") -> str:
-    """Bytes to text: UTF-8 (BOM optional) or UTF-16/32 with a BOM; anything else is refused.
-
-    No Latin-1/cp1251 fallback: both decode *any* byte string, so a guess would silently
-    store mojibake; asking for UTF-8 is the honest answer.
-    """
-    codec = next((c for bom, c in _BOMS if data.startswith(bom)), "utf-8")
-    if codec == "utf-8" and b"\x00" in data:
-        raise _refuse(name, "binary data (it contains NUL bytes)")
+    """Bytes to text (encoding.py: UTF-8, a BOM's UTF-16/32, or a legacy encoding told with
+    confidence); anything else is refused (415) with what it looked like."""
     try:
-        text = data.decode(codec)
-    except UnicodeDecodeError as exc:
-        raise _refuse(
-            name,
-            f"not UTF-8 text (undecodable byte at offset {exc.start}; "
-            "re-save it as UTF-8 if it is text in a legacy encoding)",
-        ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    sample = text[:65536]
-    controls = len(_CONTROL.findall(sample))
-    if "\x00" in sample or controls > max(2, len(sample) // 100):
-        raise _refuse(name, "binary data (it contains control characters)")
-    return text
+        return encoding.decode(data)
+    except UnsupportedFormat as exc:
+        raise _refuse(name, exc.message) from None
 
 
 def _json_kind(text: str) -> str | None:
@@ -262,6 +257,25 @@ def _json_kind(text: str) -> str | None:
         return "json" if isinstance(json.loads(text), dict) else None
     except ValueError:
         return None
+
+
+def _refuse_broken_json(body: str, name: str) -> None:
+    """JSON that does not parse, or parses as something other than a record, is refused with
+    the parser's reason rather than stored as plain text whose title is raw JSON."""
+    if body[:1] not in "{[":
+        return
+    suffix = PurePath(name).suffix.lower()
+    first = body.split("\n", 1)[0].strip()
+    try:
+        json.loads(body)  # it starts with "{" or "[", and a parsed "{" was a record already
+    except ValueError as exc:
+        if suffix in JSON_NAMES + JSONL_NAMES or (body[0] == "{" and _is_record(first.encode())):
+            raise InvalidUpload(f"{name or 'upload'}: not valid JSON ({exc})") from None
+        return  # prose that happens to start with a bracket
+    raise InvalidUpload(
+        f"{name or 'upload'}: a JSON array, not a record; upload one JSON object, or many as"
+        " JSONL (one object a line)"
+    )
 
 
 def _markdown_score(text: str) -> int:
@@ -291,6 +305,7 @@ def classify(text: str, name: str = "") -> str:
     kind = _json_kind(body.rstrip())
     if kind:
         return kind
+    _refuse_broken_json(body, name)
     score = _markdown_score(body)
     named_md = PurePath(name).suffix.lower() in _MD_NAMES
     # Strong Markdown wins over a name; otherwise the name breaks the tie.
@@ -313,7 +328,7 @@ def detect_with_text(data: bytes, name: str = "") -> tuple[str, str | None]:
     what = _binary_kind(data)
     if what:
         raise _refuse(name, what)
-    if is_jsonl(data):
+    if is_jsonl(data, name):
         return "jsonl", None
     text = decode(data, name)
     return classify(text, name), text

@@ -136,9 +136,11 @@ def iter_jsonl(data: bytes | BinaryIO, name: str) -> Iterator[JsonlItem]:
 
 def _item(where: str, line: bytes) -> JsonlItem:
     try:
-        record = json.loads(line.decode("utf-8-sig"))
+        record = json.loads(line.decode("utf-8-sig").strip())
     except UnicodeDecodeError:
         return JsonlItem(where, None, None, "the line is not UTF-8 text")
+    except json.JSONDecodeError as exc:  # the line number is the item's; the column is the news
+        return JsonlItem(where, None, None, f"not valid JSON at column {exc.colno}: {exc.msg}")
     except ValueError as exc:
         return JsonlItem(where, None, None, f"not valid JSON: {exc}")
     if not isinstance(record, dict):

@@ -132,7 +132,7 @@ def extract(data: bytes) -> Extracted:
         language=properties.text(_resolve(language), 35),
         tags=properties.tags(_field(info, "/Subject"), _field(info, "/Keywords")),
     )
-    return Extracted("pdf", tuple(blocks), hints)
+    return Extracted("pdf", tuple(blocks), hints, pages=len(reader.pages))
 
 
 def _decrypt(reader: PdfReader) -> None:

@@ -29,6 +29,7 @@ def encode(extracted: Extracted) -> bytes:
     return json.dumps(
         {
             "format": extracted.format,
+            "pages": extracted.pages,
             "blocks": [[b.kind, b.text, b.level] for b in extracted.blocks],
             "hints": {
                 **{k: getattr(hints, k) for k in _TEXT_HINTS},
@@ -82,7 +83,9 @@ def _extracted(reply: dict[str, Any]) -> Extracted:
     if not all(isinstance(v, str) for values in lists.values() for v in values):
         raise ValueError("not a hint")
     given = frozenset(lists.pop("given"))
-    fmt = reply["format"]
+    fmt, pages = reply["format"], reply.get("pages")
     if not isinstance(fmt, str):
         raise ValueError("not a format")
-    return Extracted(fmt, tuple(blocks), Hints(**texts, **lists, given=given))
+    if pages is not None and (type(pages) is not int or pages < 0):
+        raise ValueError("not a page count")
+    return Extracted(fmt, tuple(blocks), Hints(**texts, **lists, given=given), pages)

@@ -139,6 +139,38 @@
       xhr.send(data);
     }
 
+    // The start of the extracted text beside the form (as _partials/text_preview.html does
+    // on the edit page): see what was read before confirming it.
+    function textPreview(section, blocks) {
+      var body = section.querySelector(".preview-body");
+      var used = 0;
+      var total = 0;
+      var shown = 0;
+      blocks.forEach(function (block) {
+        total += block.text.length;
+        if (used >= PREVIEW_CHARS) return;
+        var el = document.createElement(block.kind === "heading" ? "h4" : "p");
+        el.className = block.kind === "heading" ? "preview-heading" : (block.kind === "caption" ? "preview-caption" : "");
+        el.textContent = used + block.text.length <= PREVIEW_CHARS ? block.text : block.text.slice(0, PREVIEW_CHARS - used) + "…";
+        body.appendChild(el);
+        used += block.text.length;
+        shown += 1;
+      });
+      var flag = section.querySelector(".short-text-flag");
+      if (total < SHORT_TEXT_CHARS) {
+        flag.textContent = (total ? "Very little text was extracted (" + total + " characters)." : "No text was extracted.") +
+          " Check the original before publishing.";
+        flag.hidden = false;
+      }
+      var more = section.querySelector(".preview-more");
+      if (shown < blocks.length) {
+        more.textContent = "… and " + (blocks.length - shown).toLocaleString("en") + " more blocks (" +
+          total.toLocaleString("en") + " characters in all).";
+        more.hidden = false;
+      }
+      section.hidden = false;
+    }
+
     function confirmForm(item, doc, n) {
       var form = item.querySelector(".confirm-form");
       var error = form.querySelector(".form-error");
@@ -164,6 +196,7 @@
       }
       form.querySelector(".more-link").href = "/documents/" + doc.id + "/edit";
       form.hidden = false;
+      textPreview(item.querySelector(".text-preview"), doc.blocks || []);
 
       form.addEventListener("submit", function (event) {
         event.preventDefault();
@@ -230,6 +263,7 @@
     function published(item, doc) {
       item.classList.add("published");
       item.querySelector(".confirm-form").hidden = true;
+      item.querySelector(".text-preview").hidden = true;
       item.querySelector(".upload-state").textContent = "Published";
       var message = item.querySelector(".upload-message");
       message.hidden = false;
@@ -241,6 +275,10 @@
   }
 
   // --- bulk import progress ----------------------------------------------------------------
+  // as archive/web/curation_display.PREVIEW_CHARS and archive/models.SHORT_TEXT_CHARS
+  var PREVIEW_CHARS = 6000;
+  var SHORT_TEXT_CHARS = 200;
+
   var STATES = { running: "Importing…", done: "Done.", failed: "Failed.", interrupted: "Stopped." };
 
   function initJob(section) {
@@ -274,6 +312,22 @@
         listEl.appendChild(li);
       });
       errors.hidden = job.errors.length === 0;
+      // how each file was read (its detected type)
+      var readAs = section.querySelector(".job-read-as");
+      var readAsFiles = section.querySelector(".job-read-as-files");
+      readAs.querySelector("[data-read-as-summary]").textContent = job.read_as_summary;
+      readAs.hidden = readAsFiles.hidden = job.read_as.length === 0;
+      var filesEl = readAsFiles.querySelector("ul");
+      filesEl.textContent = "";
+      job.read_as.forEach(function (f) {
+        var li = document.createElement("li");
+        var name = document.createElement("span");
+        name.className = "read-as-file";
+        name.textContent = f.file;
+        li.appendChild(name);
+        li.appendChild(document.createTextNode(": read as " + f.as));
+        filesEl.appendChild(li);
+      });
       // the same job's row in the recent imports list
       var row = document.querySelector('[data-job-row="' + job.id + '"]');
       if (row) {

@@ -1,0 +1,134 @@
+"""OCR character accuracy on pages rendered from known text, at 150 and 300 dpi, in our
+languages; and the cost of the two wrappers around Tesseract the issue names.
+
+    apt-get install tesseract-ocr tesseract-ocr-{eng,ukr,rus,spa,deu,fra}
+    .venv/bin/pip install pillow pytesseract [ocrmypdf]      # measured, not dependencies
+    .venv/bin/python bench/ocr_accuracy.py
+
+Each page is the first paragraphs of a corpus record (en, es, uk, ru) or of a text written for
+the measurement (de, fr), drawn in DejaVu Serif 11 pt on a white A4-wide page, as a clean
+scan would be; accuracy is 1 - (character edit distance / characters of the known text), both
+with runs of white space made one space. Tesseract is told the page's language.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from corpus import DEFAULT_CORPUS
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+CHARS = 1_200  # about a third of a page: enough text, a short run
+TESSERACT = {"en": "eng", "es": "spa", "uk": "ukr", "ru": "rus", "de": "deu", "fr": "fra"}
+WRITTEN = {
+    "de": "Die Regierung hat am Dienstag neue Regeln für die öffentlichen Medien vorgestellt. "
+    "Kritiker befürchten, dass die Änderungen die Unabhängigkeit der Redaktionen schwächen, "
+    "während der Sprecher des Ministeriums von einer längst überfälligen Reform sprach. "
+    "Über die Vorlage soll das Parlament im Frühjahr abstimmen.",
+    "fr": "Le gouvernement a présenté mardi de nouvelles règles pour les médias publics. Les "
+    "critiques craignent que ces changements n'affaiblissent l'indépendance des rédactions, "
+    "tandis que le porte-parole du ministère a évoqué une réforme attendue depuis longtemps. "
+    "Le Parlement doit se prononcer au printemps.",
+}
+
+
+def known_texts() -> dict[str, str]:
+    """A paragraph-rich text a language: corpus records first, then the written ones."""
+    wanted = {"en": "crs_reports_en", "es": "amlo_mananeras_es", "uk": "resistinua_uk_en",
+              "ru": "zvezdaaltaya_ru"}  # fmt: skip
+    texts: dict[str, str] = {}
+    for lang, stem in wanted.items():
+        with gzip.open(DEFAULT_CORPUS / f"{stem}.jsonl.gz", "rt", encoding="utf-8") as f:
+            for line in f:
+                record = json.loads(line)
+                if record.get("language") == lang and len(record.get("body", "")) > CHARS:
+                    texts[lang] = " ".join(record["body"].split())[:CHARS]
+                    break
+    texts.update(WRITTEN)
+    return texts
+
+
+def render(text: str, dpi: int):  # noqa: ANN201 - a PIL image
+    from PIL import Image, ImageDraw, ImageFont
+
+    scale = dpi / 72
+    font = ImageFont.truetype(FONT, round(11 * scale))
+    lines = textwrap.wrap(text, 80)
+    width, line_height = round(8.27 * dpi), round(15 * scale)
+    image = Image.new("L", (width, round(72 * scale) * 2 + line_height * len(lines)), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((round(72 * scale), round(72 * scale) + i * line_height), line, font=font)
+    return image
+
+
+def distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def accuracy(known: str, read: str) -> float:
+    known, read = " ".join(known.split()), " ".join(read.split())
+    return max(0.0, 1 - distance(known, read) / len(known))
+
+
+def by_pytesseract(image, lang: str, dpi: int) -> str:  # noqa: ANN001
+    import pytesseract
+
+    return pytesseract.image_to_string(image, lang=lang, config=f"--dpi {dpi}")
+
+
+def by_ocrmypdf(image, lang: str, dpi: int) -> str:  # noqa: ANN001
+    """ocrmypdf works on PDFs: the image as a one-page PDF in, a PDF with a text layer out, the
+    text read back with pypdf (as the archive reads PDFs)."""
+    import ocrmypdf
+    from pypdf import PdfReader
+
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "in.pdf", Path(folder) / "out.pdf"
+        image.save(source, resolution=dpi)
+        ocrmypdf.ocr(source, target, language=[lang], progress_bar=False, output_type="pdf")
+        return "\n".join(page.extract_text() or "" for page in PdfReader(target).pages)
+
+
+def main() -> None:
+    if shutil.which("tesseract") is None:
+        sys.exit("tesseract is not installed")
+    version = subprocess.run(["tesseract", "--version"], capture_output=True, text=True)
+    print(version.stdout.splitlines()[0])
+    readers = {"pytesseract": by_pytesseract}
+    try:
+        import ocrmypdf  # noqa: F401
+
+        readers["ocrmypdf"] = by_ocrmypdf
+    except ImportError:
+        print("ocrmypdf is not installed: left out", file=sys.stderr)
+    texts = known_texts()
+    print(f"{'reader':12} {'dpi':>4} " + " ".join(f"{lang:>7}" for lang in texts) + "  s/page")
+    for name, read in readers.items():
+        for dpi in (150, 300):
+            scores, seconds = [], 0.0
+            for lang, text in texts.items():
+                image = render(text, dpi)
+                start = time.perf_counter()
+                scores.append(accuracy(text, read(image, TESSERACT[lang], dpi)))
+                seconds += time.perf_counter() - start
+            cells = " ".join(f"{s:7.2%}" for s in scores)
+            print(f"{name:12} {dpi:4} {cells}  {seconds / len(texts):6.2f}")
+
+
+if __name__ == "__main__":
+    main()
