@@ -11,6 +11,7 @@ from archive.errors import BadQuery
 from archive.models import FACETS, SearchQuery
 from archive.search.analysis import term_language
 from archive.search.names import extract as extract_names
+from archive.search.names import value_identity
 from archive.search.variants import load
 
 
@@ -29,13 +30,45 @@ def facet_values(doc) -> dict[str, tuple[str, ...]]:
     }
 
 
+def shown_names(archive) -> dict[str, str]:
+    """Each name as the facet shows it: the spellings of one name (a key, bridging scripts:
+    archive.search.names.value_identity) are one value, shown as the spelling most documents
+    of the archive write (ties: the first in code point order)."""
+    documents: Counter[str] = Counter()
+    for doc_id in archive.matched_ids(""):
+        documents.update(facet_values(archive.document(doc_id))["names"])
+    groups: dict[tuple[str, ...], list[tuple[set[tuple[str, str]], list[str]]]] = {}
+    for name in sorted(documents):
+        key, script, spelling = value_identity(name)
+        entries = groups.setdefault(key, [])
+        entry = next((e for e in entries if (script, spelling) in e[0]), None) or next(
+            (e for e in entries if script not in {s for s, _ in e[0]}), None
+        )
+        if entry is None:
+            entry = (set(), [])
+            entries.append(entry)
+        entry[0].add((script, spelling))
+        entry[1].append(name)
+    shown = {}
+    for entries in groups.values():
+        for _, names in entries:
+            best = max(sorted(names), key=documents.__getitem__)
+            shown.update(dict.fromkeys(names, best))
+    return shown
+
+
 def brute_force(archive, text: str, filters: dict[str, tuple[str, ...]]):
     """Expected total and facet counts, computed from the catalog's own rows."""
     ids = archive.matched_ids(text)
     docs = [archive.document(i) for i in sorted(ids)]
+    shown = shown_names(archive)
+
+    def values_of(doc) -> dict[str, tuple[str, ...]]:
+        values = facet_values(doc)
+        return {**values, "names": tuple(shown[n] for n in values["names"])}
 
     def passes(doc, skip: str | None) -> bool:
-        values = facet_values(doc)
+        values = values_of(doc)
         return all(set(values[f]) & set(sel) for f, sel in filters.items() if sel and f != skip)
 
     total = sum(passes(d, None) for d in docs)
@@ -44,7 +77,7 @@ def brute_force(archive, text: str, filters: dict[str, tuple[str, ...]]):
         counter: Counter[str] = Counter()
         for doc in docs:
             if passes(doc, facet):
-                counter.update(facet_values(doc)[facet])
+                counter.update(values_of(doc)[facet])
         counts[facet] = counter
     return total, counts
 

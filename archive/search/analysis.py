@@ -33,6 +33,16 @@ _CYRILLIC = "\u0400-\u04ff"
 WORD_RE = re.compile(rf"[^\W_]+(?:(?<=[{_CYRILLIC}])['\u2019](?=[{_CYRILLIC}])[^\W_]+)*")
 # Every apostrophe form reads as one before analysis, so the three spellings are one term.
 _APOSTROPHE = str.maketrans({"\u2019": "\u02bc", "'": "\u02bc"})
+_INNER_APOSTROPHE_RE = re.compile(rf"(?<=[{_CYRILLIC}])['\u2019](?=[{_CYRILLIC}])")
+
+
+def join_apostrophes(text: str) -> str:
+    """text with each apostrophe inside a Cyrillic word written as U+02BC, a letter to `re`
+    (Прем'єр -> Премʼєр): the same length, so offsets hold."""
+    if "'" not in text and "\u2019" not in text:
+        return text
+    return _INNER_APOSTROPHE_RE.sub("\u02bc", text)
+
 
 _UK_STOP = frozenset(
     """

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 from whoosh import query as wq
@@ -194,7 +195,8 @@ class SearchEngine:
             matched = _intersect(base.mask, selections.values())
             docs = _facet_docs(facet, base.mask, matched, selections)
             counts = generation.facets.count(facet, docs)
-        return facet_page(facet, counts, sq.filters.get(facet, ()), match, page, per_page)
+        aliases = partial(generation.spellings, facet)
+        return facet_page(facet, counts, sq.filters.get(facet, ()), match, page, per_page, aliases)
 
     def complete(
         self, text: str, limit: int, titles: Callable[[], Iterable[tuple[int, str]]]

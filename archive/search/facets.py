@@ -15,7 +15,9 @@ finds "Zelenskyy" and "jose" finds "José".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from bisect import bisect_left
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,7 @@ from archive.models import FacetPage, FacetValue
 from archive.search import sidecars
 from archive.search.analysis import fold
 from archive.search.index import FACET_FIELDS
+from archive.search.names import keys_meet, typed_keys, value_identity
 from archive.search.postings import field_pairs, live_mask, numeric_column
 
 
@@ -45,6 +48,7 @@ class SegmentValues:
         # facet -> each pair's value in the engine's ValueTable (numbered on first use)
         self.numbered: dict[str, np.ndarray] = {}
         self.ordered: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.counted: dict[str, np.ndarray] = {}
 
     @classmethod
     def read(cls, reader) -> SegmentValues:  # noqa: ANN001 - a Whoosh segment reader
@@ -106,6 +110,14 @@ class SegmentValues:
             found = self.ordered[facet] = (self.numbered_values(facet, table)[order], lengths)
         return found
 
+    def value_counts(self, facet: str) -> np.ndarray:
+        """How many of the segment's documents hold each of its values (deleted ones too)."""
+        found = self.counted.get(facet)
+        if found is None:
+            values, _, ord_ = self.pairs[facet]
+            found = self.counted[facet] = np.bincount(ord_, minlength=len(values))
+        return found
+
     def numbered_values(self, facet: str, table: ValueTable) -> np.ndarray:
         found = self.numbered.get(facet)
         if found is None:
@@ -115,6 +127,8 @@ class SegmentValues:
 
 
 _NO_DATES = np.zeros(0, dtype=np.int32)
+# Facets whose values are names: their spellings, inflections and scripts are one value.
+KEYED_FACETS = ("names",)
 # A search matching fewer than 1 in SPARSE_SHARE documents counts its documents' own pairs;
 # a broader one scans every pair of the facet with a mask.
 SPARSE_SHARE = 8
@@ -122,11 +136,21 @@ SPARSE_SHARE = 8
 
 class ValueTable:
     """One facet's values numbered once for the engine's life (a value keeps its number in
-    every generation), so that a new segment adds numbers and nothing is renumbered."""
+    every generation), so that a new segment adds numbers and nothing is renumbered.
 
-    def __init__(self) -> None:
+    A keyed table (the names facet) gives every value of one key one number: the spellings,
+    inflections and scripts of a name (Денис Шмигаль, Denys Shmyhal) count as one value, shown
+    under its spelling found in most documents (`show`) and found by any of them. A document
+    holds one value a key (archive.search.names.extract), so none is counted twice."""
+
+    def __init__(self, key: Callable[[str], tuple[Hashable, str, str]] | None = None) -> None:
         self.number: dict[str, int] = {}
         self.values: list[str] = []
+        self._key = key
+        # key -> (number, the (script, folded spelling) pairs it holds) of each number
+        self._by_key: dict[Hashable, list[tuple[int, set[tuple[str, str]]]]] = {}
+        # number -> its spellings, for the numbers that have more than one
+        self.spellings: dict[int, list[str]] = {}
 
     def numbers(self, values: list[str]) -> np.ndarray:
         number = self.number
@@ -134,10 +158,45 @@ class ValueTable:
         for i, value in enumerate(values):
             found = number.get(value)
             if found is None:
-                found = number[value] = len(self.values)
-                self.values.append(value)
+                found = number[value] = self._add(value)
             out[i] = found
         return out
+
+    def _add(self, value: str) -> int:
+        if self._key is None:
+            self.values.append(value)
+            return len(self.values) - 1
+        key, script, spelling = self._key(value)
+        entries = self._by_key.setdefault(key, [])
+        # A key is coarse (Hanoi and Khan share one): a value joins a number of its key that
+        # spells it the same, or one that has no spelling in its script yet (Шмигаль and
+        # Shmyhal: the key bridges scripts); otherwise it gets a number of its own.
+        found = next((n for n, seen in entries if (script, spelling) in seen), None)
+        if found is None:
+            found = next((n for n, seen in entries if script not in {s for s, _ in seen}), None)
+        if found is None:
+            found = len(self.values)
+            self.values.append(value)
+            entries.append((found, set()))
+        else:
+            self.spellings.setdefault(found, [self.values[found]]).append(value)
+        next(seen for n, seen in entries if n == found).add((script, spelling))
+        return found
+
+    def aliases(self, value: str) -> list[str]:
+        """Every spelling of the value's number (the value alone when it has no other)."""
+        found = self.number.get(value)
+        return self.spellings.get(found, [value]) if found is not None else [value]
+
+    def show(self, documents: Callable[[str], int]) -> None:
+        """Show each value of several spellings under the one most documents write
+        (documents(spelling) counts them); ties go to the first in code point order."""
+        for found, spellings in self.spellings.items():
+            self.values[found] = max(sorted(spellings), key=documents)  # ties: the first
+
+
+def new_table(facet: str) -> ValueTable:
+    return ValueTable(value_identity if facet in KEYED_FACETS else None)
 
 
 class FacetCounts(Mapping[str, int]):
@@ -224,7 +283,7 @@ class FacetCache:
             self.leaves.append((key, reader, offset))
             self._parts.append(part)
             for facet in FACET_FIELDS:
-                table = tables.setdefault(facet, ValueTable())
+                table = tables.get(facet) or tables.setdefault(facet, new_table(facet))
                 docs[facet].append(part.pairs[facet][1] + np.int32(offset))
                 ords[facet].append(part.numbered_values(facet, table))
             dates.append(part.dates)
@@ -233,6 +292,9 @@ class FacetCache:
         for key in set(segments) - seen:
             del segments[key]
         self.tables = tables
+        for facet, table in tables.items():
+            if table.spellings:
+                table.show(partial(self._documents_writing, facet))
         self.pairs = {
             f: (_joined(docs[f], np.int32), _joined(ords[f], np.int32)) for f in FACET_FIELDS
         }
@@ -241,6 +303,17 @@ class FacetCache:
         self.live_count = int(self.live.sum())
         self._totals: dict[str, FacetCounts] = {}
         self._doc_order: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _documents_writing(self, facet: str, value: str) -> int:
+        """Documents of the generation (deleted ones too) whose facet holds this exact value,
+        from each segment's counts by value (its values are in lexicon order: bisect)."""
+        total = 0
+        for part in self._parts:
+            values = part.pairs[facet][0]
+            i = bisect_left(values, value)
+            if i < len(values) and values[i] == value:
+                total += int(part.value_counts(facet)[i])
+        return total
 
     def docs_with(self, facet: str, values: Iterable[str]) -> np.ndarray:
         """The mask of live documents holding any of the values."""
@@ -262,7 +335,7 @@ class FacetCache:
         return self._count(facet, docs)
 
     def _count(self, facet: str, docs: np.ndarray) -> FacetCounts:
-        table = self.tables.setdefault(facet, ValueTable())
+        table = self.tables.get(facet) or self.tables.setdefault(facet, new_table(facet))
         doc, ord_ = self.pairs[facet]
         ids = np.flatnonzero(docs)
         if len(ids) * SPARSE_SHARE < len(docs):
@@ -340,21 +413,33 @@ def facet_page(
     match: str = "",
     page: int = 1,
     per_page: int = PER_PAGE,
+    aliases: Callable[[str], Sequence[str]] | None = None,
 ) -> FacetPage:
-    """The values whose folded text contains `match`, best first, as page `page`.
+    """The values that match what a reader typed, best first, as page `page`.
 
-    A value with a word starting with the typed text ranks before one that merely contains it
-    ("put" lists Putin before Sputnik); then by count, as the facet lists do. Years keep their
-    own order, newest first.
+    A value matches when its folded text (or one of its aliases': the other spellings of a
+    name) contains the typed text, or when each typed word meets one of its words across
+    scripts and inflections (archive.search.names.typed_keys: "Shmyhal" finds Денис Шмигаль,
+    "Росією" finds Russia). A value with a word starting with the typed text ranks before one
+    that merely contains it ("put" lists Putin before Sputnik); then by count, as the facet
+    lists do. Years keep their own order, newest first.
     """
     needle = fold(match.strip())[:MAX_MATCH_CHARS]
+    typed = typed_keys(match[:MAX_MATCH_CHARS]) if needle else ()
     rows: list[tuple[tuple[object, ...], str, int]] = []
     word_start = re.compile(r"(?<![^\W_])" + re.escape(needle)) if needle else None
     for value, count in counts.items():
         folded = fold(value)
-        if needle and needle not in folded:
-            continue
-        starts = 0 if word_start is None or word_start.search(folded) else 1
+        starts = 0
+        if needle:
+            spellings = [fold(v) for v in aliases(value)] if aliases else [folded]
+            if folded not in spellings:
+                spellings.append(folded)
+            if not any(needle in v for v in spellings):
+                if not typed or not keys_meet(typed, spellings):
+                    continue
+            elif not any(word_start.search(v) for v in spellings):  # type: ignore[union-attr]
+                starts = 1
         order = (starts, -int(value)) if facet == "year" and value.isdigit() else (starts,)
         rows.append(((*order, -count, folded), value, count))
     rows.sort()

@@ -90,13 +90,15 @@ def nominative(words: tuple[str, ...], lang: str) -> tuple[str, ...]:
         )
     out: list[str] = []
     head: bool | None = None  # None before the first noun, then: is it a person's name
-    for word, parses in zip(words, parsed, strict=True):
+    for n, (word, parses) in enumerate(zip(words, parsed, strict=True)):
         if not _declines(parses):
             out.append(word)
             continue
-        chosen = [p for p in parses if p.tag.case == case] if case else parses
-        best = _best(chosen or parses, lang)
-        readings = chosen or parses
+        readings = [p for p in parses if p.tag.case == case] if case else parses
+        readings = readings or parses
+        best = _best(readings, lang)
+        if head is None and n < len(words) - 1:  # before a noun, an adjective agrees with it
+            best = next((p for p in readings if p.tag.POS == "ADJF"), best)
         # any reading as a name counts (Володимира is also the town Володимир); a surname may
         # decline as an adjective (Зеленського)
         personal = any(_PERSONAL & p.tag.grammemes or p.tag.POS == "ADJF" for p in readings)
@@ -109,6 +111,26 @@ def nominative(words: tuple[str, ...], lang: str) -> tuple[str, ...]:
         if head is None and best.tag.POS == "NOUN":
             head = any(_PERSONAL & p.tag.grammemes for p in readings)
     return tuple(out)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def case_breaks(words: tuple[str, ...], lang: str) -> tuple[int, ...]:
+    """Where a run of capitalised words holds several names: before each word that shares no
+    case with the word before it (канцлером Німеччини Олафом Шольцом: Німеччини | Олафом
+    Шольцом), one name's words agreeing in case. Words the dictionary does not decline never
+    break a run."""
+    if lang not in MORPH_LANGUAGES or len(words) < 2:
+        return ()
+    analyser = _analyser(lang)
+    cases: list[set[str] | None] = []
+    for word in words:
+        parses = (
+            analyser.parse(word.lower().translate(_TO_DICTIONARY)) if _has_cyrillic(word) else []
+        )
+        cases.append({p.tag.case for p in parses} - {None} if _declines(parses) else None)
+    return tuple(
+        i for i in range(1, len(words)) if cases[i] and cases[i - 1] and not cases[i] & cases[i - 1]
+    )
 
 
 def _declines(parses: list[Any]) -> bool:
@@ -133,6 +155,20 @@ def not_a_name(word: str, lang: str) -> bool:
     parses = _analyser(lang).parse(word.lower().translate(_TO_DICTIONARY))
     return parses[0].is_known and all(
         p.tag.POS != "NOUN" and not PROPER & p.tag.grammemes for p in parses
+    )
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def common_noun(word: str, lang: str) -> bool:
+    """Whether the dictionary knows a word as a common noun and never as a name (Засідання,
+    Рішення): capitalised at the start of a sentence, it does not begin a name."""
+    if lang not in MORPH_LANGUAGES or not _has_cyrillic(word):
+        return False
+    parses = _analyser(lang).parse(word.lower().translate(_TO_DICTIONARY))
+    return (
+        parses[0].is_known
+        and _best(parses, lang).tag.POS == "NOUN"
+        and not any(PROPER & p.tag.grammemes for p in parses)
     )
 
 
