@@ -84,3 +84,21 @@ def test_place_names_in_any_case(inflected) -> None:
 @pytest.mark.parametrize("form", ["Премʼєр", "Прем'єр", "Прем’єр"])
 def test_each_apostrophe_finds_every_apostrophe(inflected, form) -> None:
     assert found(inflected, form) == {"uk-ap1", "uk-ap2", "uk-ap3"}
+
+
+def test_an_index_of_the_analysis_before_is_rebuilt(tmp_path) -> None:
+    """SCHEMA_VERSION 8 brought the lemmas: an index of version 7 (stems) is rebuilt from the
+    catalog when the archive opens, and then every form finds every form."""
+    from archive.search.index import SCHEMA_VERSION, VERSION_FILE
+
+    lines = [json.dumps({"id": i, "language": lang, "title": i, "body": b}) for i, lang, b in DOCS]
+    (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settings = Settings(root=tmp_path / "archive")
+    with Archive(settings) as archive:
+        archive.ingest_paths([tmp_path / "r.jsonl"])
+    version = settings.index_dir / VERSION_FILE
+    assert version.read_text().startswith(SCHEMA_VERSION + " ") and SCHEMA_VERSION == "8"
+    version.write_text(version.read_text().replace("8 ", "7 ", 1))
+    with Archive(settings) as archive:
+        assert version.read_text().startswith("8 ")
+        assert {"uk-nom", "uk-gen", "uk-ins"} <= found(archive, "санкціями")
