@@ -12,6 +12,7 @@ import pytest
 
 from archive import Archive, Settings
 from archive.models import SearchQuery
+from archive.search.facets import new_table
 from archive.search.names import extract
 from archive.search.variants import load
 from archive.web import create_app
@@ -131,3 +132,16 @@ def test_over_http_the_filter_box_and_typeahead_cross_scripts(archive) -> None:
         ):
             answer = client.get("/api/facets/names", params={"facet_match": match})
             assert answer.status_code == status, match
+
+
+def test_a_coarse_key_bridges_scripts_and_romanisations_not_distinct_names() -> None:
+    table = new_table("names")
+    values = ["Borodianka", "Borodyanka", "Бородянка", "Hanoi", "Khan", "Ghani", "Barr", "Barry"]
+    numbers = dict(zip(values, table.numbers(values).tolist(), strict=True))
+    assert numbers["Borodianka"] == numbers["Borodyanka"] == numbers["Бородянка"]
+    assert len({numbers[v] for v in ("Hanoi", "Khan", "Ghani")}) == 3
+    assert numbers["Barr"] != numbers["Barry"]
+    written = {"Borodianka": 1, "Borodyanka": 26, "Бородянка": 26}
+    table.show(lambda v: written.get(v, 0))
+    assert table.values[numbers["Бородянка"]] == "Borodyanka"  # ties: code point order
+    assert set(table.aliases("Бородянка")) == {"Borodianka", "Borodyanka", "Бородянка"}

@@ -9,7 +9,7 @@ import pytest
 
 from archive.errors import BadQuery
 from archive.models import FACETS, SearchQuery
-from archive.search.analysis import term_language
+from archive.search.analysis import edit_distance, term_language
 from archive.search.names import extract as extract_names
 from archive.search.names import value_identity
 from archive.search.variants import load
@@ -30,6 +30,11 @@ def facet_values(doc) -> dict[str, tuple[str, ...]]:
     }
 
 
+def near(script: str, spelling: str, seen) -> bool:
+    allowed = 2 if len(spelling) >= 10 else 1 if len(spelling) >= 6 else 0
+    return any(s == script and edit_distance(o, spelling) <= allowed for s, o in seen if allowed)
+
+
 def shown_names(archive) -> dict[str, str]:
     """Each name as the facet shows it: the spellings of one name (a key, bridging scripts:
     archive.search.names.value_identity) are one value, shown as the spelling most documents
@@ -41,8 +46,10 @@ def shown_names(archive) -> dict[str, str]:
     for name in sorted(documents):
         key, script, spelling = value_identity(name)
         entries = groups.setdefault(key, [])
-        entry = next((e for e in entries if (script, spelling) in e[0]), None) or next(
-            (e for e in entries if script not in {s for s, _ in e[0]}), None
+        entry = (
+            next((e for e in entries if (script, spelling) in e[0]), None)
+            or next((e for e in entries if near(script, spelling, e[0])), None)
+            or next((e for e in entries if script not in {s for s, _ in e[0]}), None)
         )
         if entry is None:
             entry = (set(), [])

@@ -25,7 +25,7 @@ from whoosh.searching import Searcher
 
 from archive.models import FacetPage, FacetValue
 from archive.search import sidecars
-from archive.search.analysis import fold
+from archive.search.analysis import edit_distance, fold
 from archive.search.index import FACET_FIELDS
 from archive.search.names import keys_meet, typed_keys, value_identity
 from archive.search.postings import field_pairs, live_mask, numeric_column
@@ -169,9 +169,12 @@ class ValueTable:
         key, script, spelling = self._key(value)
         entries = self._by_key.setdefault(key, [])
         # A key is coarse (Hanoi and Khan share one): a value joins a number of its key that
-        # spells it the same, or one that has no spelling in its script yet (Шмигаль and
-        # Shmyhal: the key bridges scripts); otherwise it gets a number of its own.
+        # spells it the same or nearly (one letter in six letters or more), or one that has no
+        # spelling in its script yet (Шмигаль and Shmyhal: the key bridges scripts); otherwise
+        # it gets a number of its own.
         found = next((n for n, seen in entries if (script, spelling) in seen), None)
+        if found is None:  # another romanisation: Borodianka, Borodyanka
+            found = next((n for n, seen in entries if _near(script, spelling, seen)), None)
         if found is None:
             found = next((n for n, seen in entries if script not in {s for s, _ in seen}), None)
         if found is None:
@@ -193,6 +196,18 @@ class ValueTable:
         (documents(spelling) counts them); ties go to the first in code point order."""
         for found, spellings in self.spellings.items():
             self.values[found] = max(sorted(spellings), key=documents)  # ties: the first
+
+
+def _near(script: str, spelling: str, seen: set[tuple[str, str]]) -> bool:
+    """Whether a spelling is one edit from one of the same script (six letters or more: Barr
+    and Barry are two names), or two edits in ten letters or more."""
+    allowed = 2 if len(spelling) >= 10 else 1 if len(spelling) >= 6 else 0
+    return bool(allowed) and any(
+        s == script
+        and abs(len(other) - len(spelling)) <= allowed
+        and edit_distance(other, spelling) <= allowed
+        for s, other in seen
+    )
 
 
 def new_table(facet: str) -> ValueTable:

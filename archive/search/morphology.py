@@ -83,18 +83,18 @@ def nominative(words: tuple[str, ...], lang: str) -> tuple[str, ...]:
         for w in words
     ]
     declined = [p for p in parsed if _declines(p)]
-    case = None
-    if len(declined) > 1:
-        case = next(
-            (c for c in _CASES if all(any(x.tag.case == c for x in p) for p in declined)), None
-        )
+    case, number = _shared(declined) if len(declined) > 1 else (None, None)
     out: list[str] = []
     head: bool | None = None  # None before the first noun, then: is it a person's name
     for n, (word, parses) in enumerate(zip(words, parsed, strict=True)):
         if not _declines(parses):
             out.append(word)
             continue
-        readings = [p for p in parses if p.tag.case == case] if case else parses
+        readings = (
+            [p for p in parses if p.tag.case == case and p.tag.number in (number, None)]
+            if case
+            else parses
+        )
         readings = readings or parses
         best = _best(readings, lang)
         if head is None and n < len(words) - 1:  # before a noun, an adjective agrees with it
@@ -131,6 +131,20 @@ def case_breaks(words: tuple[str, ...], lang: str) -> tuple[int, ...]:
     return tuple(
         i for i in range(1, len(words)) if cases[i] and cases[i - 1] and not cases[i] & cases[i - 1]
     )
+
+
+def _shared(declined: list[list[Any]]) -> tuple[str | None, str | None]:
+    """The first case (of _CASES) and number every word can be read in: singular or plural,
+    a word without number (a surname of both genders) going with either; (None, None) when
+    there is none."""
+    for case in _CASES:
+        for number in ("sing", "plur"):
+            if all(
+                any(x.tag.case == case and x.tag.number in (number, None) for x in p)
+                for p in declined
+            ):
+                return case, number
+    return None, None
 
 
 def _declines(parses: list[Any]) -> bool:

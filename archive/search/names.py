@@ -73,7 +73,7 @@ TITLES = frozenset(
     general gen colonel col lieutenant lt commander admiral sergeant captain major marshal
     ambassador director deputy spokesman spokeswoman spokesperson adviser advisor chief head
     mr mrs ms dr sir madam lord lady judge justice attorney commissioner premier chancellor
-    his her excellency hero
+    his her excellency hero ladies gentlemen
     президент віцепрезидент премʼєр прем'єр міністр голова секретар посол генерал полковник
     командувач радник речник депутат мер губернатор пан пані герой уряд канцлер
     премьер министр глава секретарь посол генерал полковник командующий советник депутат мэр
@@ -81,7 +81,7 @@ TITLES = frozenset(
     правительство""".split()
 )
 LABELS = frozenset(
-    """report reports crs insight figure figures fig table tables chart map maps graph
+    """report reports crs insight cong usc figure figures fig table tables chart map maps graph
     appendix annex box note notes source sources section chapter page pages exhibit video
     fy fiscal q1 q2 q3 q4 gdp km kg mln bn billion million percent
     uah usd eur rub gbp cny hryvnia hryvnias dollar dollars euro euros ruble rubles rouble
@@ -89,11 +89,21 @@ LABELS = frozenset(
     рисунок таблиця малюнок джерело примітка додаток розділ гривня грн долар євро рубль
     рисунок таблица источник примечание приложение раздел руб доллар евро""".split()
 )
+# Capitalised common words that are no name by themselves (a name's part when it stands inside
+# a run: "Democratic Party", "Department of Defense" is cut at "of" and leaves "Department"):
+# party and national adjectives, the heads of official names, report boilerplate.
+NOT_ALONE = frozenset(
+    """american americans democrat democrats democratic republican republicans members
+    department government office bureau committee administration issues year focus
+    congresses interior agriculture commerce defense constitution
+    unidos república secretaría ciudad cámara defensa electricidad constitución ah""".split()
+)
 # Capitalised in English (and German) text, yet not names.
 _CALENDAR = frozenset(
     """january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday januar februar märz juni juli
-    oktober dezember montag dienstag mittwoch donnerstag freitag samstag sonntag""".split()
+    oktober dezember montag dienstag mittwoch donnerstag freitag samstag sonntag
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
 )
 
 
@@ -239,7 +249,8 @@ def nominal(words: tuple[str, ...], lang: str) -> tuple[str, ...]:
     if sum(map(len, kept)) < 2:
         return ()
     if len(kept) == 1 and (
-        not_a_name(kept[0], morph)
+        fold(kept[0]) in NOT_ALONE
+        or not_a_name(kept[0], morph)
         # the Russian dictionary tags names and places: a word it knows only as a common
         # noun (Управление, Центр) is none; the Ukrainian one tags people only
         or (morph == "ru" and common_noun(kept[0], morph))
