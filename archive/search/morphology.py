@@ -14,6 +14,7 @@ Parsing costs about 25 µs a word; a corpus repeats its words, so both are memoi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache, lru_cache
 from typing import Any
 
@@ -37,6 +38,17 @@ def _analyser(lang: str) -> Any:  # noqa: ANN401 - pymorphy3.MorphAnalyzer, unty
     return pymorphy3.MorphAnalyzer(lang=lang)
 
 
+# Parses of the words names are made of, shared by the functions below (a name's word is asked
+# about three or four times); fewer than the words, as each costs about 1 KB.
+PARSE_CACHE_SIZE = 50_000
+
+
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _parse(word: str, lang: str) -> tuple[Any, ...]:
+    """The dictionary's readings of a word as written (any case, any apostrophe)."""
+    return tuple(_analyser(lang).parse(word.lower().translate(_TO_DICTIONARY)))
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def lemma(word: str, lang: str) -> str:
     """The dictionary form of a lowercased ru or uk word (the word itself in other languages,
@@ -49,7 +61,7 @@ def lemma(word: str, lang: str) -> str:
 _PERSONAL = frozenset({"Name", "Surn", "Patr"})
 
 
-def _best(parses: list[Any], lang: str) -> Any:  # noqa: ANN401 - a pymorphy3 Parse
+def _best(parses: Sequence[Any], lang: str) -> Any:  # noqa: ANN401 - a pymorphy3 Parse
     """The reading a form gets when the dictionary has several. The Russian one orders them by
     corpus frequency (путина: the surname Путин first), so its first is taken. The Ukrainian
     dictionary has no frequencies to order them, so: a noun before a verb or adjective (війни:
@@ -77,11 +89,7 @@ def nominative(words: tuple[str, ...], lang: str) -> tuple[str, ...]:
     dictionary does not decline (НАТО, a Latin word) is kept."""
     if lang not in MORPH_LANGUAGES or not any(map(_has_cyrillic, words)):
         return words
-    analyser = _analyser(lang)
-    parsed = [
-        analyser.parse(w.lower().translate(_TO_DICTIONARY)) if _has_cyrillic(w) else []
-        for w in words
-    ]
+    parsed = [_parse(w, lang) if _has_cyrillic(w) else () for w in words]
     declined = [p for p in parsed if _declines(p)]
     case, number = _shared(declined) if len(declined) > 1 else (None, None)
     out: list[str] = []
@@ -121,19 +129,16 @@ def case_breaks(words: tuple[str, ...], lang: str) -> tuple[int, ...]:
     break a run."""
     if lang not in MORPH_LANGUAGES or len(words) < 2:
         return ()
-    analyser = _analyser(lang)
     cases: list[set[str] | None] = []
     for word in words:
-        parses = (
-            analyser.parse(word.lower().translate(_TO_DICTIONARY)) if _has_cyrillic(word) else []
-        )
+        parses = _parse(word, lang) if _has_cyrillic(word) else ()
         cases.append({p.tag.case for p in parses} - {None} if _declines(parses) else None)
     return tuple(
         i for i in range(1, len(words)) if cases[i] and cases[i - 1] and not cases[i] & cases[i - 1]
     )
 
 
-def _shared(declined: list[list[Any]]) -> tuple[str | None, str | None]:
+def _shared(declined: list[Sequence[Any]]) -> tuple[str | None, str | None]:
     """The first case (of _CASES) and number every word can be read in: singular or plural,
     a word without number (a surname of both genders) going with either; (None, None) when
     there is none."""
@@ -147,7 +152,7 @@ def _shared(declined: list[list[Any]]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _declines(parses: list[Any]) -> bool:
+def _declines(parses: Sequence[Any]) -> bool:
     return bool(parses) and parses[0].is_known and "Fixd" not in parses[0].tag.grammemes
 
 
@@ -166,7 +171,7 @@ def not_a_name(word: str, lang: str) -> bool:
     such a word is no name, however it is capitalised."""
     if lang not in MORPH_LANGUAGES or not _has_cyrillic(word):
         return False
-    parses = _analyser(lang).parse(word.lower().translate(_TO_DICTIONARY))
+    parses = _parse(word, lang)
     return parses[0].is_known and all(
         p.tag.POS != "NOUN" and not PROPER & p.tag.grammemes for p in parses
     )
@@ -178,7 +183,7 @@ def common_noun(word: str, lang: str) -> bool:
     Рішення): capitalised at the start of a sentence, it does not begin a name."""
     if lang not in MORPH_LANGUAGES or not _has_cyrillic(word):
         return False
-    parses = _analyser(lang).parse(word.lower().translate(_TO_DICTIONARY))
+    parses = _parse(word, lang)
     return (
         parses[0].is_known
         and _best(parses, lang).tag.POS == "NOUN"
