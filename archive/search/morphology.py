@@ -191,6 +191,17 @@ def common_noun(word: str, lang: str) -> bool:
     )
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def adjective_ending(word: str, lang: str) -> bool:
+    """Whether a name's last word reads as an adjective and never as a name or noun, the
+    dictionary's guess for a word it does not know included (Шебалинский, Отечественная): a
+    name that ends so has lost its noun (района, война), which is written in lowercase."""
+    if lang not in MORPH_LANGUAGES or not _has_cyrillic(word):
+        return False
+    parses = _parse(word, lang)
+    return all(p.tag.POS in ("ADJF", "PRTF") and not PROPER & p.tag.grammemes for p in parses)
+
+
 def _has_cyrillic(word: str) -> bool:
     return any("\u0400" <= ch <= "\u04ff" for ch in word)
 

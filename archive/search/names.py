@@ -27,6 +27,7 @@ from archive.search.analysis import (
 )
 from archive.search.morphology import (
     MORPH_LANGUAGES,
+    adjective_ending,
     case_breaks,
     common_noun,
     lemma,
@@ -68,7 +69,8 @@ KNOWN_WEIGHT = 2
 # Zelensky" -> Zelensky); labels of reports, figures and tables, units and currencies from
 # either end ("CRS Report", "Figure 3", "UAH"). A run of nothing else is dropped.
 TITLES = frozenset(
-    """president presidents vice prime minister ministers secretary senator sen rep
+    fold(word)
+    for word in """president presidents vice prime minister ministers secretary senator sen rep
     representative congressman congresswoman governor mayor chairman chairwoman chair speaker
     general gen colonel col lieutenant lt commander admiral sergeant captain major marshal
     ambassador director deputy spokesman spokeswoman spokesperson adviser advisor chief head
@@ -81,11 +83,13 @@ TITLES = frozenset(
     правительство""".split()
 )
 LABELS = frozenset(
-    """report reports crs insight cong usc figure figures fig table tables chart map maps graph
-    appendix annex box note notes source sources section chapter page pages exhibit video
+    fold(word)
+    for word in """report reports crs insight cong usc figure figures fig table tables chart
+    map maps graph appendix annex box note notes source sources section chapter page pages
+    exhibit video title
     fy fiscal q1 q2 q3 q4 gdp km kg mln bn billion million percent
     uah usd eur rub gbp cny hryvnia hryvnias dollar dollars euro euros ruble rubles rouble
-    roubles yuan
+    roubles yuan inc llc ltd corp ооо оао зао тов пат ii iii iv vi vii viii ix xi xii xiv
     рисунок таблиця малюнок джерело примітка додаток розділ гривня грн долар євро рубль
     рисунок таблица источник примечание приложение раздел руб доллар евро""".split()
 )
@@ -93,9 +97,11 @@ LABELS = frozenset(
 # a run: "Democratic Party", "Department of Defense" is cut at "of" and leaves "Department"):
 # party and national adjectives, the heads of official names, report boilerplate.
 NOT_ALONE = frozenset(
-    """american americans democrat democrats democratic republican republicans members
+    fold(word)
+    for word in """american americans democrat democrats democratic republican republicans members
     department government office bureau committee administration issues year focus
-    congresses interior agriculture commerce defense constitution
+    congresses interior agriculture commerce defense constitution act district commission
+    appeals university covid
     unidos república secretaría ciudad cámara defensa electricidad constitución ah""".split()
 )
 # Capitalised in English (and German) text, yet not names.
@@ -255,6 +261,8 @@ def nominal(words: tuple[str, ...], lang: str) -> tuple[str, ...]:
         # noun (Управление, Центр) is none; the Ukrainian one tags people only
         or (morph == "ru" and common_noun(kept[0], morph))
     ):
+        return ()
+    if adjective_ending(kept[-1], morph):  # Великая Отечественная, Усть-Канского (района)
         return ()
     return nominative(kept, morph)
 
