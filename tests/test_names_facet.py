@@ -73,6 +73,16 @@ def test_inflected_forms_join_their_name() -> None:
     assert extract(["Засідання Верховної Ради. Рішення Верховної Ради."], "uk", variants) == [
         "Верховна Рада"
     ]
+    # a sentence's common first word is no part of a name; a name's words agree in case
+    assert extract(["Пропоную Російській Федерації мир."], "uk", variants) == [
+        "Російська Федерація"
+    ]
+    found = extract(["Зустріч з канцлером Німеччини Олафом Шольцом."], "uk", variants)
+    assert sorted(found) == ["Німеччина", "Олаф Шольц"]
+    # Russian: a title, then a name ending in an adjective is none (its noun is lowercase)
+    found = extract(["Председатель Правительства Республики Алтай приехал в Усть-Канский район."],
+                    "ru", variants)  # fmt: skip
+    assert found == ["Республика Алтай"]
 
 
 def test_each_name_once_across_scripts_under_its_most_written_spelling(archive) -> None:
@@ -91,6 +101,9 @@ def test_any_spelling_of_a_name_selects_all_its_documents(archive) -> None:
     for spelling in ("Денис Шмигаль", "Denys Shmyhal"):
         page = archive.search(SearchQuery(text="", filters={"names": (spelling,)}, per_page=50))
         assert {archive.document(h.id).source_id for h in page.hits} == ids, spelling
+        # ...and shows it ticked under the spelling the facet shows, once
+        ticked = [(v.value, v.count) for v in page.facets["names"] if v.selected]
+        assert ticked == [("Денис Шмигаль", 4)], spelling
 
 
 def test_filter_boxes_match_across_scripts_and_inflections(archive) -> None:

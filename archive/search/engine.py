@@ -196,7 +196,8 @@ class SearchEngine:
             docs = _facet_docs(facet, base.mask, matched, selections)
             counts = generation.facets.count(facet, docs)
         aliases = partial(generation.spellings, facet)
-        return facet_page(facet, counts, sq.filters.get(facet, ()), match, page, per_page, aliases)
+        chosen = tuple(map(counts.table.shown, sq.filters.get(facet, ())))
+        return facet_page(facet, counts, chosen, match, page, per_page, aliases)
 
     def complete(
         self, text: str, limit: int, titles: Callable[[], Iterable[tuple[int, str]]]
@@ -328,6 +329,8 @@ def _facet_values(
         top_values = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)[:FACET_LIMIT]
     else:
         top_values = counts.most_common(FACET_LIMIT)
+    # a value chosen by another of its spellings (names=Denys Shmyhal) is the one shown
+    chosen = tuple(dict.fromkeys(map(counts.table.shown, chosen)))
     shown = {v for v, _ in top_values}
     values = [FacetValue(v, c, v in chosen) for v, c in top_values]
     values += [FacetValue(v, counts.get(v, 0), True) for v in chosen if v not in shown]

@@ -147,8 +147,8 @@ class ValueTable:
         self.number: dict[str, int] = {}
         self.values: list[str] = []
         self._key = key
-        # key -> (number, the (script, folded spelling) pairs it holds) of each number
-        self._by_key: dict[Hashable, list[tuple[int, set[tuple[str, str]]]]] = {}
+        # key -> the numbers of its values
+        self._by_key: dict[Hashable, list[int]] = {}
         # number -> its spellings, for the numbers that have more than one
         self.spellings: dict[int, list[str]] = {}
 
@@ -167,24 +167,33 @@ class ValueTable:
             self.values.append(value)
             return len(self.values) - 1
         key, script, spelling = self._key(value)
-        entries = self._by_key.setdefault(key, [])
+        numbers = self._by_key.setdefault(key, [])
         # A key is coarse (Hanoi and Khan share one): a value joins a number of its key that
         # spells it the same or nearly (one letter in six letters or more), or one that has no
         # spelling in its script yet (Шмигаль and Shmyhal: the key bridges scripts); otherwise
-        # it gets a number of its own.
-        found = next((n for n, seen in entries if (script, spelling) in seen), None)
+        # it gets a number of its own. The few numbers of a key are described again when a
+        # value meets them, rather than kept: a names table holds hundreds of thousands.
+        seen = [
+            (n, {self._key(v)[1:] for v in self.spellings.get(n, [self.values[n]])})
+            for n in numbers
+        ]
+        found = next((n for n, pairs in seen if (script, spelling) in pairs), None)
         if found is None:  # another romanisation: Borodianka, Borodyanka
-            found = next((n for n, seen in entries if _near(script, spelling, seen)), None)
+            found = next((n for n, pairs in seen if _near(script, spelling, pairs)), None)
         if found is None:
-            found = next((n for n, seen in entries if script not in {s for s, _ in seen}), None)
+            found = next((n for n, pairs in seen if script not in {s for s, _ in pairs}), None)
         if found is None:
             found = len(self.values)
             self.values.append(value)
-            entries.append((found, set()))
+            numbers.append(found)
         else:
             self.spellings.setdefault(found, [self.values[found]]).append(value)
-        next(seen for n, seen in entries if n == found).add((script, spelling))
         return found
+
+    def shown(self, value: str) -> str:
+        """The value a spelling is shown as (itself when the table has not seen it)."""
+        found = self.number.get(value)
+        return self.values[found] if found is not None else value
 
     def aliases(self, value: str) -> list[str]:
         """Every spelling of the value's number (the value alone when it has no other)."""

@@ -180,13 +180,25 @@ def not_a_name(word: str, lang: str) -> bool:
 @lru_cache(maxsize=CACHE_SIZE)
 def common_noun(word: str, lang: str) -> bool:
     """Whether the dictionary knows a word as a common noun and never as a name (Засідання,
-    Рішення): capitalised at the start of a sentence, it does not begin a name."""
+    Управление)."""
+    return _common(word, lang, ("NOUN",))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def common_opening(word: str, lang: str) -> bool:
+    """Whether a word capitalised at a sentence's start is a common word, not a name's first:
+    a noun, verb or adverb the dictionary knows and never as a name (Засідання Верховної Ради,
+    Пропоную Російській Федерації). Adjectives may open a name (Верховна Рада)."""
+    return _common(word, lang, ("NOUN", "VERB", "INFN", "ADVB", "PRED", "CONJ", "PREP", "PRCL"))
+
+
+def _common(word: str, lang: str, kinds: tuple[str, ...]) -> bool:
     if lang not in MORPH_LANGUAGES or not _has_cyrillic(word):
         return False
     parses = _parse(word, lang)
     return (
         parses[0].is_known
-        and _best(parses, lang).tag.POS == "NOUN"
+        and _best(parses, lang).tag.POS in kinds
         and not any(PROPER & p.tag.grammemes for p in parses)
     )
 

@@ -30,6 +30,7 @@ from archive.search.morphology import (
     adjective_ending,
     case_breaks,
     common_noun,
+    common_opening,
     lemma,
     nominative,
     not_a_name,
@@ -310,8 +311,8 @@ def extract(
             while words and (
                 words[0].lower() in stops
                 or ((initial or len(words) == 1) and _common(words[0], stops, lowercase))
-                # a common noun opening a sentence (Засідання Верховної Ради)
-                or (initial and len(words) > 1 and common_noun(words[0], morph))
+                # a common word opening a sentence (Засідання Верховної Ради)
+                or (initial and len(words) > 1 and common_opening(words[0], morph))
             ):
                 words, initial = words[1:], False
             while words and words[-1].lower() in stops:
