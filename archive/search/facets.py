@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -40,8 +40,12 @@ class SegmentValues:
         size: int,
         pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]],
         dates: np.ndarray,
+        identities: dict[str, list[str]] | None = None,
     ) -> None:
         self.size = size
+        # a keyed facet's value identities (names.value_identity, encoded), computed once by the
+        # writer and saved with the arrays: 20 µs a value, seconds for a large segment
+        self.identities = identities if identities is not None else {}
         # facet -> (values in lexicon order, document of each pair, value index of each pair)
         self.pairs = pairs
         self.dates = dates
@@ -56,7 +60,8 @@ class SegmentValues:
         n = reader.doc_count_all()
         pairs = {facet: field_pairs(reader, facet) for facet in FACET_FIELDS}
         dates = numeric_column(reader, "date_desc").astype(np.int32) if n else _NO_DATES
-        return cls(n, pairs, dates)
+        identities = {f: list(map(encode_identity, pairs[f][0])) for f in KEYED_FACETS}
+        return cls(n, pairs, dates, identities)
 
     @classmethod
     def of(cls, reader, index_dir: Path | None) -> SegmentValues:  # noqa: ANN001
@@ -81,6 +86,8 @@ class SegmentValues:
             out[f"{facet}.values"] = values
             out[f"{facet}.doc"] = doc
             out[f"{facet}.ord"] = ord_
+        for facet, identities in self.identities.items():
+            out[f"{facet}.identity.values"] = identities
         return out
 
     @classmethod
@@ -98,7 +105,13 @@ class SegmentValues:
         dates = np.asarray(data["dates"], dtype=np.int32)
         if len(dates) != size:
             raise ValueError("dates of another segment")
-        return cls(size, pairs, dates)
+        identities = {}
+        for facet in KEYED_FACETS:  # KeyError: saved before names had identities, read again
+            found = data[f"{facet}.identity.values"]
+            if not isinstance(found, list) or len(found) != len(pairs[facet][0]):
+                raise ValueError("identities of other values")
+            identities[facet] = found
+        return cls(size, pairs, dates, identities)
 
     def by_doc(self, facet: str, table: ValueTable) -> tuple[np.ndarray, np.ndarray]:
         """The pairs' value numbers ordered by document, and each document's number of pairs."""
@@ -122,7 +135,7 @@ class SegmentValues:
         found = self.numbered.get(facet)
         if found is None:
             values, _, ord_ = self.pairs[facet]
-            found = self.numbered[facet] = table.numbers(values)[ord_]
+            found = self.numbered[facet] = table.numbers(values, self.identities.get(facet))[ord_]
         return found
 
 
@@ -143,38 +156,50 @@ class ValueTable:
     under its spelling found in most documents (`show`) and found by any of them. A document
     holds one value a key (archive.search.names.extract), so none is counted twice."""
 
-    def __init__(self, key: Callable[[str], tuple[Hashable, str, str]] | None = None) -> None:
+    def __init__(self, keyed: bool = False) -> None:
         self.number: dict[str, int] = {}
         self.values: list[str] = []
-        self._key = key
-        # key -> the numbers of its values
-        self._by_key: dict[Hashable, list[int]] = {}
+        self.keyed = keyed
+        # key (encoded) -> the numbers of its values (keyed tables)
+        self._by_key: dict[str, list[int]] = {}
+        # each number's first value's identity (encode_identity; the saved strings themselves,
+        # so a pointer a value), and the identities of a number's other spellings
+        self._identity: list[str] = []
+        self._more: dict[int, list[str]] = {}
         # number -> its spellings, for the numbers that have more than one
         self.spellings: dict[int, list[str]] = {}
 
-    def numbers(self, values: list[str]) -> np.ndarray:
+    def numbers(self, values: list[str], identities: list[str] | None = None) -> np.ndarray:
+        """The values' numbers, new values numbered; identities: each value's, encoded
+        (encode_identity), where the caller has them (a keyed table computes them else)."""
         number = self.number
         out = np.empty(len(values), dtype=np.int32)
         for i, value in enumerate(values):
             found = number.get(value)
             if found is None:
-                found = number[value] = self._add(value)
+                found = number[value] = self._add(value, identities[i] if identities else None)
             out[i] = found
         return out
 
-    def _add(self, value: str) -> int:
-        if self._key is None:
+    def _add(self, value: str, identity: str | None = None) -> int:
+        if not self.keyed:
             self.values.append(value)
             return len(self.values) - 1
-        key, script, spelling = self._key(value)
-        numbers = self._by_key.setdefault(key, [])
+        identity = identity or encode_identity(value)
+        key = identity.partition(_PART_SEP)[0]
+        numbers = self._by_key.get(key)
+        if numbers is None:  # most values: the first of their key
+            self._by_key[key] = [len(self.values)]
+            self.values.append(value)
+            self._identity.append(identity)
+            return len(self.values) - 1
+        _, script, spelling = decode_identity(identity)
         # A key is coarse (Hanoi and Khan share one): a value joins a number of its key that
         # spells it the same or nearly (one letter in six letters or more), or one that has no
         # spelling in its script yet (Шмигаль and Shmyhal: the key bridges scripts); otherwise
-        # it gets a number of its own. The few numbers of a key are described again when a
-        # value meets them, rather than kept: a names table holds hundreds of thousands.
+        # it gets a number of its own.
         seen = [
-            (n, {self._key(v)[1:] for v in self.spellings.get(n, [self.values[n]])})
+            (n, {decode_identity(i)[1:] for i in (self._identity[n], *self._more.get(n, ()))})
             for n in numbers
         ]
         found = next((n for n, pairs in seen if (script, spelling) in pairs), None)
@@ -185,9 +210,11 @@ class ValueTable:
         if found is None:
             found = len(self.values)
             self.values.append(value)
+            self._identity.append(identity)
             numbers.append(found)
         else:
             self.spellings.setdefault(found, [self.values[found]]).append(value)
+            self._more.setdefault(found, []).append(identity)
         return found
 
     def shown(self, value: str) -> str:
@@ -219,8 +246,22 @@ def _near(script: str, spelling: str, seen: set[tuple[str, str]]) -> bool:
     )
 
 
+def encode_identity(value: str) -> str:
+    """A names value's identity (names.value_identity) as one string, to save beside it."""
+    key, script, spelling = value_identity(value)
+    return f"{_KEY_SEP.join(key)}{_PART_SEP}{script}{_PART_SEP}{spelling}"
+
+
+def decode_identity(text: str) -> tuple[tuple[str, ...], str, str]:
+    key, script, spelling = text.split(_PART_SEP)
+    return (tuple(key.split(_KEY_SEP)) if key else ()), script, spelling
+
+
+_KEY_SEP, _PART_SEP = "\x1f", "\x1d"  # never in a name's folded words
+
+
 def new_table(facet: str) -> ValueTable:
-    return ValueTable(value_identity if facet in KEYED_FACETS else None)
+    return ValueTable(keyed=facet in KEYED_FACETS)
 
 
 class FacetCounts(Mapping[str, int]):
