@@ -33,7 +33,14 @@ from archive.models import (
     Suggestion,
 )
 from archive.search.compile import ALL, NOTHING, Compiled, weighting
-from archive.search.facets import FacetCache, FacetCounts, SegmentValues, ValueTable, facet_page
+from archive.search.facets import (
+    KEYED_FACETS,
+    FacetCache,
+    FacetCounts,
+    SegmentValues,
+    ValueTable,
+    facet_page,
+)
 from archive.search.generation import Generation
 from archive.search.highlight import Highlighter, Marks
 from archive.search.index import FACET_FIELDS, Index, date_key
@@ -195,7 +202,8 @@ class SearchEngine:
             matched = _intersect(base.mask, selections.values())
             docs = _facet_docs(facet, base.mask, matched, selections)
             counts = generation.facets.count(facet, docs)
-        aliases = partial(generation.spellings, facet)
+        # a name's other spellings (names facet): other facets' values have none
+        aliases = partial(generation.spellings, facet) if facet in KEYED_FACETS else None
         chosen = tuple(map(counts.table.shown, sq.filters.get(facet, ())))
         return facet_page(facet, counts, chosen, match, page, per_page, aliases)
 

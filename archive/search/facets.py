@@ -491,20 +491,27 @@ def facet_page(
     """
     needle = fold(match.strip())[:MAX_MATCH_CHARS]
     typed = typed_keys(match[:MAX_MATCH_CHARS]) if needle else ()
+    ascii_needle = needle.isascii()
     rows: list[tuple[tuple[object, ...], str, int]] = []
     word_start = re.compile(r"(?<![^\W_])" + re.escape(needle)) if needle else None
     for value, count in counts.items():
         folded = fold(value)
         starts = 0
-        if needle:
-            spellings = [fold(v) for v in aliases(value)] if aliases else [folded]
-            if folded not in spellings:
-                spellings.append(folded)
-            if not any(needle in v for v in spellings):
-                if not typed or not keys_meet(typed, spellings):
-                    continue
-            elif not any(word_start.search(v) for v in spellings):  # type: ignore[union-attr]
-                starts = 1
+        if needle and needle in folded:
+            starts = 0 if word_start.search(folded) else 1  # type: ignore[union-attr]
+        elif needle:
+            # the other spellings (asked only of values the text misses), then the keys of
+            # the words across scripts and inflections (not needed when both are plain ASCII)
+            spellings = [fold(v) for v in aliases(value)] if aliases else []
+            if any(needle in v for v in spellings):
+                at_start = any(word_start.search(v) for v in spellings)  # type: ignore[union-attr]
+                starts = 0 if at_start else 1
+            elif (
+                not typed
+                or (ascii_needle and value.isascii())
+                or not keys_meet(typed, [folded, *spellings])
+            ):
+                continue
         order = (starts, -int(value)) if facet == "year" and value.isdigit() else (starts,)
         rows.append(((*order, -count, folded), value, count))
     rows.sort()
