@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from archive.errors import BadQuery
 
 # the words of a document: an apostrophe inside a Ukrainian word keeps it whole (Прем'єр)
-from archive.search.analysis import WORD_RE
+from archive.search.analysis import WORD_RE, join_apostrophes
 
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 8
@@ -112,6 +112,8 @@ def parse(text: str) -> Node | None:
         raise BadQuery(
             f"The query is too long ({len(text)} characters; at most {MAX_QUERY_CHARS})."
         )
+    # one apostrophe inside a Ukrainian word, whichever was typed: Прем’єр, Прем'єр, Премʼєр
+    text = join_apostrophes(text)
     try:
         return _parse(text)
     except BadQuery:
