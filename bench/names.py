@@ -5,7 +5,7 @@
 For each corpus file (its first --limit documents: allsides has 19,300), extracts each
 document's names as indexing does (archive.search.names.extract, with the bundled variants
 file), then merges them across documents as the facet does (one value a key, shown under the
-spelling most documents write: archive.search.facets.ValueTable). Prints the documents, the
+spelling most documents write: archive.search.values.ValueTable). Prints the documents, the
 distinct values the documents hold, the facet's values after merging, how many of those
 gather several spellings (and how many spellings they absorbed), the biggest merges, the top
 names with their document counts, and the time per document. docs/names.md holds the top 50
@@ -24,8 +24,8 @@ from pathlib import Path
 from corpus import DEFAULT_CORPUS, corpus_files
 
 from archive.search.analysis import term_language
-from archive.search.facets import new_table
 from archive.search.names import extract
+from archive.search.values import new_table
 from archive.search.variants import load
 
 

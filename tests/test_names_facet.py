@@ -12,8 +12,8 @@ import pytest
 
 from archive import Archive, Settings
 from archive.models import SearchQuery
-from archive.search.facets import new_table
 from archive.search.names import extract
+from archive.search.values import new_table
 from archive.search.variants import load
 from archive.web import create_app
 from tests.live_server import serving

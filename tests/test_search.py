@@ -11,7 +11,7 @@ from archive.errors import BadQuery
 from archive.models import FACETS, SearchQuery
 from archive.search.analysis import edit_distance, term_language
 from archive.search.names import extract as extract_names
-from archive.search.names import value_identity
+from archive.search.spellings import value_identity
 from archive.search.variants import load
 
 
@@ -37,7 +37,7 @@ def near(script: str, spelling: str, seen) -> bool:
 
 def shown_names(archive) -> dict[str, str]:
     """Each name as the facet shows it: the spellings of one name (a key, bridging scripts:
-    archive.search.names.value_identity) are one value, shown as the spelling most documents
+    archive.search.spellings.value_identity) are one value, shown as the spelling most documents
     of the archive write (ties: the first in code point order)."""
     documents: Counter[str] = Counter()
     for doc_id in archive.matched_ids(""):
@@ -214,7 +214,8 @@ def test_top_facet_values_are_the_sorted_ones() -> None:
     import numpy as np
 
     from archive.search.engine import FACET_LIMIT
-    from archive.search.facets import FacetCounts, ValueTable
+    from archive.search.facets import FacetCounts
+    from archive.search.values import ValueTable
 
     rng = random.Random(7)
     for size in (0, 5, FACET_LIMIT, 500, 20_000):

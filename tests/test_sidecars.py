@@ -128,7 +128,7 @@ def test_sparse_and_dense_facet_counts_agree(archive, monkeypatch) -> None:
 def test_names_identities_are_saved_and_an_older_file_is_read_again(archive) -> None:
     """The names facet's value identities (what merges its spellings, 20 µs a value) are saved
     with the arrays; a file saved before them (no identities) is read out of Whoosh again."""
-    from archive.search.facets import encode_identity
+    from archive.search.spellings import encode_identity
 
     fill(archive)
     with parts(archive.settings) as (_, catalog, index):

@@ -33,14 +33,7 @@ from archive.models import (
     Suggestion,
 )
 from archive.search.compile import ALL, NOTHING, Compiled, weighting
-from archive.search.facets import (
-    KEYED_FACETS,
-    FacetCache,
-    FacetCounts,
-    SegmentValues,
-    ValueTable,
-    facet_page,
-)
+from archive.search.facets import FacetCache, FacetCounts, SegmentValues, facet_page
 from archive.search.generation import Generation
 from archive.search.highlight import Highlighter, Marks
 from archive.search.index import FACET_FIELDS, Index, date_key
@@ -50,6 +43,7 @@ from archive.search.similar import similar
 from archive.search.suggest import FEW_HITS, Vocabulary, correct
 from archive.search.syntax import Node, Word, parse
 from archive.search.timeline import months_buckets
+from archive.search.values import KEYED_FACETS, ValueTable
 
 FACET_LIMIT = 30
 REFRESH_SECONDS = 1.0

@@ -25,10 +25,15 @@ from whoosh.searching import Searcher
 
 from archive.models import FacetPage, FacetValue
 from archive.search import sidecars
-from archive.search.analysis import edit_distance, fold
+from archive.search.analysis import fold
 from archive.search.index import FACET_FIELDS
-from archive.search.names import keys_meet, typed_keys, value_identity
 from archive.search.postings import field_pairs, live_mask, numeric_column
+from archive.search.spellings import (
+    encode_identity,
+    keys_meet,
+    typed_keys,
+)
+from archive.search.values import KEYED_FACETS, ValueTable, new_table
 
 
 class SegmentValues:
@@ -43,7 +48,7 @@ class SegmentValues:
         identities: dict[str, list[str]] | None = None,
     ) -> None:
         self.size = size
-        # a keyed facet's value identities (names.value_identity, encoded), computed once by the
+        # a keyed facet's value identities (spellings.value_identity, encoded), computed once by the
         # writer and saved with the arrays: 20 µs a value, seconds for a large segment
         self.identities = identities if identities is not None else {}
         # facet -> (values in lexicon order, document of each pair, value index of each pair)
@@ -140,128 +145,9 @@ class SegmentValues:
 
 
 _NO_DATES = np.zeros(0, dtype=np.int32)
-# Facets whose values are names: their spellings, inflections and scripts are one value.
-KEYED_FACETS = ("names",)
 # A search matching fewer than 1 in SPARSE_SHARE documents counts its documents' own pairs;
 # a broader one scans every pair of the facet with a mask.
 SPARSE_SHARE = 8
-
-
-class ValueTable:
-    """One facet's values numbered once for the engine's life (a value keeps its number in
-    every generation), so that a new segment adds numbers and nothing is renumbered.
-
-    A keyed table (the names facet) gives every value of one key one number: the spellings,
-    inflections and scripts of a name (Денис Шмигаль, Denys Shmyhal) count as one value, shown
-    under its spelling found in most documents (`show`) and found by any of them. A document
-    holds one value a key (archive.search.names.extract), so none is counted twice."""
-
-    def __init__(self, keyed: bool = False) -> None:
-        self.number: dict[str, int] = {}
-        self.values: list[str] = []
-        self.keyed = keyed
-        # key (encoded) -> the numbers of its values (keyed tables)
-        self._by_key: dict[str, list[int]] = {}
-        # each number's first value's identity (encode_identity; the saved strings themselves,
-        # so a pointer a value), and the identities of a number's other spellings
-        self._identity: list[str] = []
-        self._more: dict[int, list[str]] = {}
-        # number -> its spellings, for the numbers that have more than one
-        self.spellings: dict[int, list[str]] = {}
-
-    def numbers(self, values: list[str], identities: list[str] | None = None) -> np.ndarray:
-        """The values' numbers, new values numbered; identities: each value's, encoded
-        (encode_identity), where the caller has them (a keyed table computes them else)."""
-        number = self.number
-        out = np.empty(len(values), dtype=np.int32)
-        for i, value in enumerate(values):
-            found = number.get(value)
-            if found is None:
-                found = number[value] = self._add(value, identities[i] if identities else None)
-            out[i] = found
-        return out
-
-    def _add(self, value: str, identity: str | None = None) -> int:
-        if not self.keyed:
-            self.values.append(value)
-            return len(self.values) - 1
-        identity = identity or encode_identity(value)
-        key = identity.partition(_PART_SEP)[0]
-        numbers = self._by_key.get(key)
-        if numbers is None:  # most values: the first of their key
-            self._by_key[key] = [len(self.values)]
-            self.values.append(value)
-            self._identity.append(identity)
-            return len(self.values) - 1
-        _, script, spelling = decode_identity(identity)
-        # A key is coarse (Hanoi and Khan share one): a value joins a number of its key that
-        # spells it the same or nearly (one letter in six letters or more), or one that has no
-        # spelling in its script yet (Шмигаль and Shmyhal: the key bridges scripts); otherwise
-        # it gets a number of its own.
-        seen = [
-            (n, {decode_identity(i)[1:] for i in (self._identity[n], *self._more.get(n, ()))})
-            for n in numbers
-        ]
-        found = next((n for n, pairs in seen if (script, spelling) in pairs), None)
-        if found is None:  # another romanisation: Borodianka, Borodyanka
-            found = next((n for n, pairs in seen if _near(script, spelling, pairs)), None)
-        if found is None:
-            found = next((n for n, pairs in seen if script not in {s for s, _ in pairs}), None)
-        if found is None:
-            found = len(self.values)
-            self.values.append(value)
-            self._identity.append(identity)
-            numbers.append(found)
-        else:
-            self.spellings.setdefault(found, [self.values[found]]).append(value)
-            self._more.setdefault(found, []).append(identity)
-        return found
-
-    def shown(self, value: str) -> str:
-        """The value a spelling is shown as (itself when the table has not seen it)."""
-        found = self.number.get(value)
-        return self.values[found] if found is not None else value
-
-    def aliases(self, value: str) -> list[str]:
-        """Every spelling of the value's number (the value alone when it has no other)."""
-        found = self.number.get(value)
-        return self.spellings.get(found, [value]) if found is not None else [value]
-
-    def show(self, documents: Callable[[str], int]) -> None:
-        """Show each value of several spellings under the one most documents write
-        (documents(spelling) counts them); ties go to the first in code point order."""
-        for found, spellings in self.spellings.items():
-            self.values[found] = max(sorted(spellings), key=documents)  # ties: the first
-
-
-def _near(script: str, spelling: str, seen: set[tuple[str, str]]) -> bool:
-    """Whether a spelling is one edit from one of the same script (six letters or more: Barr
-    and Barry are two names), or two edits in ten letters or more."""
-    allowed = 2 if len(spelling) >= 10 else 1 if len(spelling) >= 6 else 0
-    return bool(allowed) and any(
-        s == script
-        and abs(len(other) - len(spelling)) <= allowed
-        and edit_distance(other, spelling) <= allowed
-        for s, other in seen
-    )
-
-
-def encode_identity(value: str) -> str:
-    """A names value's identity (names.value_identity) as one string, to save beside it."""
-    key, script, spelling = value_identity(value)
-    return f"{_KEY_SEP.join(key)}{_PART_SEP}{script}{_PART_SEP}{spelling}"
-
-
-def decode_identity(text: str) -> tuple[tuple[str, ...], str, str]:
-    key, script, spelling = text.split(_PART_SEP)
-    return (tuple(key.split(_KEY_SEP)) if key else ()), script, spelling
-
-
-_KEY_SEP, _PART_SEP = "\x1f", "\x1d"  # never in a name's folded words
-
-
-def new_table(facet: str) -> ValueTable:
-    return ValueTable(keyed=facet in KEYED_FACETS)
 
 
 class FacetCounts(Mapping[str, int]):
@@ -484,7 +370,7 @@ def facet_page(
 
     A value matches when its folded text (or one of its aliases': the other spellings of a
     name) contains the typed text, or when each typed word meets one of its words across
-    scripts and inflections (archive.search.names.typed_keys: "Shmyhal" finds Денис Шмигаль,
+    scripts and inflections (archive.search.spellings.typed_keys: "Shmyhal" finds Денис Шмигаль,
     "Росією" finds Russia). A value with a word starting with the typed text ranks before one
     that merely contains it ("put" lists Putin before Sputnik); then by count, as the facet
     lists do. Years keep their own order, newest first.

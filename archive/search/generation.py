@@ -20,12 +20,13 @@ from whoosh.searching import Searcher
 
 from archive.search.analysis import WORD_RE
 from archive.search.compile import ALL, Compiled, compile_node
-from archive.search.facets import FacetCache, SegmentValues, ValueTable
+from archive.search.facets import FacetCache, SegmentValues
 from archive.search.highlight import Marks
 from archive.search.lexicon import Lexicon, Presence
 from archive.search.scoring import EXACT, LOWER, Evaluator, Scored, TermCache
 from archive.search.suggest import Vocabulary, spell_frequency, spell_terms
 from archive.search.syntax import Node
+from archive.search.values import ValueTable
 from archive.search.variants import Variants
 
 # Queries whose marks a generation keeps (for the document views their hits lead to).
@@ -143,7 +144,7 @@ class Generation:
 
     def spellings(self, facet: str, value: str) -> list[str]:
         """A facet value and its other spellings: those the archive writes (a names value's,
-        search/facets.ValueTable) and, for a name of the variants file, that line's."""
+        search/values.ValueTable) and, for a name of the variants file, that line's."""
         table = self.facets.tables.get(facet)
         written = table.aliases(value) if table is not None else [value]
         line = self.variants.line_of(tuple(WORD_RE.findall(value)))

@@ -18,7 +18,6 @@ from functools import lru_cache, partial
 from operator import itemgetter
 
 from archive.search.analysis import (
-    WORD_RE,
     edit_distance,
     fold,
     join_apostrophes,
@@ -35,7 +34,8 @@ from archive.search.morphology import (
     nominative,
     not_a_name,
 )
-from archive.search.variants import Variants, name_key, script
+from archive.search.spellings import value_key
+from archive.search.variants import Variants, name_key
 
 MAX_NAMES = 30
 MAX_RUN = 4  # words in a name
@@ -189,50 +189,6 @@ def _split_cases(part: Part, lang: str) -> Iterable[Part]:
 def _describe(variants: Variants, words: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     """A name's key (its words' cross-script keys) and its canonical spelling if it is known."""
     return value_key(words), variants.canonical(words)
-
-
-def value_key(words: tuple[str, ...] | str) -> tuple[str, ...]:
-    """The key under which spellings of one name meet: each word's cross-script key (Шмигаль
-    and Shmyhal: "smigal"). Taken of a name's nominative words, or of a names facet value."""
-    if isinstance(words, str):
-        words = tuple(WORD_RE.findall(words))
-    return tuple(name_key(w) or fold(w) for w in words)
-
-
-def typed_keys(text: str) -> tuple[frozenset[str], ...]:
-    """What a reader typed into a facet's filter, as the keys each word may have: its own
-    cross-script key and those of its Ukrainian and Russian dictionary forms (Росією: Росія)."""
-    out = []
-    for word in WORD_RE.findall(join_apostrophes(text)):
-        forms = {word, *(nominative((word,), lang)[0] for lang in MORPH_LANGUAGES)}
-        keys = frozenset(k for k in map(name_key, forms) if k)
-        if not keys:
-            return ()  # a word without a key (too short, another script): plain text only
-        out.append(keys)
-    return tuple(out)
-
-
-@lru_cache(maxsize=CACHE_SIZE)  # a facet's filter asks again for every value at each keystroke
-def word_keys(spelling: str) -> tuple[str, ...]:
-    return tuple(k for k in map(name_key, WORD_RE.findall(spelling)) if k)
-
-
-def keys_meet(typed: tuple[frozenset[str], ...], spellings: Iterable[str]) -> bool:
-    """Whether each typed word's keys start a word key of one of the spellings (Shmyh ->
-    "smig", a start of Шмигаль's "smigal")."""
-    for spelling in spellings:
-        words = word_keys(spelling)
-        if all(any(w.startswith(k) for w in words for k in keys) for keys in typed):
-            return True
-    return False
-
-
-def value_identity(name: str) -> tuple[tuple[str, ...], str, str]:
-    """(key, script, folded spelling) of a names facet value: what search/facets.ValueTable
-    needs to merge a name's scripts without merging distinct names of one coarse key."""
-    words = tuple(WORD_RE.findall(name))
-    kinds = {script(w) for w in words} - {None}
-    return value_key(words), "c" if "c" in kinds else "l", fold(" ".join(words))
 
 
 def nominal(words: tuple[str, ...], lang: str) -> tuple[str, ...]:
