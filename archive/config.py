@@ -21,6 +21,10 @@ class Settings:
     # A server's writes (upload, publish, edit) answer once the index has them, waiting at most
     # this long; after that they answer anyway, saying the document is not yet searchable.
     index_wait_seconds: float = 10.0
+    # A server's index rounds begin at most this often (a group commit): the writes that arrive
+    # meanwhile share one commit, one merge and one new index generation for every search
+    # process (ARCHIVE_INDEX_ROUND_SECONDS; 0: a round as soon as the last one ends).
+    index_round_seconds: float = 0.0
     # A server's searches run in this many search processes beside it (archive.core.searchers),
     # each with its own reader of the index, so that searching uses every core; 0: in the server
     # process itself (ARCHIVE_SEARCH_PROCESSES). The CLI's commands always search in-process.
@@ -37,10 +41,11 @@ class Settings:
     index_segment_docs: int = 5_000
     # A bulk load writes with Whoosh's multi-process writer, this many sub-writers, each of
     # them a segment per commit (archive.search.bulk); 1: the one writer in the loading
-    # process. Still a single writer of the index: the sub-writers work under its lock. 1 by
-    # default: sub-writers take documents in whatever order they come free, so hits of equal
-    # score (ordered by position in the index) may come in another order than before.
-    bulk_index_procs: int = 1
+    # process. Still a single writer of the index: the sub-writers work under its lock. They
+    # take documents in whatever order they come free; equal scores and dates are ordered by
+    # catalog id, not by place in the index, so the pages are the same
+    # (ARCHIVE_BULK_INDEX_PROCS).
+    bulk_index_procs: int = 2
     # A bulk import of at least this many bytes prepares its documents in a helper process
     # beside the index writer (archive.core.prepare); -1: never.
     prepare_process_min_bytes: int = 4 * 1024 * 1024
@@ -109,6 +114,8 @@ class Settings:
             kwargs["bulk_index_procs"] = max(1, int(env["ARCHIVE_BULK_INDEX_PROCS"]))
         if "ARCHIVE_INDEX_WAIT_SECONDS" in env:
             kwargs["index_wait_seconds"] = float(env["ARCHIVE_INDEX_WAIT_SECONDS"])
+        if "ARCHIVE_INDEX_ROUND_SECONDS" in env:
+            kwargs["index_round_seconds"] = float(env["ARCHIVE_INDEX_ROUND_SECONDS"])
         if "ARCHIVE_SEARCH_PROCESSES" in env:
             kwargs["search_processes"] = int(env["ARCHIVE_SEARCH_PROCESSES"])
         if "ARCHIVE_SEARCH_WAIT_SECONDS" in env:

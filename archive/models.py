@@ -157,6 +157,16 @@ class Hit:
     score: float
     snippets: tuple[str, ...]  # safe HTML: escaped text with <mark> around matches
     added_at: str = ""  # ISO timestamp, UTC: when the catalog took it (a feed's fallback date)
+    # the block each snippet comes from (its anchor is #p-<block>), one per snippet
+    snippet_blocks: tuple[int, ...] = ()
+
+    @property
+    def passages(self) -> tuple[tuple[str, int | None], ...]:
+        """(snippet, block) pairs; block None where it is not known."""
+        blocks = self.snippet_blocks
+        return tuple(
+            (s, blocks[i] if i < len(blocks) else None) for i, s in enumerate(self.snippets)
+        )
 
 
 @dataclass(frozen=True)
@@ -232,6 +242,9 @@ class Page:
     # how many distinct values each facet has under the search (more than its shown values)
     facet_totals: dict[str, int] = field(default_factory=dict)
     expanded: FacetPage | None = None  # the facet a reader asked to see more of
+    # a query the reader must correct (its BadQuery message): no hits, and the facets of the
+    # filters alone (Archive.search_page), so the search page keeps its box and its filters
+    refusal: str | None = None
 
     @property
     def page(self) -> int:
@@ -271,6 +284,8 @@ class DocumentView:
     passages: tuple[Passage, ...]
     outline: tuple[tuple[int, int, str], ...]  # (block index, level, heading text)
     similar: tuple[SimilarDocument, ...] = ()  # "more like this"
+    # each block's passage fingerprint (core/passages.py): its permalink's stable name
+    anchors: tuple[str, ...] = ()
 
 
 @dataclass

@@ -303,3 +303,25 @@ def test_a_draft_or_trashed_document_cites_nothing(reader: httpx.Client, site: S
         assert reader.get(f"/documents/{site.trashed}{path}").status_code == 404
     assert reader.get("/documents/999999/cite.bib").status_code == 404
     assert reader.get(f"/documents/{site.cyrillic}/cite.xml").status_code == 404
+
+
+def test_a_pdf_original_is_named_by_citation_pdf_url(tmp_path: Path) -> None:
+    """Zotero and Google Scholar fetch the PDF from citation_pdf_url: it must lead to the PDF."""
+    pdf = Path(__file__).parent / "data" / "crs_IF12106v21-iran-and-nuclear-weapons-production.pdf"
+    with Archive(Settings(root=tmp_path / "archive", rate_limits="off")) as archive:
+        doc = archive.add(pdf.read_bytes(), pdf.name)
+        text = archive.add(b"A plain text memo.\n", "memo.txt")
+        with serving(create_app(archive)) as url, httpx.Client(base_url=url) as client:
+            head = Head()
+            head.feed(client.get(f"/documents/{doc.id}").text)
+            [pdf_url] = [c for n, c in head.meta if n == "citation_pdf_url"]
+            assert pdf_url == f"{url}/documents/{doc.id}/original"
+            original = client.get(pdf_url)
+            assert original.status_code == 200
+            assert original.headers["content-type"] == "application/pdf"
+            assert original.headers["content-disposition"].startswith("attachment;")
+            assert original.content == pdf.read_bytes()
+            plain = Head()
+            plain.feed(client.get(f"/documents/{text.id}").text)
+            assert "citation_pdf_url" not in dict(plain.meta)
+            assert ("citation_public_url", f"{url}/documents/{text.id}") in plain.meta

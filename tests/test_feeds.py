@@ -238,8 +238,11 @@ def test_the_search_page_links_its_twins(reader: httpx.Client) -> None:
 
 def test_a_document_page_names_its_json_twin(reader: httpx.Client) -> None:
     r = reader.get("/documents/1", params={"q": "x"})
-    assert r.headers["link"] == '</api/documents/1>; rel="alternate"; type="application/json"'
-    assert reader.get("/api/documents/1").json()["id"] == 1
+    # with the query: the twin lists the passages it matches (tests/test_api_lists.py)
+    assert r.headers["link"] == '</api/documents/1?q=x>; rel="alternate"; type="application/json"'
+    assert reader.get("/api/documents/1", params={"q": "x"}).json()["id"] == 1
+    plain = reader.get("/documents/1")
+    assert plain.headers["link"] == '</api/documents/1>; rel="alternate"; type="application/json"'
 
 
 def test_every_page_links_the_opensearch_description(reader: httpx.Client) -> None:
@@ -316,9 +319,25 @@ def test_a_private_archive_refuses_them_without_login(private_site: tuple[str, A
         assert parsed.bozo == 0 and len(parsed.entries) == 1
 
 
-def test_a_bad_parameter_is_a_400_not_a_feed(reader: httpx.Client) -> None:
-    for params in ({"year": "20x4"}, {"sort": "sideways"}, {"from": "2024-13"}):
-        assert reader.get("/search.atom", params=params).status_code == 400, params
+def test_a_bad_parameter_is_a_400_as_an_atom_feed_saying_why(reader: httpx.Client) -> None:
+    cases = [
+        ({"year": "20x4"}, "20x4"),
+        ({"sort": "sideways"}, "sideways"),
+        ({"from": "2024-13"}, "2024-13"),
+        ({"q": "title:("}, ""),
+        ({"from": "<script>&\x01\u202e"}, "<script>&"),
+    ]
+    for params, named in cases:
+        r = reader.get("/search.atom", params=params)
+        assert r.status_code == 400, params
+        assert r.headers["content-type"].startswith("application/atom+xml"), params
+        etree.fromstring(r.content)  # XML, not the HTML error page
+        parsed = feedparser.parse(r.content)
+        assert parsed.bozo == 0 and parsed.version == "atom10", params
+        assert parsed.entries == []
+        assert "refused (400)" in parsed.feed.title
+        assert named in parsed.feed.subtitle, (params, parsed.feed.subtitle)
+        assert "<script>" not in r.text
 
 
 def test_the_feed_and_suggestions_count_as_searches(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from archive.core.indexing import drain
 from archive.core.worker import settings_from_json, settings_to_json
 from archive.ingest import pipeline
 from archive.models import SearchQuery
-from archive.search.merges import fewest_merges, small_merges
+from archive.search.merges import MergePolicy, fewest_merges, small_merges, tiered_merges
 
 from .conftest import parts
 
@@ -74,6 +74,39 @@ def test_rounds_merge_a_little_and_an_idle_merge_leaves_few_segments(settings: S
         assert index.segment_count() == 2
     with Archive(settings) as archive:
         assert archive.search(SearchQuery(text="cranes")).total == 30
+
+
+def _rewrites(settings: Settings, policy: MergePolicy, rounds: int) -> tuple[int, list[int]]:
+    """Documents rewritten by the merges of `rounds` one-document rounds, and the segments left."""
+    rewritten = 0
+
+    def counting(writer, segments):  # noqa: ANN001, ANN202 - Whoosh's policy signature
+        nonlocal rewritten
+        kept = policy(writer, segments)
+        rewritten += sum(s.doc_count_all() for s in segments if s not in kept)
+        return kept
+
+    Archive(settings).close()
+    with parts(settings) as (store, catalog, index):
+        for n in range(rounds):
+            prepared = pipeline.prepare(f"Note {n} on herons.".encode(), f"{n}.txt", settings)
+            commit([prepared], store, catalog)
+            drain(catalog, index, 500, merge=counting)
+        return rewritten, index.segment_sizes()
+
+
+def test_a_stream_of_rounds_merges_like_sizes_and_rewrites_each_document_a_few_times(
+    tmp_path: Path,
+) -> None:
+    rewritten, sizes = _rewrites(Settings(root=tmp_path / "t"), tiered_merges(500), 64)
+    assert sum(sizes) == 64
+    # a document is rewritten once per size class it passes (4, 16, 64: log4 of 64)
+    assert rewritten <= 64 * 3
+    assert len(sizes) <= 3 * 4  # at most 3 segments of each size class
+    # the policy before it folded every round into one growing segment: each document was
+    # rewritten at almost every later round
+    before, _ = _rewrites(Settings(root=tmp_path / "s"), small_merges(500), 64)
+    assert before > 3 * rewritten  # measured: 480 against 108
 
 
 SERVER = """

@@ -91,12 +91,17 @@ def test_variant_matches_are_highlighted(names_archive) -> None:
 
 
 def test_fuzzy_matching_reaches_rare_slips_but_not_common_words(names_archive) -> None:
-    # "Donestk" is rare (two documents): the query also finds the ones that spell it right
-    slipped = ids(names_archive, "Donestk")
-    assert {"don0", "don1", "don2", "don3", "sample", "slip"} == set(slipped)
-    assert slipped.index("slip") < slipped.index("don0")  # the exact spelling first
+    # "Donestk" stands in two documents here (the sample and "slip"), "Donetsk" in five: a word
+    # the archive holds twice keeps its own matches (issue 13: widening words found in two or
+    # three documents matched "awarded" for "awardees" at 20k). A slip written once beside a
+    # word ten times as frequent finds that word: test_search_honesty.py, on the demo
+    assert set(ids(names_archive, "Donestk")) == {"sample", "slip"}
     # "Donetsk" is common here (five documents): it is not widened to the misspelling
     assert set(ids(names_archive, "Donetsk")) == {"don0", "don1", "don2", "don3", "sample"}
+    # asked for, the near spellings come: the exact one first
+    slipped = ids(names_archive, "Donestk~")
+    assert {"don0", "don1", "don2", "don3", "sample", "slip"} == set(slipped)
+    assert slipped.index("slip") < slipped.index("don0")
     assert ids(names_archive, "qqzzxxvv") == []
 
 
@@ -143,18 +148,21 @@ def test_editing_the_variants_file_rebuilds_the_index(tmp_path: Path) -> None:
 
 
 def test_a_query_gets_only_a_few_fuzzy_lookups(archive):
-    """Fuzzy lookups scan the lexicon in Python (tens of ms each): a query of many rare words
+    """Slip lookups scan the lexicon in Python (tens of ms each): a query of many rare words
     gets FUZZY_WORDS_PER_QUERY of them, so it cannot hold the searcher for seconds."""
     from archive.models import SearchQuery
-    from archive.search.compile import FUZZY_WORDS_PER_QUERY
+    from archive.search.nearby import FUZZY_WORDS_PER_QUERY, SLIP_MIN_DF, SLIP_RATIO
+
+    copies = max(SLIP_MIN_DF, SLIP_RATIO)  # a slip's target is that much more frequent
 
     rare = "brelvanik crostemal dravinoku frelomast grovanite hestrabul jolvimark klostaver".split()
     for n, word in enumerate(rare):
         archive.add(f"Notes on {word} today.".encode(), f"rare-{n}.txt")
-        for copy in range(2):  # a more common spelling one letter away: a fuzzy target
-            archive.add(f"Notes on {word[:-1]}z, copy {copy}.".encode(), f"common-{n}-{copy}.txt")
+        for copy in range(copies):  # the name one letter away, as written: a slip's target
+            name = word[:-1].capitalize() + "z"
+            archive.add(f"Notes on {name}, copy {copy}.".encode(), f"common-{n}-{copy}.txt")
     page = archive.search(SearchQuery(text=" OR ".join(rare), per_page=100))
-    assert page.total == len(rare) + 2 * FUZZY_WORDS_PER_QUERY
+    assert page.total == len(rare) + copies * FUZZY_WORDS_PER_QUERY
 
 
 def test_runs_at_sentence_starts_and_after_skipped_characters() -> None:

@@ -396,3 +396,68 @@ def test_any_mix_of_arguments_gets_a_valid_answer(read_only: tuple[Archive, str,
                     root = valid(response.content)
                     codes.update(root.xpath("//oai:error/@code", namespaces=NS) or ["ok"])
     assert codes["ok"] >= 5 and codes["badArgument"] > 10, codes
+
+
+# --- POST (OAI-PMH 2.0, 3.1.1.2: a repository must accept form-encoded POST) -------------------
+def post(base: str, body: str | bytes, content_type: str = "application/x-www-form-urlencoded"):
+    response = httpx.post(
+        f"{base}/oai", content=body, headers={"Content-Type": content_type}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/xml")
+    return valid(response.content)
+
+
+@pytest.mark.parametrize(("params", "code"), ERRORS, ids=[f"{c}-{p}" for p, c in ERRORS])
+def test_each_bad_post_gets_its_error_code(
+    read_only: tuple[Archive, str, int], params: dict[str, str], code: str
+) -> None:
+    _, base, _ = read_only
+    root = post(base, httpx.QueryParams(params).__str__())
+    assert root.xpath("//oai:error/@code", namespaces=NS) == [code]
+
+
+def test_a_post_answers_as_a_get_does(read_only: tuple[Archive, str, int]) -> None:
+    archive, base, draft = read_only
+    by_post = post(base, "verb=ListIdentifiers&metadataPrefix=oai_dc")
+    by_get = get(base, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    ids = "//oai:header/oai:identifier/text()"
+    assert by_post.xpath(ids, namespaces=NS) == by_get.xpath(ids, namespaces=NS)
+    assert by_post.find("oai:request", NS).get("verb") == "ListIdentifiers"
+    record = post(base, f"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai%3Aarchive%3A{draft}")
+    assert record.xpath("//oai:error/@code", namespaces=NS) == ["idDoesNotExist"]
+    # a harvester posting from a browser page of another site changes nothing: no CSRF asked
+    foreign = httpx.post(
+        f"{base}/oai", content="verb=Identify", timeout=30,
+        headers={"Content-Type": "application/x-www-form-urlencoded",
+                 "Origin": "https://elsewhere.example"},
+    )  # fmt: skip
+    assert foreign.status_code == 200
+    assert valid(foreign.content).find("oai:Identify", NS) is not None
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("verb=Identify", "text/plain"),
+        ('{"verb": "Identify"}', "application/json"),
+        (b"verb=Identify&x=\xff\xfe", "application/x-www-form-urlencoded"),
+        ("verb=Identify&pad=" + "a" * 20_000, "application/x-www-form-urlencoded"),
+    ],
+    ids=["text", "json", "not-utf8", "too-long"],
+)
+def test_a_post_that_is_no_form_is_a_bad_argument(
+    read_only: tuple[Archive, str, int], body: str | bytes, content_type: str
+) -> None:
+    _, base, _ = read_only
+    root = post(base, body, content_type)
+    assert root.xpath("//oai:error/@code", namespaces=NS) == ["badArgument"]
+    assert dict(root.find("oai:request", NS).attrib) == {}
+
+
+def test_sickle_harvests_by_post(read_only: tuple[Archive, str, int]) -> None:
+    archive, base, draft = read_only
+    by_post = Sickle(f"{base}/oai", http_method="POST").ListIdentifiers(metadataPrefix="oai_dc")
+    found = Counter(h.identifier for h in by_post)
+    assert set(found) == {oai_id(i) for i in published_ids(archive)}
+    assert all(n == 1 for n in found.values()) and oai_id(draft) not in found

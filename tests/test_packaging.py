@@ -65,6 +65,12 @@ def test_a_wheel_built_from_the_repository_serves_the_search_page(tmp_path: Path
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     module, templates = where.stdout.split()
+    # the console script that `make run` calls (.venv/bin/archive) names a function that exists
+    script = subprocess.run(
+        [str(site / "bin" / "archive"), "--help"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert script.returncode == 0 and "serve" in script.stdout, script.stderr
     assert module.startswith(str(site)) and templates.startswith(str(site)), where.stdout
     port = _free_port()
     server = subprocess.Popen(

@@ -129,17 +129,28 @@ def test_page_ignores_unknown_params_but_refuses_bad_values(client: TestClient) 
         ({"page": "0"}, 400),
         ({"per_page": "100"}, 400),  # pages offer 10/20/50; the API goes to 100
         ({"from": "2023-02-30"}, 400),
-        ({"q": "*leading"}, 400),
     ]:
         response = client.get("/search", params=params)
         assert response.status_code == status, params
         assert response.headers["content-type"].startswith("text/html")
         assert 'class="error-message"' in response.text
         assert Tags(response.text).find("a", href="/search")
-    # A refused query stays in the search box to be corrected.
-    response = client.get("/search", params={"q": '"unclosed'})
+    # A refused query keeps the search page: the message above the box that holds the query,
+    # and the filters (issue 13).
+    for q in ('"unclosed', "*leading", "title:("):
+        response = client.get("/search", params={"q": q, "language": "en"})
+        assert response.status_code == 400
+        tags = Tags(response.text)
+        assert tags.find("p", id="query-error", role="alert")
+        assert tags.find("input", name="q", value=q)
+        assert tags.find("aside", id="filters")
+        (box,) = tags.find("input", type="checkbox", name="language", value="en")
+        assert "checked" in box
+        assert not tags.find("section", class_="error-page")
+    # the message quotes what the reader typed: as text, never markup
+    response = client.get("/search", params={"q": "*<b>bold</b>"})
     assert response.status_code == 400
-    assert Tags(response.text).find("input", name="q", value='"unclosed')
+    assert "<b>bold" not in response.text and "&lt;b&gt;bold" in response.text
 
 
 def test_a_page_past_the_end_says_so(client: TestClient) -> None:

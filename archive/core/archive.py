@@ -12,14 +12,15 @@ from typing import BinaryIO
 
 from archive.accounts import Accounts
 from archive.config import Settings
-from archive.core import citations, imports, integrity, prepare, references, transfer
+from archive.core import citations, imports, integrity, passages, prepare, references, transfer
 from archive.core.finder import SIMILAR_LIMIT, Finder, visible
 from archive.core.imports import Progress
 from archive.core.indexing import BackgroundIndexer, drain, refill
 from archive.core.searchers import SearchPool
 from archive.core.worker import IndexWorker
-from archive.errors import BadRequest, Duplicate, IndexBusy
+from archive.errors import BadQuery, BadRequest, Duplicate, IndexBusy, NotFound
 from archive.ingest import metadata, pipeline, sources
+from archive.ingest.extract import txt
 from archive.ingest.filenames import safe_filename
 from archive.models import (
     EDITABLE_STATUSES,
@@ -118,7 +119,7 @@ class Archive:
         writes return once the catalog has them, and wait_searchable() until the index does."""
         if self._indexer is None:
             self._worker = IndexWorker(self.settings)
-            self._indexer = BackgroundIndexer(self._index_round)
+            self._indexer = BackgroundIndexer(self._index_round, self.settings.index_round_seconds)
             self._indexer.start()
 
     @property
@@ -283,6 +284,25 @@ class Archive:
         self._check_searchable()
         return self._finder.search(query, expand)
 
+    def search_page(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
+        """search() for the search page: a query the reader must correct (title:( ) comes back
+        as a Page with no hits whose `refusal` holds the message, and with the facets of its
+        filters alone, so that the page keeps the box with the query, the filters and the message
+        above them (scripts get the BadQuery from search() itself, as JSON)."""
+        try:
+            return self.search(query, expand)
+        except BadQuery as refused:
+            plain = self.search(replace(query, text=""), expand)
+            return replace(
+                plain,
+                query=query,
+                total=0,
+                hits=(),
+                suggestion=None,
+                timeline=(),
+                refusal=refused.message,
+            )
+
     def _check_searchable(self) -> None:
         if self.rebuilding:
             left = self._catalog.count_unindexed()
@@ -299,16 +319,44 @@ class Archive:
         """The document's passages with the query's highlights, and similar documents."""
         return self._finder.document_view(doc_id, q, hidden)
 
-    def cite(self, doc_id: int, fmt: str, link: str = "") -> citations.Citation:
+    def cite(
+        self, doc_id: int, fmt: str, link: str = "", passage: str = "", passage_link: str = ""
+    ) -> citations.Citation:
         """A published document as a citation record in one of citations.FORMATS (bibtex, ris,
-        csl-json); link, the archive's page of it, stands in for a missing source URL. Raises
-        NotFound for a draft, a trashed or missing document, or an unknown format."""
-        return citations.cite(self.document(doc_id), fmt, link)
+        csl-json); link, the archive's page of it, stands in for a missing source URL. With
+        passage (a fingerprint, core/passages.py), the passage's citation: its permalink
+        (passage_link) as the URL and its section heading. Raises NotFound for a draft, a
+        trashed or missing document, an unknown format, or a passage no longer in the text."""
+        doc = self.document(doc_id)
+        return citations.cite(doc, fmt, link, self._pinpoint(doc, passage, passage_link))
 
-    def citing(self, doc: Document, link: str = "") -> references.Cited:
+    def citing(
+        self, doc: Document, link: str = "", passage: str = "", passage_link: str = ""
+    ) -> references.Cited:
         """What a document's page shows to cite it: APA and Chicago references, BibTeX, RIS,
-        Highwire meta tags and schema.org JSON-LD (pure: no lookup)."""
-        return references.cited(doc, link)
+        Highwire meta tags and schema.org JSON-LD; with passage, the Cite box cites that
+        passage (a passage no longer in the text: the document). No lookup."""
+        try:
+            pinpoint = self._pinpoint(doc, passage, passage_link)
+        except NotFound:  # the page says the passage is gone; its Cite box cites the document
+            pinpoint = None
+        return references.cited(doc, link, pinpoint)
+
+    @staticmethod
+    def _pinpoint(doc: Document, passage: str, passage_link: str) -> citations.Pinpoint | None:
+        if not passage:
+            return None
+        index = passages.locate(doc.blocks, passage)
+        if index is None:
+            raise NotFound(
+                f"document {doc.id} no longer holds the passage {passage[:40]!r}: its text changed"
+            )
+        return citations.Pinpoint(passage_link, passages.heading_above(doc.blocks, index))
+
+    def find_passage(self, doc_id: int, fingerprint: str) -> int | None:
+        """Where a passage permalink's text is now in a published document (its block index),
+        or None when the text is gone; raises NotFound for the document."""
+        return passages.locate(self.document(doc_id).blocks, fingerprint)
 
     def facet_values(
         self, query: SearchQuery, facet: str, match: str = "", page: int = 1, per_page: int = 30
@@ -376,14 +424,23 @@ class Archive:
         return self._catalog.get(doc_id)
 
     def edit(
-        self, doc_id: int, overrides: Overrides, status: str | None, *, actor: str
+        self,
+        doc_id: int,
+        overrides: Overrides,
+        status: str | None,
+        *,
+        actor: str,
+        text: str | None = None,
     ) -> Document:
-        """Corrections, then a status change ("published" or "trashed"), in the order that keeps
-        the audit log true: a draft that becomes published is confirmed with its corrections in
-        one step. Raises BadRequest for another status."""
+        """Corrections (a corrected text first, then metadata), then a status change
+        ("published" or "trashed"), in the order that keeps the audit log true: a draft that
+        becomes published is confirmed with its corrections in one step. Raises BadRequest for
+        another status."""
         if status not in (None, *EDITABLE_STATUSES):
             raise BadRequest(f"status must be one of {', '.join(EDITABLE_STATUSES)}.")
         current = self.document(doc_id, hidden=True).status
+        if text is not None:
+            self.replace_text(doc_id, text, actor=actor)
         if status == "published" and current == "draft":
             return self.publish(doc_id, overrides, actor=actor)
         if overrides != Overrides():
@@ -393,6 +450,17 @@ class Archive:
         elif status == "published" and current == "trashed":
             self.restore(doc_id, actor=actor)
         return self.document(doc_id, hidden=True)
+
+    def replace_text(self, doc_id: int, text: str, *, actor: str) -> Document:
+        """An archivist's corrected text (plain text, paragraphs apart by blank lines) in place
+        of the extracted one; recorded in the audit log, searchable as edits are. Passage links
+        to paragraphs that changed then open the document with a note (core/passages.py)."""
+        blocks = list(txt.extract(text).blocks)
+        if not blocks:
+            raise BadRequest("the new text is empty")
+        audit.replace_text(self._catalog, doc_id, blocks, actor)
+        self._changed()
+        return self._catalog.get(doc_id)
 
     def trash(self, doc_id: int, *, actor: str) -> None:
         audit.set_status(self._catalog, doc_id, "trashed", actor, ("published", "draft"))

@@ -6,6 +6,10 @@ marks and every other printable character are kept. Each format then escapes wha
 its ten special characters (braces stay balanced, so nothing a user wrote ends a field or an
 entry), RIS nothing (a line is a field, and no value holds a newline), CSL-JSON is `json.dumps`.
 
+A passage's citation (a Pinpoint) is the document's with the passage's permalink as its URL and
+its section heading where each format keeps one: BibTeX `note` (no standard field holds a
+section), RIS `SE`, CSL-JSON `section`; the source's own URL follows in RIS's second `UR`.
+
 The date rule: an ambiguous date the archivist has not confirmed (`date_ambiguous` still set)
 cites its year alone, which both readings share; a confirmed or unambiguous date cites in full.
 """
@@ -91,6 +95,14 @@ def cited_date(meta: Metadata) -> str:
 
 
 @dataclass(frozen=True)
+class Pinpoint:
+    """A passage of the document being cited: its permalink and the heading of its section."""
+
+    link: str
+    section: str = ""
+
+
+@dataclass(frozen=True)
 class Citation:
     """One record of one document in one of FORMATS."""
 
@@ -99,8 +111,9 @@ class Citation:
     filename: str
 
 
-def cite(doc: Document, fmt: str, link: str = "") -> Citation:
-    """The document in `fmt`; link (the archive's page of it) stands in for a missing source URL.
+def cite(doc: Document, fmt: str, link: str = "", pinpoint: Pinpoint | None = None) -> Citation:
+    """The document in `fmt`; link (the archive's page of it) stands in for a missing source URL;
+    with a pinpoint, the citation of that passage.
 
     Raises NotFound for a format not in FORMATS (the URL names one that does not exist).
     """
@@ -108,17 +121,22 @@ def cite(doc: Document, fmt: str, link: str = "") -> Citation:
     if fmt not in writers:
         raise NotFound(f"there is no citation format {fmt!r}")
     write, extension = writers[fmt]
-    return Citation(fmt, write(doc, link), f"{entry_key(doc)}.{extension}")
+    return Citation(fmt, write(doc, link, pinpoint), f"{entry_key(doc, pinpoint)}.{extension}")
 
 
-def entry_key(doc: Document) -> str:
-    """An ASCII key: the first author's family name, the year and the id (unique in the archive)."""
+def entry_key(doc: Document, pinpoint: Pinpoint | None = None) -> str:
+    """An ASCII key: the first author's family name, the year and the id (unique in the archive),
+    and for a passage the tail of its permalink (its fingerprint), so both can share a library."""
     names = names_of(doc.metadata)
     first = (names[0].family or names[0].literal) if names else "doc"
     ascii_name = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode()
     stem = re.sub(r"[^a-z0-9]", "", ascii_name.lower())[:24] or "doc"
     parts = date_parts(doc.metadata)
-    return f"{stem}{parts[0] if parts else ''}_{doc.id}"
+    key = f"{stem}{parts[0] if parts else ''}_{doc.id}"
+    if pinpoint:
+        tail = re.sub(r"[^a-z0-9]", "", pinpoint.link.rsplit("/", 1)[-1].lower())[:12]
+        key += f"_{tail or 'p'}"
+    return key
 
 
 def bibtex_text(text: str) -> str:
@@ -132,9 +150,9 @@ def _bibtex_name(name: Name) -> str:
     return "{" + bibtex_text(name.family) + "}, {" + bibtex_text(name.given) + "}"
 
 
-def bibtex(doc: Document, link: str = "") -> str:
+def bibtex(doc: Document, link: str = "", pinpoint: Pinpoint | None = None) -> str:
     meta = doc.metadata
-    url = clean(meta.url) or link
+    url = clean(pinpoint.link) if pinpoint else clean(meta.url) or link
     parts = date_parts(meta)
     fields: list[tuple[str, str]] = [("title", bibtex_text(meta.title))]
     names = names_of(meta)
@@ -156,15 +174,17 @@ def bibtex(doc: Document, link: str = "") -> str:
         fields.append(("language", bibtex_text(meta.language)))
     if meta.tags:
         fields.append(("keywords", ", ".join(bibtex_text(tag) for tag in meta.tags)))
+    if pinpoint and clean(pinpoint.section):
+        fields.append(("note", "Section: " + bibtex_text(pinpoint.section)))
     kind = "article" if meta.publication else "misc"
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@{kind}{{{entry_key(doc)},\n{body},\n}}\n"
+    return f"@{kind}{{{entry_key(doc, pinpoint)},\n{body},\n}}\n"
 
 
-def ris(doc: Document, link: str = "") -> str:
+def ris(doc: Document, link: str = "", pinpoint: Pinpoint | None = None) -> str:
     meta = doc.metadata
     parts = date_parts(meta)
-    lines = [("TY", "NEWS" if meta.publication else "ELEC"), ("ID", entry_key(doc))]
+    lines = [("TY", "NEWS" if meta.publication else "ELEC"), ("ID", entry_key(doc, pinpoint))]
     lines += [("AU", name.inverted) for name in names_of(meta)]
     lines.append(("TI", meta.title))
     if meta.publication:
@@ -174,7 +194,10 @@ def ris(doc: Document, link: str = "") -> str:
         # YYYY/MM/DD/other, the parts not known left empty: 2023/03/04/ or 2023///
         slots = [str(parts[0]), *(f"{part:02d}" for part in parts[1:])]
         lines.append(("DA", "/".join(slots + [""] * (4 - len(slots)))))
-    if meta.url or link:
+    if pinpoint:
+        lines.append(("UR", pinpoint.link))  # the passage's permalink first
+        lines.append(("SE", pinpoint.section))
+    if meta.url or (link and not pinpoint):
         lines.append(("UR", meta.url or link))
     if meta.language:
         lines.append(("LA", meta.language))
@@ -183,10 +206,10 @@ def ris(doc: Document, link: str = "") -> str:
     return text + "ER  - \n"
 
 
-def csl_item(doc: Document, link: str = "") -> dict[str, object]:
+def csl_item(doc: Document, link: str = "", pinpoint: Pinpoint | None = None) -> dict[str, object]:
     meta = doc.metadata
     item: dict[str, object] = {
-        "id": entry_key(doc),
+        "id": entry_key(doc, pinpoint),
         "type": "article-newspaper" if meta.publication else "document",
         "title": clean(meta.title),
     }
@@ -200,7 +223,11 @@ def csl_item(doc: Document, link: str = "") -> dict[str, object]:
         item["container-title"] = clean(meta.publication)
     if date_parts(meta):
         item["issued"] = {"date-parts": [list(date_parts(meta))]}
-    if meta.url or link:
+    if pinpoint:
+        item["URL"] = clean(pinpoint.link)
+        if clean(pinpoint.section):
+            item["section"] = clean(pinpoint.section)
+    elif meta.url or link:
         item["URL"] = clean(meta.url) or link
     if meta.language:
         item["language"] = meta.language
@@ -209,6 +236,6 @@ def csl_item(doc: Document, link: str = "") -> dict[str, object]:
     return item
 
 
-def csl_json(doc: Document, link: str = "") -> str:
+def csl_json(doc: Document, link: str = "", pinpoint: Pinpoint | None = None) -> str:
     """A CSL-JSON array of one item, the input of every CSL processor (citeproc-js, Zotero)."""
-    return json.dumps([csl_item(doc, link)], ensure_ascii=False, indent=2) + "\n"
+    return json.dumps([csl_item(doc, link, pinpoint)], ensure_ascii=False, indent=2) + "\n"

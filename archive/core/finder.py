@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from archive.core import passages
 from archive.errors import NotFound
 from archive.models import (
     Document,
@@ -75,7 +76,8 @@ class Finder:
     def document_view(self, doc_id: int, q: str = "", hidden: bool = False) -> DocumentView:
         doc = visible(self._catalog, doc_id, hidden)
         view = self._engine.highlighter(q).view(doc, q)
-        return replace(view, similar=self._engine.similar(doc, SIMILAR_LIMIT))
+        similar = self._engine.similar(doc, SIMILAR_LIMIT)
+        return replace(view, similar=similar, anchors=passages.anchors(doc.blocks))
 
     def ranked_ids(self, query: SearchQuery, limit: int) -> tuple[list[int], int]:
         return self._engine.ranked_ids(query, limit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,9 +22,10 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 1.0
 
 
-# When a round finds nothing to index and the index has more segments than this, the worker
-# merges the smallest (archive.search.merges.fewest_merges): nothing waits on that commit.
+# When a round finds nothing to index, none has for IDLE_MERGE_SECONDS, and the index has more
+# segments than this, the worker merges the smallest (archive.search.merges.fewest_merges).
 IDLE_MAX_SEGMENTS = 10
+IDLE_MERGE_SECONDS = 5.0
 
 
 def drain(
@@ -83,9 +85,11 @@ def refill(
 
 
 class BackgroundIndexer(threading.Thread):
-    def __init__(self, index_pending: Callable[[], int]) -> None:
+    def __init__(self, index_pending: Callable[[], int], round_seconds: float = 0.0) -> None:
+        """round_seconds: the least time from one round's start to the next one's."""
         super().__init__(name="archive-indexer", daemon=True)
         self._index_pending = index_pending
+        self._round_seconds = round_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self.failures = 0
@@ -121,8 +125,12 @@ class BackgroundIndexer(threading.Thread):
             self.join(timeout)
 
     def run(self) -> None:
+        began = 0.0
         while not self._stopping.is_set():
             self._wake.wait(IDLE_SECONDS)
+            # a group commit: what arrives until the round's time has come shares its commit
+            self._stopping.wait(max(0.0, began + self._round_seconds - time.monotonic()))
+            began = time.monotonic()
             self._wake.clear()
             with self._rounds:
                 self._begun += 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from archive.core.citations import Name, bibtex, clean, date_parts, names_of, ris
+from archive.core.citations import Name, Pinpoint, bibtex, clean, date_parts, names_of, ris
 from archive.models import Document
 
 STYLES = ("apa", "chicago")
@@ -36,8 +36,22 @@ class Reference:
         return "".join(text for text, _ in self.parts)
 
 
-def references(doc: Document, link: str = "") -> tuple[Reference, ...]:
-    return (apa(doc, link), chicago(doc, link))
+def references(
+    doc: Document, link: str = "", pinpoint: Pinpoint | None = None
+) -> tuple[Reference, ...]:
+    return (apa(doc, link, pinpoint), chicago(doc, link, pinpoint))
+
+
+def _located(
+    parts: list[tuple[str, bool]], url: str, pinpoint: Pinpoint | None
+) -> tuple[list[tuple[str, bool]], str]:
+    """A passage's reference: its section after the container, its permalink as the URL."""
+    if pinpoint is None:
+        return parts, url
+    section = clean(pinpoint.section)
+    if section:
+        parts = [*parts, (f"Section \u201c{section}\u201d. ", False)]
+    return parts, clean(pinpoint.link)
 
 
 def _end(text: str) -> str:
@@ -60,7 +74,7 @@ def _join(names: list[str], conjunction: str) -> str:
     return ", ".join(names[:-1]) + f", {conjunction} {names[-1]}"
 
 
-def apa(doc: Document, link: str = "") -> Reference:
+def apa(doc: Document, link: str = "", pinpoint: Pinpoint | None = None) -> Reference:
     """APA 7: Family, G. (2023, March 3). Title. *Publication*. URL"""
     meta = doc.metadata
     parts: list[tuple[str, bool]] = []
@@ -76,13 +90,13 @@ def apa(doc: Document, link: str = "") -> Reference:
         parts.append((f"{title} ({date}). ", False))
     if meta.publication:
         parts += [(clean(meta.publication), True), (". ", False)]
-    url = clean(meta.url) or link
+    parts, url = _located(parts, clean(meta.url) or link, pinpoint)
     if url:
         parts.append((url, False))
     return Reference("apa", "APA", _trimmed(parts))
 
 
-def chicago(doc: Document, link: str = "") -> Reference:
+def chicago(doc: Document, link: str = "", pinpoint: Pinpoint | None = None) -> Reference:
     """Chicago (notes and bibliography), a bibliography entry:
     Family, Given, and Given Family. "Title." *Publication*, March 3, 2023. URL."""
     meta = doc.metadata
@@ -109,7 +123,7 @@ def chicago(doc: Document, link: str = "") -> Reference:
         parts += [(clean(meta.publication), True), (f", {_end(date)} ", False)]
     else:
         parts.append((f"{_end(date)} ", False))
-    url = clean(meta.url) or link
+    parts, url = _located(parts, clean(meta.url) or link, pinpoint)
     if url:
         parts.append((_end(url), False))
     return Reference("chicago", "Chicago", _trimmed(parts))
@@ -138,6 +152,9 @@ def highwire_tags(doc: Document, link: str = "") -> tuple[tuple[str, str], ...]:
     tags += [("citation_keywords", clean(tag)) for tag in meta.tags]
     if link:
         tags.append(("citation_public_url", link))
+        if doc.format == "pdf":
+            # the original's own address: Zotero and Google Scholar fetch the PDF from it
+            tags.append(("citation_pdf_url", f"{link}/original"))
     return tuple((name, content) for name, content in tags if content)
 
 
@@ -184,13 +201,17 @@ class Cited:
     ris: str
     highwire: tuple[tuple[str, str], ...]
     json_ld: str
+    pinpoint: Pinpoint | None = None  # the passage cited, when one was chosen
 
 
-def cited(doc: Document, link: str = "") -> Cited:
+def cited(doc: Document, link: str = "", pinpoint: Pinpoint | None = None) -> Cited:
+    """The Cite box (for a passage, with a pinpoint) and the page's machine-readable tags (which
+    describe the document, whichever passage a reader came for)."""
     return Cited(
-        references(doc, link),
-        bibtex(doc, link),
-        ris(doc, link),
+        references(doc, link, pinpoint),
+        bibtex(doc, link, pinpoint),
+        ris(doc, link, pinpoint),
         highwire_tags(doc, link),
         json_ld(doc, link),
+        pinpoint,
     )

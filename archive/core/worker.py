@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -140,9 +141,9 @@ class IndexWorker:
 
 
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    from archive.core.indexing import IDLE_MAX_SEGMENTS, drain
+    from archive.core.indexing import IDLE_MAX_SEGMENTS, IDLE_MERGE_SECONDS, drain
     from archive.search.index import Index
-    from archive.search.merges import fewest_merges, small_merges
+    from archive.search.merges import fewest_merges, tiered_merges
     from archive.storage.catalog import Catalog
 
     def answer(message: dict[str, Any]) -> None:
@@ -162,8 +163,9 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     )
     catalog = Catalog(settings.catalog_path)
     index = Index(settings)
-    bounded = small_merges(settings.index_batch_size)
+    bounded = tiered_merges(settings.index_batch_size)
     idle = fewest_merges(IDLE_MAX_SEGMENTS)
+    last_work = time.monotonic()
     answer({"ready": True})
     try:
         for line in requests:
@@ -175,8 +177,17 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
                 # a small new segment itself)
                 with index.bulk(save_after=False):
                     done = drain(catalog, index, settings.index_batch_size, merge=bounded)
-                    if not done and index.segment_count() > IDLE_MAX_SEGMENTS:
-                        index.write([], merge=idle)  # nothing waits on this round
+                    now = time.monotonic()
+                    if done:
+                        last_work = now
+                    # only once the writes have paused: under a stream of uploads many rounds
+                    # find nothing new (their writes came in the round before), and merging
+                    # then took 40% of the worker and delayed the next round's uploads
+                    elif (
+                        now - last_work > IDLE_MERGE_SECONDS
+                        and index.segment_count() > IDLE_MAX_SEGMENTS
+                    ):
+                        index.write([], merge=idle)
             except Exception as exc:  # noqa: BLE001 - told to the server, which retries
                 answer({"error": f"{type(exc).__name__}: {exc}"})
             else:

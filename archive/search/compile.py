@@ -1,11 +1,14 @@
 """Parsed queries -> Whoosh queries, and the ranking they are scored with.
 
 A query word matches its stem in every language (search/analysis.py) and, at lower weights, the
-other spellings of its name (the variants file), the same name in the other script (the `alias`
-field: Бахмут for Bakhmut) and, for a rare word, its close misspellings (Donestk -> Donetsk).
-Each word stays one clause, so "how much of the query a document matches" counts words, not
-spellings. Short queries AND their words; a longer one (a pasted sentence) matches any of them,
-so one word absent everywhere does not empty it, and BM25 ranks the fuller matches first.
+other spellings of its name (the variants file; a spelling of several words as a phrase, never
+its words one by one), the same name in the other script (the `alias` field: Бахмут for
+Bakhmut) and, for a word found once that is a slip of a far more frequent word as the archive
+writes it (Donestk beside Donetsk), that word with all its spellings; word~ and word~2 are fuzzy
+search (both in search/nearby.py). Each word stays one clause, so "how much of the
+query a document matches" counts words, not spellings. Short queries AND their words; a longer
+one (a pasted sentence) matches any of them, so one word absent everywhere does not empty it, and
+BM25 ranks the fuller matches first.
 Variants apply at query time only: editing the file needs no rebuild for matching (the names
 facet, built at index time, does: search/index.py records the file's hash).
 """
@@ -21,10 +24,12 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from archive.errors import BadQuery
+from archive.search import nearby
 from archive.search.analysis import TERM_LANGUAGES, UNKNOWN, fold, query_word_terms
 from archive.search.highlight import Marks
 from archive.search.index import ALIAS_FIELD, TEXT_FIELDS, date_key
 from archive.search.lexicon import Lexicon
+from archive.search.nearby import FUZZY_WORDS_PER_QUERY
 from archive.search.syntax import And, DateRange, Node, Not, Phrase, Value, Word
 from archive.search.variants import Variants, cross_script_term
 
@@ -51,16 +56,6 @@ SHORT_QUERY_WORDS = 4
 # Weights of the ways a word matches besides its own stem: exact spellings rank first.
 VARIANT_BOOST = 0.5
 ALIAS_BOOST = 0.4
-FUZZY_BOOST = 0.3
-# Fuzzy matching: only for a word in 1..FUZZY_MAX_DF documents, into more common words, within
-# an allowance of edits that grows with the length of the stem matched (see fuzzy_allowance).
-FUZZY_MAX_DF = 3
-FUZZY_MAX_TERMS = 5
-FUZZY_PREFIX = 1  # letters that must agree (most slips are not in the first letter)
-FUZZY_FIELDS = ("title", "body")
-# Each fuzzy lookup scans part of the lexicon in Python (a few ms to tens of ms): a query gets
-# this many, so a query of many rare words cannot hold the searcher for seconds.
-FUZZY_WORDS_PER_QUERY = 3
 EXPANDED_FIELDS = (None, "title", "headings", "body")
 DATE_FIELD = "date_desc"  # what date:[a TO b] searches
 
@@ -108,7 +103,7 @@ class Compiler:
         self.reader = lexicon.reader
         self.variants = variants
         self.marks = Marks()
-        self.fuzzy_left = FUZZY_WORDS_PER_QUERY
+        self.fuzzy_left = FUZZY_WORDS_PER_QUERY  # slip lookups this query may still make
 
     def compile(self, node: Node, soft: bool = False) -> wq.Query:
         if isinstance(node, Word):
@@ -160,15 +155,18 @@ class Compiler:
         if node.field in EXPANDED_FIELDS:
             subqueries += self.spellings((node.text,), node.field)
             subqueries += self.cross_script(node.text)
-            if not soft:  # a long pasted query ranks by coverage: slips matter little there
-                subqueries += self.fuzzy(node.text, subqueries)
+            if node.fuzzy:
+                subqueries += nearby.fuzzy(self, node.text, node.field, node.fuzzy)
+            elif not soft:  # a long pasted query ranks by coverage: slips matter little there
+                subqueries += nearby.slips(self, node.text, node.field, subqueries)
         stop_langs = [lang for lang, t in terms.items() if t is None]
         if len(stop_langs) == len(terms):
             return ALL
         if not soft:  # a stop word in L leaves L's documents unconstrained
             for lang in stop_langs:
                 subqueries.append(wq.ConstantScoreQuery(wq.Term("lang_key", lang), 0.0))
-        return _or(subqueries)
+        # two spellings can share an alias key (Донецьк, Донецк): each clause counts once
+        return _or(dict.fromkeys(subqueries))
 
     def phrase(self, node: Phrase) -> wq.Query:
         subqueries = self.exact(node.words, node.field, 1.0, node.slop)
@@ -197,15 +195,18 @@ class Compiler:
                     out[-1].boost = weight
         return out
 
-    def spellings(self, words: tuple[str, ...], field: str | None) -> list[wq.Query]:
+    def spellings(
+        self, words: tuple[str, ...], field: str | None, boost: float = 1.0
+    ) -> list[wq.Query]:
         """The other spellings of a name in the variants file, and their other script."""
         out: list[wq.Query] = []
         for alt in self.variants.alternatives(words):
-            found = self.exact(alt, field, VARIANT_BOOST)
+            found = self.exact(alt, field, VARIANT_BOOST * boost)
             if len(alt) == 1:
-                found += self.cross_script(alt[0], VARIANT_BOOST)
+                found += self.cross_script(alt[0], VARIANT_BOOST * boost)
             if found:
-                self.marks.words.update(alt)
+                # a name of several words matched as a phrase: marked as one, never word by word
+                (self.marks.words.update if len(alt) == 1 else self.marks.phrases.add)(alt)
                 out.extend(found)
         return out
 
@@ -216,39 +217,9 @@ class Compiler:
         self.marks.aliases.add(term)
         return [wq.Term(ALIAS_FIELD, term, boost=ALIAS_BOOST * boost)]
 
-    def fuzzy(self, word: str, found: list[wq.Query]) -> list[wq.Query]:
-        """Close spellings of a rare word, more common than it: a slip, not another word."""
-        exact = {
-            (q.fieldname, q.text)
-            for q in found
-            if isinstance(q, wq.Term) and q.fieldname in FUZZY_FIELDS
-        }
-        df = max((self.reader.doc_frequency(f, t) for f, t in exact), default=0)
-        # each language's stem gets the allowance of its own length: "subactivity" is matched
-        # as its English stem "subact", one edit from "subject" at most, not two
-        terms = {
-            lang: term
-            for lang, term in query_word_terms(word).items()
-            if term is not None
-            and fuzzy_allowance(term.partition(":")[2])
-            and self.lexicon.contains("lang_key", lang)
-        }
-        # a word found nowhere gets "did you mean" instead (search/suggest.py), which says so
-        if not terms or not 0 < df <= FUZZY_MAX_DF or self.fuzzy_left <= 0:
-            return []
-        self.fuzzy_left -= 1
-        options: dict[tuple[str, str], int] = {}
-        for lang, term in terms.items():
-            allowed = fuzzy_allowance(term.partition(":")[2])
-            for fieldname in FUZZY_FIELDS:
-                prefix = len(lang) + 1 + FUZZY_PREFIX
-                for candidate in self.lexicon.near(fieldname, term, allowed, prefix):
-                    n = self.reader.doc_frequency(fieldname, candidate)
-                    if n > df:
-                        options[(fieldname, candidate)] = n
-        best = sorted(options.items(), key=lambda kv: -kv[1])[:FUZZY_MAX_TERMS]
-        self.marks.terms.update(t for (_, t), _ in best)
-        return [wq.Term(f, t, boost=TEXT_FIELDS[f] * FUZZY_BOOST) for (f, t), _ in best]
+    def targets(self, field: str | None) -> tuple[str, ...]:
+        """The index fields a query field searches."""
+        return FIELD_TARGETS[field]
 
     def prefix(self, node: Word) -> wq.Query:
         subqueries: list[wq.Query] = []
@@ -262,11 +233,6 @@ class Compiler:
                         )
                     subqueries.append(wq.Term(fieldname, term, boost=TEXT_FIELDS[fieldname]))
         return wq.Or(subqueries) if subqueries else NOTHING
-
-
-def fuzzy_allowance(stem: str) -> int:
-    """Edits a fuzzy match may make to a stem: none when short, one, two when long."""
-    return 1 if 5 <= len(stem) <= 7 else 2 if len(stem) >= 8 else 0
 
 
 def _is_plain(node: Node) -> bool:

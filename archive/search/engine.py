@@ -256,7 +256,8 @@ class SearchEngine:
             field, descending = DATE_SORTS[sort]
             if field == "date_asc":  # undated documents sort last both ways
                 keys = np.where(keys == 0, UNDATED_LAST, keys)
-            page = [(d, 0.0) for d in by_key(keys, matched, start, stop, descending)]
+            ids = generation.facets.ids
+            page = [(d, 0.0) for d in by_key(keys, matched, start, stop, descending, ids)]
         else:
             if not matched.any():
                 return []
@@ -270,17 +271,17 @@ class SearchEngine:
     def _suggest(self, generation: Generation, text: str, node: Node, hits: int) -> str | None:
         """A corrected query worth offering, from the archive's own vocabulary."""
 
-        def known(word: Word) -> bool:
-            """Whether the word matches a live document (a deleted one's words stay listed)."""
+        def matches(word: Word) -> int:
+            """The live documents the word matches alone (a deleted one's words stay listed)."""
             query = generation.compile(word, fuzzy=False).query
-            return query is not NOTHING and bool(generation.matched(query).any())
+            return 0 if query is NOTHING else int(np.count_nonzero(generation.matched(query)))
 
         def count(corrected: str) -> int:
             fixed = parse(corrected)
             query = generation.compile(fixed).query if fixed is not None else NOTHING
             return 0 if query is NOTHING else int(np.count_nonzero(generation.matched(query)))
 
-        return correct(generation.lexicon, text, node, hits, known, count)
+        return correct(generation.lexicon, text, node, hits, matches, count, generation.is_name)
 
     def highlighter(self, text: str) -> Highlighter:
         """Marks what the query matches, other spellings included (for the document view)."""
@@ -341,7 +342,9 @@ def _facet_values(
 
 def _hit(doc: Document, score: float, highlighter: Highlighter) -> Hit:
     m = doc.metadata
+    found = highlighter.snippet_blocks(doc)
     return Hit(
         doc.id, m.title, m.authors, m.publication, m.date, m.date_ambiguous, m.language,
-        m.tags, round(score, 4), highlighter.snippets(doc), doc.added_at,
+        m.tags, round(score, 4), tuple(s for s, _ in found), doc.added_at,
+        tuple(b for _, b in found),
     )  # fmt: skip

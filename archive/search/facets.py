@@ -45,6 +45,7 @@ class SegmentValues:
         size: int,
         pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]],
         dates: np.ndarray,
+        ids: np.ndarray,
         identities: dict[str, list[str]] | None = None,
     ) -> None:
         self.size = size
@@ -54,6 +55,7 @@ class SegmentValues:
         # facet -> (values in lexicon order, document of each pair, value index of each pair)
         self.pairs = pairs
         self.dates = dates
+        self.ids = ids  # each document's catalog id (0: none)
         # facet -> each pair's value in the engine's ValueTable (numbered on first use)
         self.numbered: dict[str, np.ndarray] = {}
         self.ordered: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -66,7 +68,7 @@ class SegmentValues:
         pairs = {facet: field_pairs(reader, facet) for facet in FACET_FIELDS}
         dates = numeric_column(reader, "date_desc").astype(np.int32) if n else _NO_DATES
         identities = {f: list(map(encode_identity, pairs[f][0])) for f in KEYED_FACETS}
-        return cls(n, pairs, dates, identities)
+        return cls(n, pairs, dates, _catalog_ids(reader, n), identities)
 
     @classmethod
     def of(cls, reader, index_dir: Path | None) -> SegmentValues:  # noqa: ANN001
@@ -86,7 +88,7 @@ class SegmentValues:
         return part
 
     def arrays(self) -> dict[str, np.ndarray | list[str]]:
-        out: dict[str, np.ndarray | list[str]] = {"dates": self.dates}
+        out: dict[str, np.ndarray | list[str]] = {"dates": self.dates, "ids": self.ids}
         for facet, (values, doc, ord_) in self.pairs.items():
             out[f"{facet}.values"] = values
             out[f"{facet}.doc"] = doc
@@ -108,15 +110,16 @@ class SegmentValues:
                 raise ValueError("facet arrays out of range")
             pairs[facet] = (values, doc, ord_)
         dates = np.asarray(data["dates"], dtype=np.int32)
-        if len(dates) != size:
-            raise ValueError("dates of another segment")
+        ids = np.asarray(data["ids"], dtype=np.int64)
+        if len(dates) != size or len(ids) != size:
+            raise ValueError("dates or ids of another segment")
         identities = {}
         for facet in KEYED_FACETS:  # KeyError: saved before names had identities, read again
             found = data[f"{facet}.identity.values"]
             if not isinstance(found, list) or len(found) != len(pairs[facet][0]):
                 raise ValueError("identities of other values")
             identities[facet] = found
-        return cls(size, pairs, dates, identities)
+        return cls(size, pairs, dates, ids, identities)
 
     def by_doc(self, facet: str, table: ValueTable) -> tuple[np.ndarray, np.ndarray]:
         """The pairs' value numbers ordered by document, and each document's number of pairs."""
@@ -145,6 +148,18 @@ class SegmentValues:
 
 
 _NO_DATES = np.zeros(0, dtype=np.int32)
+
+
+def _catalog_ids(reader, size: int) -> np.ndarray:  # noqa: ANN001 - a Whoosh segment reader
+    """Each document's catalog id (its "id" term), by segment document number."""
+    ids = np.zeros(size, dtype=np.int64)
+    if size and "id" in reader.indexed_field_names():
+        values, doc, ord_ = field_pairs(reader, "id")
+        if len(doc):
+            ids[doc] = np.array([int(v) for v in values], dtype=np.int64)[ord_]
+    return ids
+
+
 # A search matching fewer than 1 in SPARSE_SHARE documents counts its documents' own pairs;
 # a broader one scans every pair of the facet with a mask.
 SPARSE_SHARE = 8
@@ -225,6 +240,7 @@ class FacetCache:
         docs: dict[str, list[np.ndarray]] = {f: [] for f in FACET_FIELDS}
         ords: dict[str, list[np.ndarray]] = {f: [] for f in FACET_FIELDS}
         dates: list[np.ndarray] = []
+        ids: list[np.ndarray] = []
         live: list[np.ndarray] = []
         for reader, offset in leaves:
             key = _segment_key(reader)
@@ -238,6 +254,7 @@ class FacetCache:
                 docs[facet].append(part.pairs[facet][1] + np.int32(offset))
                 ords[facet].append(part.numbered_values(facet, table))
             dates.append(part.dates)
+            ids.append(part.ids)
             live.append(live_mask(reader))
         seen = {key for key, _, _ in self.leaves}
         for key in set(segments) - seen:
@@ -250,6 +267,9 @@ class FacetCache:
             f: (_joined(docs[f], np.int32), _joined(ords[f], np.int32)) for f in FACET_FIELDS
         }
         self.dates = _joined(dates, np.int32)
+        # each document's catalog id: the order of equal scores or dates, whatever the
+        # documents' places in the index (a reindex with sub-writers places them otherwise)
+        self.ids = _joined(ids, np.int64)
         self.live = _joined(live, bool)
         self.live_count = int(self.live.sum())
         self._totals: dict[str, FacetCounts] = {}

@@ -18,7 +18,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from archive.search.analysis import WORD_RE
+from archive.search.analysis import WORD_RE, fold
 from archive.search.compile import ALL, Compiled, compile_node
 from archive.search.facets import FacetCache, SegmentValues
 from archive.search.highlight import Marks
@@ -56,11 +56,14 @@ class Generation:
         self.facets = FacetCache(searcher, segments, tables, index_dir)
         terms.retain(set(segments))
         cache = self.facets
-        self.evaluator = Evaluator(searcher, cache.leaves, cache.live, cache.dates, terms)
+        self.evaluator = Evaluator(
+            searcher, cache.leaves, cache.live, cache.dates, terms, ids=cache.ids
+        )
         segments = [(key, reader) for key, reader, _ in cache.leaves]
         self.lexicon = Lexicon(self.reader, segments, presence)
         self._marks: dict[Node, Marks] = {}
         self._vocabulary: Vocabulary | None = None
+        self._name_words: frozenset[str] | None = None
 
     @property
     def closed(self) -> bool:
@@ -85,6 +88,22 @@ class Generation:
         found = self._marks.get(node)
         return found if found is not None else self.compile(node).marks
 
+    def is_name(self, word: str) -> bool:
+        """Whether the archive knows the word as (part of) a name: a spelling in the variants
+        file, or a word of a value of the names or authors facet. The facets' words are
+        gathered on first use, which only "did you mean" on a rare word makes."""
+        if self.variants.line_of((word,)) is not None:
+            return True
+        if self._name_words is None:
+            cache = self.facets
+            self._name_words = frozenset(
+                fold(part)
+                for facet in NAME_FACETS
+                for value in cache.count(facet, cache.live)
+                for part in WORD_RE.findall(value)
+            )
+        return fold(word) in self._name_words
+
     def scored(self, query: wq.Query, mode: str = EXACT) -> Scored:
         """The live documents (a mask over searcher-wide numbers) a compiled query matches,
         and their scores (mode: archive.search.scoring.Evaluator.evaluate)."""
@@ -98,7 +117,7 @@ class Generation:
         return self.scored(query, LOWER).mask
 
     def catalog_id(self, docnum: int) -> int:
-        return int(self.searcher.stored_fields(docnum)["id"])
+        return int(self.facets.ids[docnum])
 
     @property
     def deletions(self) -> frozenset[tuple[str, int]]:

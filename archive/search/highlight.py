@@ -1,7 +1,10 @@
 """Highlighted snippets and the document view, built from the catalog's blocks.
 
 Matches are found with the same analysis the index uses (search/analysis.py), so what is marked is
-what matched. Every piece of text is escaped before our own <mark> tags go around matches.
+what matched: a word of the query where its stem stands, a phrase (typed in quotes, or a name of
+several words from the variants file: "Wagner Group") only where its words stand in a row, never
+its words one by one. Every piece of text is escaped before our own <mark> tags go around
+matches.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ _FOLDED: dict[str, str | None] = {}
 class Marks:
     """What a compiled query matches beyond its own words (search/compile.py finds it)."""
 
-    words: set[str] = field(default_factory=set)  # other spellings of names, as words
+    words: set[str] = field(default_factory=set)  # other one-word spellings of names
+    phrases: set[tuple[str, ...]] = field(default_factory=set)  # spellings of several words
     terms: set[str] = field(default_factory=set)  # "lang:stem" index terms (fuzzy matches)
     aliases: set[str] = field(default_factory=set)  # cross-script alias terms ("c:bagmut")
 
@@ -43,6 +47,8 @@ class Highlighter:
     def __init__(self, node: Node | None, marks: Marks | None = None) -> None:
         marks = marks or Marks()
         self.words: list[str] = sorted(marks.words)
+        # (words, slop) of each phrase: marked where its words stand in a row (within slop)
+        self.phrases: list[tuple[tuple[str, ...], int]] = [(p, 0) for p in sorted(marks.phrases)]
         self.extra_terms = frozenset(marks.terms)
         self.aliases = frozenset(marks.aliases)
         self.prefixes: list[str] = []
@@ -51,33 +57,49 @@ class Highlighter:
                 self.prefixes.append(fold(item.text))
             elif isinstance(item, Word):
                 self.words.append(item.text)
-            elif isinstance(item, Phrase):
+            elif isinstance(item, Phrase) and len(item.words) == 1:
                 self.words.extend(item.words)
-        self._by_lang: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+            elif isinstance(item, Phrase):
+                self.phrases.append((item.words, item.slop))
+        self._by_lang: dict[str, _LangTerms] = {}
         # a Latin query word's names in Cyrillic ("c:" terms), as variants.script sees
         self._cyrillic_aliases = all(a.startswith("c:") for a in self.aliases)
         self._patterns: dict[str, re.Pattern[str] | None] = {}  # any root, by language
 
     @property
     def empty(self) -> bool:
-        return not self.words and not self.prefixes and not self.aliases and not self.extra_terms
+        return not (self.words or self.phrases or self.prefixes or self.aliases or self.extra_terms)
 
-    def _terms(self, lang: str) -> tuple[frozenset[str], tuple[str, ...]]:
-        """(terms, roots): the terms that match in lang, and substrings every match contains."""
+    def _terms(self, lang: str) -> _LangTerms:
+        """The terms and phrases that match in lang, and substrings every match contains."""
         cached = self._by_lang.get(lang)
         if cached is None:
             terms = {query_word_terms(w)[lang] for w in self.words} - {None}
             terms |= {t for t in self.extra_terms if t.startswith(lang + ":")}
-            roots = [t.partition(":")[2] for t in terms]  # type: ignore[union-attr]
+            phrases: list[tuple[tuple[str, ...], int]] = []
+            for words, slop in self.phrases:
+                # stop words are not indexed: the phrase is its other words in a row (compile)
+                found = tuple(t for w in words if (t := query_word_terms(w)[lang]) is not None)
+                if len(found) == 1:
+                    terms.add(found[0])
+                elif found:
+                    phrases.append((found, slop))
+            heads = {t for t in terms if t is not None} | {p[0][0] for p in phrases}
+            roots = [t.partition(":")[2] for t in heads]
             roots = [r[:-1] if len(r) > 3 else r for r in roots] + self.prefixes
-            cached = (frozenset(terms), tuple(r for r in roots if r))  # type: ignore[misc]
+            cached = _LangTerms(
+                frozenset(t for t in terms if t is not None),
+                tuple(phrases),
+                tuple(r for r in roots if r),
+            )
             self._by_lang[lang] = cached
         return cached
 
     def spans(self, text: str, lang: str, folded: str | None = None) -> list[Span]:
         """The matches in text; folded is quick_fold(text) where the caller has it (fold_blocks)."""
         lang = term_language(lang)
-        terms, roots = self._terms(lang)
+        found = self._terms(lang)
+        terms, phrases, roots = found.terms, found.phrases, found.roots
         aliases = self.aliases  # names in the other script: no cheap substring test for them
         if not roots and not aliases:
             return []
@@ -90,22 +112,29 @@ class Highlighter:
         stops = stop_words(lang)
         prefix = lang + ":"
         out: list[Span] = []
+        # (span, term) of each indexed word, in order: the positions a phrase counts
+        indexed: list[tuple[Span, str]] = []
         for m in WORD_RE.finditer(text):
             word = m.group().lower()
-            if word in stops and not self.prefixes:
+            term = prefix + stem(word, lang) if word not in stops else None
+            if term is not None and phrases:
+                indexed.append(((m.start(), m.end()), term))
+            if term is None and not self.prefixes:
                 continue
             if (
-                (word not in stops and prefix + stem(word, lang) in terms)
+                (term is not None and term in terms)
                 or (self.prefixes and quick_fold(word).startswith(tuple(self.prefixes)))
                 or (aliases and m.group()[0].isupper() and alias_term(m.group()) in aliases)
             ):
                 out.append((m.start(), m.end()))
+        if phrases:
+            out = sorted(set(out) | set(_phrase_spans(indexed, phrases)))
         return out
 
     def _candidates(self, folded: list[str], lang: str) -> Iterable[int]:
         """The blocks (by their folded texts) where spans() may find something: spans() tests
         the same, one block at a time, but a hit may have a thousand blocks."""
-        _, roots = self._terms(term_language(lang))
+        roots = self._terms(term_language(lang)).roots
         if self.aliases and not self._cyrillic_aliases:
             return range(len(folded))
         found = self._patterns.get(lang)
@@ -120,6 +149,12 @@ class Highlighter:
 
     def snippets(self, doc: Document, limit: int = MAX_SNIPPETS) -> tuple[str, ...]:
         """Up to `limit` snippets from the best-matching blocks; the opening text if none match."""
+        return tuple(snippet for snippet, _ in self.snippet_blocks(doc, limit))
+
+    def snippet_blocks(
+        self, doc: Document, limit: int = MAX_SNIPPETS
+    ) -> tuple[tuple[str, int], ...]:
+        """snippets() with the index of the block each comes from: a result links to it."""
         lang = doc.metadata.language
         scored: list[tuple[int, int, int, list[Span]]] = []
         if not self.empty:
@@ -136,10 +171,10 @@ class Highlighter:
                 if examined >= MAX_CANDIDATES:
                     break
         if not scored:
-            first = next((b for b in doc.blocks if b.kind == "paragraph"), None)
-            return (window(first.text, []),) if first else ()
+            first = next((i for i, b in enumerate(doc.blocks) if b.kind == "paragraph"), None)
+            return ((window(doc.blocks[first].text, []), first),) if first is not None else ()
         scored.sort(reverse=True)
-        return tuple(window(doc.blocks[-s[2]].text, s[3]) for s in scored[:limit])
+        return tuple((window(doc.blocks[-s[2]].text, s[3]), -s[2]) for s in scored[:limit])
 
     def view(self, doc: Document, q: str) -> DocumentView:
         lang = doc.metadata.language
@@ -164,6 +199,40 @@ class Highlighter:
                     )
                 )
         return DocumentView(doc, q, tuple(rendered), tuple(passages), tuple(outline))
+
+
+@dataclass(frozen=True)
+class _LangTerms:
+    terms: frozenset[str]  # "lang:stem" terms marked wherever they stand
+    phrases: tuple[tuple[tuple[str, ...], int], ...]  # (terms, slop): marked only in a row
+    roots: tuple[str, ...]  # substrings every match contains (a cheap test before analysis)
+
+
+def _phrase_spans(
+    indexed: list[tuple[Span, str]], phrases: tuple[tuple[tuple[str, ...], int], ...]
+) -> list[Span]:
+    """The words of each occurrence of each phrase: its terms in order, each within slop
+    positions of the one before (as Whoosh's phrase query counts them: slop 0 is adjacent)."""
+    out: list[Span] = []
+    terms = [t for _, t in indexed]
+    for words, slop in phrases:
+        reach = max(1, slop)
+        for start, term in enumerate(terms):
+            if term != words[0]:
+                continue
+            found, at = [start], start
+            for word in words[1:]:
+                nxt = next(
+                    (j for j in range(at + 1, min(len(terms), at + 1 + reach)) if terms[j] == word),
+                    None,
+                )
+                if nxt is None:
+                    break
+                found.append(nxt)
+                at = nxt
+            if len(found) == len(words):
+                out.extend(indexed[j][0] for j in found)
+    return out
 
 
 def quick_fold(text: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from whoosh import fields, index
 from whoosh.analysis import Analyzer, Token
 from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import SegmentReader
 from whoosh.scoring import WeightingModel
 from whoosh.searching import Searcher
 from whoosh.writing import LockError
@@ -129,11 +130,25 @@ def build_schema() -> fields.Schema:
     )
 
 
-def _highest_id(reader) -> int:  # noqa: ANN001 - a Whoosh reader
-    """The highest document id in the index's lexicon (deleted ones too: never too low)."""
-    if "id" not in reader.indexed_field_names():
-        return 0
-    return max((int(t) for t in reader.lexicon("id")), default=0)
+def _highest_id(reader, known: dict[str, int]) -> int:  # noqa: ANN001 - a Whoosh reader
+    """The highest document id in the index's lexicon (deleted ones too: never too low).
+
+    known: each segment's highest id by segment id, filled here. A segment never changes once
+    written (a delete only marks it), so only the new segments' ids are read: reading the whole
+    id lexicon at every commit took a tenth of a server's index worker at 20k documents."""
+    highest = 0
+    for leaf, _offset in reader.leaf_readers():
+        segment = leaf.segment() if isinstance(leaf, SegmentReader) else None
+        key = segment.segment_id() if segment is not None else None
+        if key is None or key not in known:
+            ids = leaf.lexicon("id") if "id" in leaf.indexed_field_names() else ()
+            value = max((int(t) for t in ids), default=0)
+            if key is None:
+                highest = max(highest, value)
+                continue
+            known[key] = value
+        highest = max(highest, known[key])
+    return highest
 
 
 def _storage(path: Path) -> FileStorage:
@@ -235,6 +250,7 @@ class Index:
         raise IndexBusy rather than recreate it when it is missing or outdated."""
         self.settings = settings
         self._bulk = False
+        self._highest_ids: dict[str, int] = {}  # segment id -> its highest document id
         self.path: Path = settings.index_dir
         self.variants = load_variants(settings.variants_path)
         # the names facet depends on the variants file: editing it rebuilds the index
@@ -368,7 +384,7 @@ class Index:
                 newest = 0
             else:
                 with writer.reader() as reader:
-                    newest = _highest_id(reader)
+                    newest = _highest_id(reader, self._highest_ids)
         except BaseException:
             writer.cancel()
             raise

@@ -8,6 +8,7 @@ archive.core.indexing and archive.core.worker: they pass these along and never l
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,45 @@ def small_merges(limit: int) -> MergePolicy:
         if len(chosen) < ROUND_MERGE_MIN_SEGMENTS:
             return segments
         return _merge(writer, segments, chosen)
+
+    return policy
+
+
+def _tier(size: int) -> int:
+    """A segment's size class: 0 below ROUND_MERGE_MIN_SEGMENTS documents, then one up for each
+    factor of ROUND_MERGE_MIN_SEGMENTS."""
+    tier = 0
+    while size >= ROUND_MERGE_MIN_SEGMENTS:
+        size //= ROUND_MERGE_MIN_SEGMENTS
+        tier += 1
+    return tier
+
+
+def tiered_merges(limit: int) -> MergePolicy:
+    """A merge policy for a server's rounds: merge segments of like size, ROUND_MERGE_MIN_SEGMENTS
+    or more of one size class (the smallest such class), at most `limit` documents together.
+
+    Why tiers: small_merges folds every new round into the same growing segment, so under a
+    steady stream of uploads each document was rewritten at every round until its segment
+    reached `limit` (at 10 uploads/s on 20k documents, merges took 60-80% of the worker's core).
+    Merging only like sizes rewrites a document about log4(limit / round) times, as Lucene's
+    tiered and log merge policies do, and leaves at most 3 segments of each size class."""
+
+    def policy(writer: Any, segments: list[Any]) -> list[Any]:
+        tiers: defaultdict[int, list[Any]] = defaultdict(list)
+        for segment in segments:
+            if segment.doc_count_all() < limit:
+                tiers[_tier(segment.doc_count_all())].append(segment)
+        for tier in sorted(tiers):
+            chosen, total = [], 0
+            for segment in sorted(tiers[tier], key=lambda s: s.doc_count_all()):
+                if total + segment.doc_count_all() > limit:
+                    break
+                chosen.append(segment)
+                total += segment.doc_count_all()
+            if len(chosen) >= ROUND_MERGE_MIN_SEGMENTS:
+                return _merge(writer, segments, chosen)
+        return segments
 
     return policy
 

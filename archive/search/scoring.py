@@ -30,6 +30,8 @@ from archive.search.postings import field_lengths, posting_arrays
 
 # Bytes of term arrays kept across searches (ids and frequencies: 16 bytes a posting).
 TERM_CACHE_BYTES = 48_000_000
+# Phrases whose matching documents are kept per segment (within an eighth of that budget).
+PHRASES_KEPT = 4096
 # How Evaluator.evaluate counts the phrases that add no document to their Or (see ranked).
 EXACT, LOWER, UPPER, GIVEN = "exact", "lower", "upper", "given"
 
@@ -52,6 +54,10 @@ class TermCache:
             OrderedDict()
         )
         self._lengths: dict[tuple[str, str], np.ndarray] = {}
+        # each segment's documents holding a phrase (positions walked once per segment)
+        self._phrases: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._phrase_bytes = 0
+        self._asked: OrderedDict[tuple, None] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -73,6 +79,36 @@ class TermCache:
                     self._bytes -= ids.nbytes + weights.nbytes
         return found
 
+    def phrase(self, key: tuple) -> np.ndarray | None:
+        """A phrase's matching documents in one segment (its numbers), if kept: key is
+        (segment id, field, words, slop)."""
+        with self._lock:
+            found = self._phrases.get(key)
+            if found is not None:
+                self._phrases.move_to_end(key)
+            return found
+
+    def asked_before(self, key: tuple) -> bool:
+        """Whether a phrase was walked in part (among a page's candidates) for this segment
+        before; this call counts as such a time."""
+        with self._lock:
+            if key in self._asked:
+                return True
+            self._asked[key] = None
+            while len(self._asked) > PHRASES_KEPT:
+                self._asked.popitem(last=False)
+            return False
+
+    def keep_phrase(self, key: tuple, ids: np.ndarray) -> None:
+        with self._lock:
+            if key in self._phrases:
+                return
+            self._phrases[key] = ids
+            self._phrase_bytes += ids.nbytes
+            while self._phrase_bytes > self.budget // 8 or len(self._phrases) > PHRASES_KEPT:
+                _, dropped = self._phrases.popitem(last=False)
+                self._phrase_bytes -= dropped.nbytes
+
     def lengths(self, segment: str, reader, fieldname: str) -> np.ndarray:  # noqa: ANN001
         key = (segment, fieldname)
         found = self._lengths.get(key)
@@ -88,6 +124,10 @@ class TermCache:
                 self._bytes -= ids.nbytes + weights.nbytes
             for key in [k for k in self._lengths if k[0] not in segments]:
                 del self._lengths[key]
+            for key in [k for k in self._phrases if k[0] not in segments]:
+                self._phrase_bytes -= self._phrases.pop(key).nbytes
+            for key in [k for k in self._asked if k[0] not in segments]:
+                del self._asked[key]
 
 
 class Evaluator:
@@ -100,13 +140,16 @@ class Evaluator:
         live: np.ndarray,
         dates: np.ndarray,
         cache: TermCache,
+        ids: np.ndarray | None = None,
     ) -> None:
         """segments: (segment id, segment reader, offset) of each leaf; live: the live mask
-        over global numbers; dates: each document's date_desc value."""
+        over global numbers; dates: each document's date_desc value; ids: each document's
+        catalog id, which orders equal scores (None: the documents' numbers do)."""
         self.searcher = searcher
         self.segments = segments
         self.live = live
         self.dates = dates
+        self.ids = ids
         self.cache = cache
         self.size = len(live)
         self._mode = EXACT
@@ -139,7 +182,7 @@ class Evaluator:
         most (upper bounds: the sum of their words' scores) stays under it cannot reach the
         page, and the rest get their phrases walked and their exact scores."""
         if not _has_extra_phrases(query):
-            return top(self.evaluate(query).score, matched, start, stop)
+            return top(self.evaluate(query).score, matched, start, stop, self.ids)
         lower = self.evaluate(query, LOWER).score
         ids = np.flatnonzero(matched)
         if len(ids) > stop:
@@ -153,7 +196,7 @@ class Evaluator:
             exact = self.evaluate(query, GIVEN).score
         finally:
             self._candidates = None
-        return top(exact, candidates, start, stop)
+        return top(exact, candidates, start, stop, self.ids)
 
     # --- the tree ---
     def _empty(self) -> Scored:
@@ -178,6 +221,8 @@ class Evaluator:
         if kind is wq.ConstantScoreQuery and type(q.child) is wq.Term:
             inner = self._term(q.child)
             return Scored(inner.mask, np.where(inner.mask, float(q.score), 0.0))
+        if kind is wq.Phrase:
+            return self._phrase(q)
         if kind is wq.NumericRange and q.fieldname == DATE_FIELD and _closed(q) and q.boost == 1:
             mask = (self.dates >= q.start) & (self.dates <= q.end)
             # Whoosh matches a numeric range as constant-score terms: 1.0 a document
@@ -211,7 +256,56 @@ class Evaluator:
             # at most its words' scores where all of them occur (a phrase scores their sum)
             words = [wq.Term(q.fieldname, w) for w in q.words]
             return self._boosted(self._and(words), q.boost)
+        if type(q) is wq.Phrase:
+            return self._phrase(q, self._candidates)
         return self._walked(q, self._candidates)
+
+    def _phrase(self, q: wq.Phrase, only: np.ndarray | None = None) -> Scored:
+        """A phrase: the documents holding all its words (arrays) whose positions make the
+        phrase, scored as Whoosh scores it: its words' BM25 scores added in Whoosh's binary
+        tree of intersections, times its boost. Which documents hold the phrase is found by
+        Whoosh's own matcher, once per segment (segments never change), and kept; only: the
+        documents that matter (ranked's candidates)."""
+        try:
+            field = self.searcher.schema[q.fieldname]
+        except KeyError:
+            field = None
+        if field is None or not field.format or not field.format.supports("positions"):
+            return self._walked(q, only)  # Whoosh says why (a QueryError), as before
+        key = (id(q), only is None)
+        if key in self._walks:
+            return self._walks[key]
+        parts = [self._term(wq.Term(q.fieldname, word)) for word in q.words]
+        if not parts:
+            return self._empty()
+        mask = parts[0].mask.copy()
+        for part in parts[1:]:
+            mask &= part.mask
+        holding = np.zeros(self.size, dtype=bool)
+        context = self.searcher.context(needs_current=False)
+        leaves = self.searcher.leaf_searchers()
+        for (segment, _reader, offset), (subsearcher, _) in zip(self.segments, leaves, strict=True):
+            size = subsearcher.reader().doc_count_all()
+            inside = mask[offset : offset + size]
+            if not inside.any():
+                continue
+            cache_key = (segment, q.fieldname, tuple(q.words), q.slop)
+            ids = self.cache.phrase(cache_key)
+            if ids is None:
+                # a phrase asked among a page's candidates is walked there alone the first
+                # time (a one-off query pays only for those); asked again, it is walked whole
+                # and kept: a repeated variant ("Donald Trump" beside Trump) then costs nothing
+                whole = only is None or self.cache.asked_before(cache_key)
+                walk = inside if whole else inside & only[offset : offset + size]
+                ids = _phrase_ids(q.matcher(subsearcher, context), np.flatnonzero(walk))
+                if whole:
+                    self.cache.keep_phrase(cache_key, ids)
+            holding[ids + offset] = True
+        mask &= holding
+        score = _tree_sum([part.score for part in parts])
+        found = self._boosted(Scored(mask, np.where(mask, score, 0.0)), q.boost)
+        self._walks[key] = found
+        return found
 
     def _and(self, parts: list[wq.Query]) -> Scored:
         mask = np.ones(self.size, dtype=bool)
@@ -292,9 +386,39 @@ class Evaluator:
         return found
 
 
-def top(scores: np.ndarray, mask: np.ndarray, start: int, stop: int) -> list[tuple[int, float]]:
-    """Documents start..stop of the matches by score, best first; ties by document number, as
-    Whoosh's collector orders them."""
+def _tree_sum(scores: list[np.ndarray]) -> np.ndarray:
+    """The sum as Whoosh's make_binary_tree of IntersectionMatchers adds it (a + (b + c)),
+    so that a phrase's score agrees with Whoosh's to the last bit."""
+    if len(scores) == 1:
+        return scores[0]
+    half = len(scores) // 2
+    return _tree_sum(scores[:half]) + _tree_sum(scores[half:])
+
+
+def _phrase_ids(matcher, candidates: np.ndarray) -> np.ndarray:  # noqa: ANN001 - Whoosh's
+    """The candidates (a segment's numbers, ascending) at which the phrase's matcher stops."""
+    ids: list[int] = []
+    for doc in candidates.tolist():
+        if not matcher.is_active():
+            break
+        if matcher.id() < doc:
+            matcher.skip_to(doc)
+        if matcher.is_active() and matcher.id() == doc:
+            ids.append(doc)
+    return np.array(ids, dtype=np.int64)
+
+
+def top(
+    scores: np.ndarray,
+    mask: np.ndarray,
+    start: int,
+    stop: int,
+    tiebreak: np.ndarray | None = None,
+) -> list[tuple[int, float]]:
+    """Documents start..stop of the matches by score, best first; ties by catalog id (tiebreak,
+    by document number; None: by document number), so that equal scores keep their order
+    through a reindex that places documents otherwise (Whoosh's collector orders them by
+    number)."""
     ids = np.flatnonzero(mask)
     if stop <= start or not len(ids):
         return []
@@ -304,21 +428,27 @@ def top(scores: np.ndarray, mask: np.ndarray, start: int, stop: int) -> list[tup
         cut = -np.partition(-values, stop - 1)[stop - 1]
         keep = values >= cut
         ids, values = ids[keep], values[keep]
-    order = np.lexsort((ids, -values))[start:stop]
+    order = np.lexsort((ids if tiebreak is None else tiebreak[ids], -values))[start:stop]
     return [(int(ids[i]), float(values[i])) for i in order]
 
 
 def by_key(
-    keys: np.ndarray, mask: np.ndarray, start: int, stop: int, descending: bool
+    keys: np.ndarray,
+    mask: np.ndarray,
+    start: int,
+    stop: int,
+    descending: bool,
+    tiebreak: np.ndarray | None = None,
 ) -> list[int]:
-    """Documents start..stop of the matches ordered by a numeric key, ties by number."""
+    """Documents start..stop of the matches ordered by a numeric key, ties by catalog id
+    (tiebreak, by document number; None: by document number)."""
     ids = np.flatnonzero(mask)
     if stop <= start or not len(ids):
         return []
     values = keys[ids].astype(np.int64)
     if descending:
         values = -values
-    order = np.lexsort((ids, values))[start:stop]
+    order = np.lexsort((ids if tiebreak is None else tiebreak[ids], values))[start:stop]
     return [int(ids[i]) for i in order]
 
 

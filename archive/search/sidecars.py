@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 FOLDER = "facets"
-FORMAT = 1
+FORMAT = 2  # 2: each document's catalog id (ids)
 _SEPARATOR = "\x00"
 
 

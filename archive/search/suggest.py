@@ -35,6 +35,11 @@ SPELL_PREFIX = f"{UNKNOWN}:"
 FEW_HITS = 2
 MORE_TIMES = 3
 MIN_BETTER = 5
+# A word that matches by itself is changed only when it matches at most RARE_HITS documents (a
+# slip that made it into one), is no name the archive knows, and is one edit from the correction:
+# "Wagner" (a name, one document in the demo) is not "Water", "café" (two) is not "case".
+RARE_HITS = 1
+LONG_WORD = 8  # letters from which a correction may be two edits away
 _SPACE = re.compile(r"\s+")
 
 
@@ -201,9 +206,10 @@ def spell_frequency(lexicon: Lexicon, word: str) -> int:
 
 
 def plain_words(node: Node) -> list[Word]:
-    """The words a correction may replace: not prefixes, fields, phrases or excluded words."""
+    """The words a correction may replace: not prefixes, fuzzy words (word~ asks for near
+    spellings already), fields, phrases or excluded words."""
     if isinstance(node, Word):
-        return [] if node.prefix or node.field else [node]
+        return [] if node.prefix or node.field or node.fuzzy else [node]
     if isinstance(node, And | Or):
         return [w for c in node.children for w in plain_words(c)]
     return []
@@ -214,31 +220,37 @@ def correct(
     text: str,
     node: Node,
     hits: int,
-    known: Callable[[Word], bool],
+    matches: Callable[[Word], int],
     count: Callable[[str], int],
+    is_name: Callable[[str], bool] = lambda word: False,
 ) -> str | None:
     """A corrected query from the archive's vocabulary, worth offering, or None.
 
-    known(word) says whether a word matches anything; count(text) counts a query's matches.
-    Each plain word is corrected on its own: an unknown word must be corrected, a known one only
-    when hits are few and a near word is far more frequent (a typo that slipped into a document
-    must not hide the right spelling). The correction is offered when it finds documents, and,
-    when the original found some, many more than it.
+    matches(word) counts the documents a word matches alone; count(text) a query's matches;
+    is_name(word) says whether the archive knows the word as a name (variants, names, authors).
+    Each plain word is corrected on its own: a word found nowhere must be corrected; one that
+    matches is left as typed unless it is a rare slip (see RARE_HITS) of a word far more
+    frequent (a typo that slipped into a document must not hide the right spelling). The
+    correction is offered when it finds documents, and, when the original found some, many more
+    than it.
     """
     corrected = text
     for word in plain_words(node):
         folded = fold(word.text)
         if len(folded) < 3 or folded.isdigit():
             continue
-        is_known = known(word)
-        own = spell_frequency(lexicon, folded)
+        found = matches(word)
+        if found and (found > RARE_HITS or is_name(word.text)):
+            continue
         best = _closest(lexicon, folded)
         if best is None:
-            if is_known:
+            if found:
                 continue
             return None
         better, df = best
-        if is_known and df < max(MIN_BETTER, MORE_TIMES * max(own, 1)):
+        if found and (
+            df < max(MIN_BETTER, MORE_TIMES * found) or edit_distance(better, folded) > 1
+        ):
             continue
         pattern = rf"(?<![^\W_]){re.escape(word.text)}(?![^\W_])"
         corrected = re.sub(pattern, _same_case(better, word.text), corrected, count=1)
@@ -251,10 +263,11 @@ def correct(
 
 
 def _closest(lexicon: Lexicon, folded: str) -> tuple[str, int] | None:
-    """The likeliest intended word: near in spelling, and frequent (a distance 2 word must be
-    four times as frequent to beat a distance 1 one)."""
-    maxdist = 1 if len(folded) <= 4 else 2
-    best: tuple[float, str, int] | None = None
+    """The likeliest intended word: the nearest in spelling, then the most frequent (Norvig's
+    rule): "troat" is "throat", not "that", however frequent "that" is."""
+    # two edits only for a long word: "felder" is not "fedex" (a single slip is one edit)
+    maxdist = 1 if len(folded) < LONG_WORD else 2
+    best: tuple[int, int, str] | None = None  # (edits, -df, term): the smallest wins
     # prefix: "xx:" and the first letter, which typos rarely change; it keeps the search fast
     for near in lexicon.near(SPELL, SPELL_PREFIX + folded, maxdist, prefix=4):
         term = near.partition(":")[2]
@@ -263,10 +276,10 @@ def _closest(lexicon: Lexicon, folded: str) -> tuple[str, int] | None:
         df = spell_frequency(lexicon, term)
         if not df:  # only in deleted documents
             continue
-        score = df / 4 ** (edit_distance(term, folded) - 1)
-        if best is None or (score, term) > (best[0], best[1]):
-            best = (score, term, df)
-    return (best[1], best[2]) if best else None
+        option = (edit_distance(term, folded), -df, term)
+        if best is None or option < best:
+            best = option
+    return (best[2], -best[1]) if best else None
 
 
 def _same_case(word: str, like: str) -> str:

@@ -7,6 +7,7 @@
     title:offensive        a field: title, heading, body, author, tag, language, year, date
     date:2023-06  date:[2022 TO 2023-03]   year:2022   dates and ranges
     bakh*                  words that start with "bakh" (two letters at least)
+    sanctons~  sanctons~2  fuzzy: words one (~, ~1) or two (~2) edits away
 
 Bad syntax and expensive queries raise BadQuery with a message for the reader.
 """
@@ -55,6 +56,7 @@ class Word:
     text: str
     field: str | None = None
     prefix: bool = False
+    fuzzy: int = 0  # edits a match may make (word~ is 1, word~2 is 2): search/compile.py
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,12 @@ _TOKEN_RE = re.compile(r'\s+|\(|\)|"[^"]*"(?:~\d+)?|"|[^\s()"]+')
 _FIELD_RE = re.compile(r"^([A-Za-z_]+):(.*)$", re.S)
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$", re.ASCII)  # not ٢٠٢٣: no index holds it
 _RANGE_RE = re.compile(r"^\[(\S+)\s+TO\s+(\S+)\]$")
-# word~N, Lucene's fuzzy syntax: close misspellings of a rare word are matched anyway
-# (search/compile.py), so ~0..~2 is accepted as the word; a larger distance would match half the
-# vocabulary for seconds, so it is refused rather than quietly read as the phrase "word N".
-_FUZZY_RE = re.compile(r"^(.+?)~(\d+)$")
+# word~N, Lucene's fuzzy syntax: words up to N edits away (a bare ~ is one edit); a larger
+# distance would match half the vocabulary, so it is refused rather than quietly read as the
+# phrase "word N".
+_FUZZY_RE = re.compile(r"^(.+?)~(\d*)$")
 MAX_EDITS = 2
+MAX_FUZZY_WORDS = 4  # each lists and measures part of the lexicon (search/lexicon.py)
 
 
 def parse(text: str) -> Node | None:
@@ -156,6 +159,7 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.clauses = 0
+        self.fuzzy_words = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -280,12 +284,13 @@ class _Parser:
         if field in ("language", "year", "date"):
             return self.field_value(field, tok)
         fuzzy = _FUZZY_RE.match(tok)
+        edits = 0
         if fuzzy:
-            if int(fuzzy.group(2)) > MAX_EDITS:
+            edits = int(fuzzy.group(2) or 1)
+            if edits > MAX_EDITS:
                 raise BadQuery(
                     f'"{tok}": a word can be at most ~{MAX_EDITS} letters off, as in '
-                    f"{fuzzy.group(1)}~{MAX_EDITS} (close misspellings of rare words are found "
-                    "anyway)."
+                    f"{fuzzy.group(1)}~{MAX_EDITS}."
                 )
             tok = fuzzy.group(1)
         prefix = tok.endswith("*")
@@ -308,6 +313,11 @@ class _Parser:
             return Word(words[0], field, prefix=True)
         if len(words) > 1:  # U.S., Kyiv's, e-mail: the parts in order
             return Phrase(tuple(words), field, 0)
+        if edits and field in (None, "title", "headings", "body"):
+            self.fuzzy_words += 1
+            if self.fuzzy_words > MAX_FUZZY_WORDS:
+                raise BadQuery(f"A query can hold at most {MAX_FUZZY_WORDS} fuzzy words (word~).")
+            return Word(words[0], field, fuzzy=edits)
         return Word(words[0], field)
 
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archive.errors import BadRequest, NotFound
-from archive.models import AuditEntry, Metadata
+from archive.models import AuditEntry, Block, Metadata
 from archive.storage.catalog import Catalog
+from archive.storage.rows import dumps
 
 MAX_COLLECTION_NAME = 200
 
@@ -69,6 +70,21 @@ def update_metadata(
         _requeue(conn, [doc_id])
         record(conn, actor, action, doc_id, {"changes": changes})
     return changes
+
+
+def replace_text(catalog: Catalog, doc_id: int, blocks: list[Block], actor: str) -> None:
+    """An archivist's corrected text in place of the extracted one (the original file stays):
+    the blocks change, the index sees the document again, the log keeps the old block count."""
+    with catalog.transaction() as conn:
+        _status(conn, doc_id)
+        before = conn.execute("SELECT blocks FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        conn.execute(
+            "UPDATE documents SET blocks = ? WHERE id = ?",
+            (dumps([[b.kind, b.level, b.text] for b in blocks]), doc_id),
+        )
+        _requeue(conn, [doc_id])
+        details = {"blocks": [len(json.loads(before[0])), len(blocks)]}
+        record(conn, actor, "replace text", doc_id, details)
 
 
 def set_status(

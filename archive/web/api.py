@@ -9,10 +9,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from archive.errors import BadRequest
-from archive.models import FACETS, MAX_PER_PAGE, Document, FacetPage, Page
+from archive.models import FACETS, MAX_PER_PAGE, Document, DocumentView, FacetPage, Page
 from archive.web.endpoint import archive_of
 from archive.web.facet_params import parse_facet_request, without_browse
-from archive.web.params import document_id, parse_search_params, query_params_of
+from archive.web.params import (
+    MAX_QUERY_CHARS,
+    document_id,
+    document_url,
+    parse_search_params,
+    query_params_of,
+)
+from archive.web.passages import passage_path
 
 MAX_SUGGEST_CHARS = 200
 
@@ -98,9 +105,34 @@ def search(request: Request) -> Response:
     return JSONResponse(page_json(archive_of(request).search(query)))
 
 
+def passages_json(view: DocumentView) -> list[dict[str, Any]]:
+    """The passages a query matches, as the document page lists them, each with its permalink
+    (stable across edits: web/passages.py) and its place on the page now."""
+    doc_id = view.document.id
+    return [
+        {
+            "block": p.block,
+            "heading": p.heading,
+            "snippet": p.snippet,
+            "permalink": passage_path(doc_id, view.anchors[p.block]),
+            "url": f"{document_url(doc_id, view.query)}#p-{p.block}",
+        }
+        for p in view.passages
+    ]
+
+
 def document(request: Request) -> Response:
-    doc = archive_of(request).document(document_id(request.path_params["id"]))
-    return JSONResponse(document_json(doc))
+    """A published document; with ?q=, also the passages that query matches in it."""
+    doc_id = document_id(request.path_params["id"])
+    q = request.query_params.get("q", "").strip()
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadRequest(f"q is too long: at most {MAX_QUERY_CHARS} characters.")
+    if not q:
+        return JSONResponse(document_json(archive_of(request).document(doc_id)))
+    view = archive_of(request).document_view(doc_id, q)
+    return JSONResponse(
+        {**document_json(view.document), "query": q, "passages": passages_json(view)}
+    )
 
 
 def facet_page_json(more: FacetPage) -> dict[str, Any]:

@@ -126,8 +126,8 @@ async def create_document(request: Request) -> Response:
     return JSONResponse(written_json(doc, indexed), status_code=201, headers=headers)
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    body = b"".join([chunk async for chunk in limited_stream(request, MAX_PATCH_BYTES)])
+async def _json_object(request: Request, limit: int = MAX_PATCH_BYTES) -> dict[str, Any]:
+    body = b"".join([chunk async for chunk in limited_stream(request, limit)])
     record = load_json(body)
     if not isinstance(record, dict):
         raise BadRequest('Send a JSON object such as {"title": "...", "status": "published"}.')
@@ -136,7 +136,12 @@ async def _json_object(request: Request) -> dict[str, Any]:
 
 async def patch_document(request: Request) -> Response:
     doc_id = document_id(request.path_params["id"])
-    record = await _json_object(request)
+    archive = archive_of(request)
+    # a corrected text may be as long as an upload; metadata alone stays small
+    record = await _json_object(request, max(MAX_PATCH_BYTES, archive.settings.max_upload_bytes))
+    text = record.pop("text", None)
+    if text is not None and (not isinstance(text, str) or not text.strip()):
+        raise BadRequest("text must be the document's corrected text: a non-empty string.")
     # absent, the status stays; sent, it must be one the API lists (an explicit null is not)
     sent_status = "status" in record
     status = record.pop("status", None)
@@ -145,8 +150,9 @@ async def patch_document(request: Request) -> Response:
     if "publish" in record:
         raise BadRequest('Publish with {"status": "published"}.')
     overrides = from_fields(json_fields(record), strict=True).overrides
-    archive = archive_of(request)
-    doc = await run_in_threadpool(archive.edit, doc_id, overrides, status, actor=actor(request))
+    doc = await run_in_threadpool(
+        archive.edit, doc_id, overrides, status, actor=actor(request), text=text
+    )
     return JSONResponse(written_json(doc, await wait_searchable(archive)))
 
 

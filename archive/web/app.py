@@ -15,6 +15,7 @@ from archive.models import FACETS
 from archive.web import (
     account_pages,
     api,
+    api_lists,
     api_write,
     auth,
     browse_display,
@@ -29,6 +30,7 @@ from archive.web import (
     opensearch,
     pages,
     params,
+    passages,
     security,
 )
 from archive.web.errors import EXCEPTION_HANDLERS
@@ -75,6 +77,7 @@ def make_templates() -> Jinja2Templates:
         ambiguity_note=display.ambiguity_note,
         hit_readings=display.hit_readings,
         block_tag=display.block_tag,
+        passage_path=passages.passage_path,
         twin_urls=feeds.twin_urls,
         export_urls=exports.export_urls,
         export_limit=exports.export_limit,
@@ -93,7 +96,9 @@ def create_app(archive: Archive) -> Starlette:
         routes=[
             *pages.ROUTES,
             *cite.ROUTES,
+            *passages.ROUTES,
             *api.ROUTES,
+            *api_lists.ROUTES,
             *account_pages.ROUTES,
             *curation.ROUTES,
             *api_write.ROUTES,

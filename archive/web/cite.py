@@ -1,6 +1,8 @@
 """A document as a citation record: /documents/{id}/cite.bib, .ris and .json (CSL-JSON).
 
 Published documents alone, like the document page: a draft or a trashed one is a 404 for readers.
+`?passage=<fingerprint>` cites one passage (its permalink and section heading); a passage no
+longer in the text is a 404 naming it, so a reference manager never stores a wrong pinpoint.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from archive.errors import BadRequest
 from archive.web.endpoint import archive_of
 from archive.web.params import document_id
+from archive.web.passages import MAX_FINGERPRINT_CHARS, passage_url
 
 MEDIA_TYPES = {
     "bibtex": "application/x-bibtex",
@@ -29,7 +33,13 @@ def document_link(request: Request, doc_id: int) -> str:
 def _citation(fmt: str) -> Callable[[Request], Response]:
     def endpoint(request: Request) -> Response:
         doc_id = document_id(request.path_params["id"])
-        citation = archive_of(request).cite(doc_id, fmt, document_link(request, doc_id))
+        passage = request.query_params.get("passage", "")
+        if len(passage) > MAX_FINGERPRINT_CHARS:
+            raise BadRequest("passage is not a passage fingerprint (12 hex digits)")
+        link = passage_url(request, doc_id, passage) if passage else ""
+        citation = archive_of(request).cite(
+            doc_id, fmt, document_link(request, doc_id), passage, link
+        )
         headers = {
             # the key is ASCII letters, digits and _ alone: safe to quote as it is
             "Content-Disposition": f'inline; filename="{citation.filename}"',

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from archive.errors import BadRequest, Duplicate
 from archive.models import Overrides, is_row_id
+from archive.web.api_lists import twin_link
 from archive.web.api_write import job_json, save_and_start_import, wait_searchable
 from archive.web.auth import actor, current_user
 from archive.web.endpoint import archive_of, render, see_other
@@ -156,7 +157,9 @@ async def collect_one(request: Request) -> Response:
 
 # --- lists -----------------------------------------------------------------------------------
 def drafts_page(request: Request) -> Response:
-    return render(request, "drafts.html", {"drafts": archive_of(request).drafts()})
+    response = render(request, "drafts.html", {"drafts": archive_of(request).drafts()})
+    response.headers["Link"] = twin_link("/api/drafts")
+    return response
 
 
 def trash_page(request: Request) -> Response:
@@ -164,7 +167,9 @@ def trash_page(request: Request) -> Response:
         "trashed": archive_of(request).trashed(),
         "emptied": request.query_params.get("emptied"),
     }
-    return render(request, "trash.html", context)
+    response = render(request, "trash.html", context)
+    response.headers["Link"] = twin_link("/api/trash")
+    return response
 
 
 async def empty_trash(request: Request) -> Response:
@@ -176,7 +181,10 @@ async def empty_trash(request: Request) -> Response:
 
 
 def collections_page(request: Request) -> Response:
-    return render(request, "collections.html", {"collections": archive_of(request).collections()})
+    context = {"collections": archive_of(request).collections()}
+    response = render(request, "collections.html", context)
+    response.headers["Link"] = twin_link("/api/collections")
+    return response
 
 
 async def create_collection(request: Request) -> Response:

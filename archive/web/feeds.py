@@ -11,6 +11,10 @@ document's page (also its id: a stable URI per document) and a category per tag.
 xml.etree, so the serializer escapes &, < and quotes; characters XML 1.0 cannot hold become
 U+FFFD (oai_xml.xml_text). Paging links (first, previous, next, last: RFC 5005) and OpenSearch's
 totalResults, startIndex and itemsPerPage let a reader walk the whole result.
+
+A search the archive refuses (a bad date, a broken query, the index being rebuilt) answers with
+its status (400, 503) and an Atom feed with no entry whose title and subtitle say why: a feed
+reader shows the reason where an HTML error page would be unreadable to it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from archive.errors import ArchiveError
 from archive.models import PER_PAGE_CHOICES, Hit, Page, SearchQuery
 from archive.web.endpoint import archive_of
 from archive.web.oai_xml import xml_text
@@ -148,6 +153,18 @@ def write_entry(feed: ET.Element, hit: Hit, updated: str, base: str) -> None:
         ET.SubElement(entry, _q("category"), {"term": xml_text(tag)})
 
 
+def write_error_feed(status: int, message: str, base: str, url: str) -> bytes:
+    """An Atom feed with no entry that says why a search was refused (see the module's note)."""
+    feed = ET.Element("feed", {"xmlns": ATOM})
+    _text(feed, "title", f"Archive search refused ({status})")
+    _text(feed, "subtitle", message)
+    _text(feed, "id", url)
+    _text(feed, "updated", _now())
+    _text(ET.SubElement(feed, _q("author")), "name", "Archive")
+    _link(feed, base + "/search", "alternate", "text/html")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -157,9 +174,16 @@ def search_feed(request: Request) -> Response:
     params = query_params_of(request.query_params)
     if not any(v.strip() for v in params.get("sort", ())):
         params["sort"] = ["newest"]  # a feed is read for what is new: see the module's note
-    query = parse_search_params(params, max_per_page=max(PER_PAGE_CHOICES))
-    page = archive_of(request).search(query)
     base = str(request.base_url).rstrip("/")
+    try:
+        query = parse_search_params(params, max_per_page=max(PER_PAGE_CHOICES))
+        page = archive_of(request).search(query)
+    except ArchiveError as error:
+        body = write_error_feed(error.status, error.message, base, str(request.url))
+        return Response(
+            body, status_code=error.status, headers=error.headers or None,
+            media_type=ATOM_MEDIA_TYPE,
+        )  # fmt: skip
     return Response(write_feed(page, base), media_type=ATOM_MEDIA_TYPE)
 
 

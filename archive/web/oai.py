@@ -21,13 +21,15 @@ The arguments and resumption tokens: oai_arguments.py; the XML: oai_xml.py.
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from archive.errors import ProtocolError
+from archive.errors import ProtocolError, TooLarge
 from archive.web.endpoint import archive_of
 from archive.web.oai_arguments import (
     GRANULARITY,
@@ -49,6 +51,10 @@ from archive.web.oai_xml import (
     sub,
     write_record,
 )
+from archive.web.uploads import limited_stream
+
+FORM = "application/x-www-form-urlencoded"
+MAX_POST_BYTES = 16_384  # the longest argument list is a few hundred bytes; a token ~200
 
 
 # --- the verbs -----------------------------------------------------------------------------------
@@ -131,12 +137,42 @@ def list_records(request: Request, root: ET.Element, verb: str, arguments: dict[
 
 def oai(request: Request) -> Response:
     """GET /oai?verb=…: a plain def, so Starlette runs it (and its catalog reads) in a thread."""
+    return answer(request, request.query_params.multi_items())
+
+
+async def oai_post(request: Request) -> Response:
+    """POST /oai with the arguments as an application/x-www-form-urlencoded body, which
+    OAI-PMH 2.0 (section 3.1.1.2) asks a repository to accept, for long arguments. A reading
+    like GET (permissions.py); arguments in the URL as well count as repeated when doubled."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
-        verb, arguments = parse_arguments(request)
+        if media_type != FORM:
+            raise ProtocolError("badArgument", f"a POST request's body must be {FORM}")
+        try:
+            body = b"".join([chunk async for chunk in limited_stream(request, MAX_POST_BYTES)])
+            text = body.decode("utf-8")
+        except (TooLarge, UnicodeDecodeError):
+            raise ProtocolError(
+                "badArgument", f"the body must be UTF-8 of at most {MAX_POST_BYTES} bytes"
+            ) from None
     except ProtocolError as error:
-        root = envelope(request, None)
-        sub(root, "error", error.message, code=error.code)
-        return respond(root)
+        return error_answer(request, error)
+    items = [*request.query_params.multi_items(), *parse_qsl(text, keep_blank_values=True)]
+    return await run_in_threadpool(answer, request, items)
+
+
+def error_answer(request: Request, error: ProtocolError) -> Response:
+    """An error the arguments themselves cause: the request element carries none of them."""
+    root = envelope(request, None)
+    sub(root, "error", error.message, code=error.code)
+    return respond(root)
+
+
+def answer(request: Request, items: list[tuple[str, str]]) -> Response:
+    try:
+        verb, arguments = parse_arguments(items)
+    except ProtocolError as error:
+        return error_answer(request, error)
     root = envelope(request, {"verb": verb, **arguments})
     try:
         if verb == "Identify":
@@ -158,4 +194,4 @@ def oai(request: Request) -> Response:
     return respond(root)
 
 
-ROUTES = [Route("/oai", oai, methods=["GET"])]
+ROUTES = [Route("/oai", oai, methods=["GET"]), Route("/oai", oai_post, methods=["POST"])]

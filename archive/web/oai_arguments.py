@@ -19,9 +19,8 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
-
-from starlette.requests import Request
 
 from archive.errors import ProtocolError
 from archive.models import HarvestQuery
@@ -57,9 +56,9 @@ def now_stamp() -> str:
 
 
 # --- arguments -----------------------------------------------------------------------------------
-def parse_arguments(request: Request) -> tuple[str, dict[str, str]]:
-    """(verb, arguments) of a request, or a badVerb / badArgument ProtocolError."""
-    items = request.query_params.multi_items()
+def parse_arguments(items: Sequence[tuple[str, str]]) -> tuple[str, dict[str, str]]:
+    """(verb, arguments) of a request's (name, value) pairs, from its URL (GET) or its form body
+    (POST), or a badVerb / badArgument ProtocolError."""
     names = [name for name, _ in items]
     verbs = [value for name, value in items if name == "verb"]
     if len(verbs) != 1 or verbs[0] not in ARGUMENTS:

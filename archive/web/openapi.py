@@ -84,7 +84,21 @@ SCHEMAS: dict[str, Schema] = {
         "timeline": array(obj(
             {"period": STR, "count": INT, "from": STR, "to": STR, "selected": BOOL})),
     }),
-    "Document": obj(DOCUMENT),
+    "Document": obj(
+        {**DOCUMENT, "query": STR, "passages": array(obj({
+            "block": INT, "heading": STR,
+            "snippet": {**STR, "description": "Escaped text; <mark> is the only markup."},
+            "permalink": {**STR, "description": "Stable across edits and reindexing."},
+            "url": STR,
+        }))},
+        optional=("query", "passages"),  # with ?q= alone
+    ),
+    "Drafts": obj({"drafts": array(obj(
+        {"id": INT, "title": STR, "added_at": STR, "edit": STR}))}),
+    "Trash": obj({"trashed": array(obj(
+        {"id": INT, "title": STR, "trashed_at": STR, "edit": STR}))}),
+    "Collections": obj({"collections": array(obj(
+        {"name": STR, "documents": INT, "search": STR}))}),
     "WrittenDocument": obj(
         {
             **DOCUMENT,
@@ -115,7 +129,10 @@ SCHEMAS: dict[str, Schema] = {
          "publish": BOOL}, optional=("filename", *METADATA_NAMES)),
     "Corrections": {
         "type": "object", "additionalProperties": False,
-        "properties": {**METADATA, "status": {"enum": list(EDITABLE_STATUSES)}},
+        "properties": {**METADATA, "status": {"enum": list(EDITABLE_STATUSES)},
+                       "text": {"type": "string", "minLength": 1, "pattern": r"\S",
+                                "description": "A corrected text in place of the extracted "
+                                "one (paragraphs apart by blank lines)."}},
     },
 }  # fmt: skip
 
@@ -185,7 +202,11 @@ PATHS: dict[str, Schema] = {
         "responses": ok("WrittenDocument", "201", ("409", "The same bytes are stored already.")),
     }},
     "/api/documents/{id}": {
-        "get": {"summary": "A document", "parameters": ID, "responses": ok("Document")},
+        "get": {
+            "summary": "A document; with q, the passages the query matches, with permalinks",
+            "parameters": [*ID, query("q", {"type": "string", "maxLength": MAX_QUERY_CHARS})],
+            "responses": ok("Document"),
+        },
         "patch": {
             "summary": "Correct metadata; publish, trash or restore", "security": BEARER,
             "parameters": ID, "requestBody": body((JSON, "Corrections")),
@@ -205,6 +226,12 @@ PATHS: dict[str, Schema] = {
         "summary": "A facet's values under a search", "parameters": [*FACET_BROWSE, *SEARCH],
         "responses": ok("FacetPage"),
     }},
+    "/api/drafts": {"get": {"summary": "Drafts awaiting confirmation (archivists)",
+                            "security": BEARER, "responses": ok("Drafts")}},
+    "/api/trash": {"get": {"summary": "The trash (archivists)", "security": BEARER,
+                           "responses": ok("Trash")}},
+    "/api/collections": {"get": {"summary": "Collections and their sizes (archivists)",
+                                 "security": BEARER, "responses": ok("Collections")}},
     "/api/jobs/{id}": {"get": {"summary": "An import's progress", "security": BEARER,
                                "parameters": ID, "responses": ok("Job")}},
     "/api/imports": {"post": {

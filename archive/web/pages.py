@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -22,14 +22,17 @@ from archive.web.params import (
     query_params_of,
     text_search_url,
 )
+from archive.web.passages import MAX_FINGERPRINT_CHARS, passage_url
 
 
 def search_page(request: Request) -> Response:
     # Pages ignore unknown parameters: links pasted from elsewhere often carry extra ones.
     params = query_params_of(request.query_params)
     query = parse_search_params(params, max_per_page=max(PER_PAGE_CHOICES))
-    page = archive_of(request).search(query, expand=parse_facet_request(params))
-    response = render(request, "search.html", {"page": page, "query": query})
+    page = archive_of(request).search_page(query, expand=parse_facet_request(params))
+    # a refused query keeps the search page, with the message above the box: 400 all the same
+    status = 400 if page.refusal else 200
+    response = render(request, "search.html", {"page": page, "query": query}, status)
     response.headers["Link"] = link_header(page)  # its Atom and JSON twins
     return response
 
@@ -45,27 +48,36 @@ def advanced_page(request: Request) -> Response:
 
 def document_page(request: Request) -> Response:
     q = request.query_params.get("q", "").strip()
+    # a passage permalink's fingerprint (web/passages.py): mark it, cite it, or say it is gone
+    passage = request.query_params.get("passage", "").strip()[:MAX_FINGERPRINT_CHARS]
     view = archive_of(request).document_view(document_id(request.path_params["id"]), q)
     marked_blocks, hit_count = number_hits(view.blocks)
+    passage_block = view.anchors.index(passage) if passage in view.anchors else None
+    doc_link = document_link(request, view.document.id)
     context = {
         "view": view,
         "doc": view.document,
         "meta": view.document.metadata,
         "q": q,
         "header_q": q,
-        "blocks": list(zip(view.blocks, marked_blocks, strict=True)),
+        "blocks": list(zip(view.blocks, marked_blocks, view.anchors, strict=True)),
+        "passage": passage,
+        "passage_block": passage_block,
         "hit_count": hit_count,
         "results_url": text_search_url(q),
         # archivists see the document's history and an Edit link; readers do not
         "audit": archive_of(request).audit_log(view.document.id) if can_curate(request) else None,
         # the Cite box, the citation_* meta tags and the JSON-LD (pure formatting, no lookup)
         "cited": archive_of(request).citing(
-            view.document, document_link(request, view.document.id)
+            view.document,
+            doc_link,
+            passage if passage_block is not None else "",
+            passage_url(request, view.document.id, passage) if passage_block is not None else "",
         ),
     }
     response = render(request, "document.html", context)
     # its JSON twin (the API's document, published ones alone as here), as /search names its own
-    twin = f"/api/documents/{view.document.id}"
+    twin = f"/api/documents/{view.document.id}" + (f"?{urlencode({'q': q})}" if q else "")
     response.headers["Link"] = f'<{twin}>; rel="alternate"; type="application/json"'
 
     return response
@@ -79,7 +91,10 @@ def original(request: Request) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
     }
-    return FileResponse(path, media_type="application/octet-stream", headers=headers)
+    # a PDF says so (a reference manager following citation_pdf_url checks the type); any other
+    # original stays opaque bytes. Either way an attachment, never rendered in the page.
+    media_type = "application/pdf" if path.suffix == ".pdf" else "application/octet-stream"
+    return FileResponse(path, media_type=media_type, headers=headers)
 
 
 def content_disposition(filename: str) -> str:

@@ -25,6 +25,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/documents/{id:int}/cite.bib"): READ,
     ("GET", "/documents/{id:int}/cite.ris"): READ,
     ("GET", "/documents/{id:int}/cite.json"): READ,
+    # passage permalinks (issue 15): a redirect to the document, a reading like it
+    ("GET", "/documents/{id:int}/passages/{fingerprint}"): READ,
     ("GET", "/api/search"): READ,
     ("GET", "/api/documents/{id:int}"): READ,
     # finding more (issue 4)
@@ -34,9 +36,11 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/documents/{id:int}/similar"): READ,
     # the API's description (issue 5): nothing in it is private, and a script reads it first
     ("GET", "/api/openapi.json"): PUBLIC,
-    # OAI-PMH for harvesters (issue 11): a reading like the search; GET only, since every POST
-    # here is a change that needs an account
+    # OAI-PMH for harvesters (issue 11): a reading like the search, by GET or by POST (the
+    # protocol's form-encoded POST): the one POST that changes nothing, so the gate asks no
+    # CSRF token of it (a READ level never does: auth.Gate)
     ("GET", "/oai"): READ,
+    ("POST", "/oai"): READ,
     # feeds and OpenSearch (issue 11): a search's Atom twin, the description a browser adds as
     # a search engine and its suggestions: readings like the search, so a private archive's need
     # a signed-in user or a read token
@@ -78,6 +82,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/trash"): WRITE,
     ("POST", "/trash/empty"): WRITE,
     ("GET", "/collections"): WRITE,
+    # the JSON twins of the three lists above (issue 15): the same people, the same answers
+    ("GET", "/api/drafts"): WRITE,
+    ("GET", "/api/trash"): WRITE,
+    ("GET", "/api/collections"): WRITE,
     ("POST", "/collections"): WRITE,
     ("POST", "/collections/delete"): WRITE,
     ("GET", "/import"): WRITE,

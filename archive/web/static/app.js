@@ -1,20 +1,61 @@
 // Small enhancements; every page works without this file.
 // 1. The search form submits itself when a checkbox or select changes (no "Apply" click needed),
 //    and leaves empty fields out so the URL stays short.
-// 2. On a document, the previous/next-hit links point at the hits around the current one.
+//    The page that comes back gives the focus to the control the reader used (a facet's
+//    checkbox, the sort), not to its start: a keyboard or screen-reader user stays in place.
+// 2. On a document, the previous/next-hit links point at the hits around the current one; a
+//    passage anchor (#p-N, from a result's snippet) marks the first hit inside it as current.
+// 2b. On a document, a passage permalink's paragraph is the one shown, and the "link to this
+//    passage" controls copy their link.
 "use strict";
 
 (function () {
   document.documentElement.classList.add("js");
 
+  var FOCUS_KEY = "archive.focus";
+  var FOCUS_SECONDS = 30;
+
+  // The control as the next page can find it: its id, or a checkbox's name and value.
+  function remember(control) {
+    var mark = control.id ? { id: control.id } : { name: control.name, value: control.value };
+    mark.at = Date.now();
+    try {
+      sessionStorage.setItem(FOCUS_KEY, JSON.stringify(mark));
+    } catch (e) { /* storage refused (private mode): the page still works */ }
+  }
+
+  function restore() {
+    var mark = null;
+    try {
+      mark = JSON.parse(sessionStorage.getItem(FOCUS_KEY) || "null");
+      sessionStorage.removeItem(FOCUS_KEY);
+    } catch (e) { return; }
+    if (!mark || Date.now() - mark.at > FOCUS_SECONDS * 1000) return;
+    var control = null;
+    if (mark.id) {
+      control = document.getElementById(mark.id);
+    } else {
+      var boxes = document.querySelectorAll('input[type="checkbox"]');
+      for (var i = 0; i < boxes.length && !control; i++) {
+        if (boxes[i].name === mark.name && boxes[i].value === mark.value) control = boxes[i];
+      }
+    }
+    if (!control) return;
+    var closed = control.closest("details:not([open])");
+    if (closed) closed.open = true; // a value under "more" is focusable once shown
+    control.focus();
+  }
+
   var form = document.getElementById("search-form");
   if (form) {
     form.addEventListener("change", function (event) {
       if (event.target.hasAttribute("data-autosubmit")) {
+        remember(event.target);
         if (form.requestSubmit) form.requestSubmit();
         else form.submit();
       }
     });
+    restore();
     form.addEventListener("submit", function () {
       Array.prototype.forEach.call(form.elements, function (field) {
         if (field.name && field.value === "" && !field.disabled) field.disabled = true;
@@ -29,16 +70,30 @@
   }
 
   var text = document.querySelector(".document-text");
+  if (text) passageLinks(text);
   var prev = document.querySelector('[data-hit-nav="prev"]');
   var next = document.querySelector('[data-hit-nav="next"]');
   if (!text || !prev || !next) return;
   var hits = text.querySelectorAll("mark[id^='hit-']");
   if (!hits.length) return;
 
+  // A passage anchor marks its first hit as the current one (the look of a hit reached by "Next
+  // hit"), so a reader who came from a result's snippet sees which words matched there.
+  function markCurrent() {
+    var old = text.querySelector("mark.current-hit");
+    if (old) old.classList.remove("current-hit");
+    var target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    if (!target || target.tagName === "MARK" || !text.contains(target)) return target;
+    var first = target.querySelector("mark[id^='hit-']");
+    if (!first) return target;
+    first.classList.add("current-hit");
+    return first;
+  }
+
   // Position between hits: the next link goes to hits[after], the previous one to hits[after - 2]
   // once a hit is current, or to the last hit before a passage anchor.
   function update() {
-    var target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    var target = markCurrent();
     var before = 0; // hits strictly before the target
     var current = 0; // 1 when the target is itself a hit
     if (target) {
@@ -64,6 +119,38 @@
   window.addEventListener("hashchange", update);
   update();
 })();
+
+function passageLinks(text) {
+  // A permalink names its passage by its text (the server found it: data-passage-block); the
+  // hash it came with may be an older position, so the passage found wins.
+  var linked = text.getAttribute("data-passage-block");
+  if (linked && location.hash !== "#" + linked) location.replace("#" + linked);
+
+  var status = document.createElement("span");
+  status.className = "visually-hidden";
+  status.setAttribute("role", "status");
+  text.appendChild(status);
+  text.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-copy-link]") : null;
+    // without a clipboard (a page served over plain http elsewhere than this machine), the
+    // link is followed: the address bar then holds a link to the passage
+    if (!link || !navigator.clipboard || !window.isSecureContext) return;
+    event.preventDefault();
+    navigator.clipboard.writeText(link.href).then(
+      function () {
+        link.classList.add("copied");
+        status.textContent = "Link to the passage copied";
+        setTimeout(function () {
+          link.classList.remove("copied");
+          status.textContent = "";
+        }, 2500);
+      },
+      function () {
+        location.href = link.href;
+      }
+    );
+  });
+}
 
 // 3. The timeline: dragging across bars selects a range of periods (a click still follows the
 //    bar's own link, which narrows to that one period). Pointer events: a mouse, a pen or a
