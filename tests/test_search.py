@@ -9,8 +9,9 @@ import pytest
 
 from archive.errors import BadQuery
 from archive.models import FACETS, SearchQuery
-from archive.search.analysis import term_language
+from archive.search.analysis import edit_distance, term_language
 from archive.search.names import extract as extract_names
+from archive.search.spellings import value_identity
 from archive.search.variants import load
 
 
@@ -29,13 +30,52 @@ def facet_values(doc) -> dict[str, tuple[str, ...]]:
     }
 
 
+def near(script: str, spelling: str, seen) -> bool:
+    allowed = 2 if len(spelling) >= 10 else 1 if len(spelling) >= 6 else 0
+    return any(s == script and edit_distance(o, spelling) <= allowed for s, o in seen if allowed)
+
+
+def shown_names(archive) -> dict[str, str]:
+    """Each name as the facet shows it: the spellings of one name (a key, bridging scripts:
+    archive.search.spellings.value_identity) are one value, shown as the spelling most documents
+    of the archive write (ties: the first in code point order)."""
+    documents: Counter[str] = Counter()
+    for doc_id in archive.matched_ids(""):
+        documents.update(facet_values(archive.document(doc_id))["names"])
+    groups: dict[tuple[str, ...], list[tuple[set[tuple[str, str]], list[str]]]] = {}
+    for name in sorted(documents):
+        key, script, spelling = value_identity(name)
+        entries = groups.setdefault(key, [])
+        entry = (
+            next((e for e in entries if (script, spelling) in e[0]), None)
+            or next((e for e in entries if near(script, spelling, e[0])), None)
+            or next((e for e in entries if script not in {s for s, _ in e[0]}), None)
+        )
+        if entry is None:
+            entry = (set(), [])
+            entries.append(entry)
+        entry[0].add((script, spelling))
+        entry[1].append(name)
+    shown = {}
+    for entries in groups.values():
+        for _, names in entries:
+            best = max(sorted(names), key=documents.__getitem__)
+            shown.update(dict.fromkeys(names, best))
+    return shown
+
+
 def brute_force(archive, text: str, filters: dict[str, tuple[str, ...]]):
     """Expected total and facet counts, computed from the catalog's own rows."""
     ids = archive.matched_ids(text)
     docs = [archive.document(i) for i in sorted(ids)]
+    shown = shown_names(archive)
+
+    def values_of(doc) -> dict[str, tuple[str, ...]]:
+        values = facet_values(doc)
+        return {**values, "names": tuple(shown[n] for n in values["names"])}
 
     def passes(doc, skip: str | None) -> bool:
-        values = facet_values(doc)
+        values = values_of(doc)
         return all(set(values[f]) & set(sel) for f, sel in filters.items() if sel and f != skip)
 
     total = sum(passes(d, None) for d in docs)
@@ -44,7 +84,7 @@ def brute_force(archive, text: str, filters: dict[str, tuple[str, ...]]):
         counter: Counter[str] = Counter()
         for doc in docs:
             if passes(doc, facet):
-                counter.update(facet_values(doc)[facet])
+                counter.update(values_of(doc)[facet])
         counts[facet] = counter
     return total, counts
 
@@ -174,7 +214,8 @@ def test_top_facet_values_are_the_sorted_ones() -> None:
     import numpy as np
 
     from archive.search.engine import FACET_LIMIT
-    from archive.search.facets import FacetCounts, ValueTable
+    from archive.search.facets import FacetCounts
+    from archive.search.values import ValueTable
 
     rng = random.Random(7)
     for size in (0, 5, FACET_LIMIT, 500, 20_000):

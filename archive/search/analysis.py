@@ -1,10 +1,12 @@
 """Text analysis shared by indexing, querying and highlighting: one definition of a 'term'.
 
 A word in a document of language L becomes the term "L:stem", where stem is the word lowercased,
-stemmed by L's stemmer and folded (accents removed). Stop words of L are dropped. A query word
-becomes one term per language, so a query matches documents in every language while each
-document is stemmed by its own language's rules, and a stop word only vanishes for the languages
-where it is one ("war" is a stop word in German, not in English).
+stemmed by L's stemmer and folded (accents removed). Russian and Ukrainian words take their
+dictionary form instead (search/morphology.py): a stemmer merged санкції and санкцій but not
+санкціями, nor Києва and Київ; bench/inflection.py measures both. Stop words of L are dropped.
+A query word becomes one term per language, so a query matches documents in every language
+while each document is stemmed by its own language's rules, and a stop word only vanishes for
+the languages where it is one ("war" is a stop word in German, not in English).
 """
 
 from __future__ import annotations
@@ -12,17 +14,35 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, partial
 
 from whoosh.lang import stemmer_for_language, stopwords_for_language
+
+from archive.search.morphology import MORPH_LANGUAGES, lemma
 
 LANGUAGES = ("en", "es", "ru", "uk", "de", "fr", "pt", "it")
 # Documents whose language is unknown are analysed without stemming or stop words.
 UNKNOWN = "xx"
 TERM_LANGUAGES = (*LANGUAGES, UNKNOWN)
 
-# Words: letters and digits, with inner apostrophes and hyphens kept out (they split words).
-WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+# Words: letters and digits. Hyphens split words, and so do apostrophes, except between two
+# Cyrillic letters: Ukrainian writes one inside a word (Премʼєр, Прем'єр, Прем’єр), where "'"
+# and "’" would cut "Прем" off (U+02BC is a letter to `re`, the others are not). In English
+# "Russia's" stays two words, as it always was.
+_CYRILLIC = "\u0400-\u04ff"
+WORD_RE = re.compile(rf"[^\W_]+(?:(?<=[{_CYRILLIC}])['\u2019](?=[{_CYRILLIC}])[^\W_]+)*")
+# Every apostrophe form reads as one before analysis, so the three spellings are one term.
+_APOSTROPHE = str.maketrans({"\u2019": "\u02bc", "'": "\u02bc"})
+_INNER_APOSTROPHE_RE = re.compile(rf"(?<=[{_CYRILLIC}])['\u2019](?=[{_CYRILLIC}])")
+
+
+def join_apostrophes(text: str) -> str:
+    """text with each apostrophe inside a Cyrillic word written as U+02BC, a letter to `re`
+    (Прем'єр -> Премʼєр): the same length, so offsets hold."""
+    if "'" not in text and "\u2019" not in text:
+        return text
+    return _INNER_APOSTROPHE_RE.sub("\u02bc", text)
+
 
 _UK_STOP = frozenset(
     """
@@ -33,32 +53,11 @@ _UK_STOP = frozenset(
     """.split()
 )
 
-_UK_SUFFIXES = tuple(
-    sorted(
-        set(
-            """
-            ами ями ові еві ому ого ими іми ій ий ая яя ою ею ом ем ам ям ах ях ів їв ей ої ти
-            ться ись лася лося лися ла ло ли ння нні нню ням нях ість ості остю а я о е у ю і ї и ь
-            """.split()
-        ),
-        key=len,
-        reverse=True,
-    )
-)
-
-
-def _uk_stem(word: str) -> str:
-    """A light Ukrainian stemmer: strip the longest common ending, keep at least 3 letters."""
-    for suffix in _UK_SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
 
 @cache
 def _stemmer(lang: str):  # noqa: ANN202 - a plain str -> str callable
-    if lang == "uk":
-        return _uk_stem
+    if lang in MORPH_LANGUAGES:  # inflected: their dictionary forms (search/morphology.py)
+        return partial(lemma, lang=lang)
     if lang == UNKNOWN:
         return None
     return stemmer_for_language(lang)
@@ -100,7 +99,8 @@ def stem(word: str, lang: str) -> str:
     if hit is not None:
         return hit
     stemmer = _stemmer(lang)
-    result = fold(stemmer(word) if stemmer else word)
+    one = word.translate(_APOSTROPHE)
+    result = fold(stemmer(one) if stemmer else one).translate(_APOSTROPHE)
     if len(cache) < 500_000:
         cache[word] = result
     return result

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 from whoosh import query as wq
@@ -32,7 +33,7 @@ from archive.models import (
     Suggestion,
 )
 from archive.search.compile import ALL, NOTHING, Compiled, weighting
-from archive.search.facets import FacetCache, FacetCounts, SegmentValues, ValueTable, facet_page
+from archive.search.facets import FacetCache, FacetCounts, SegmentValues, facet_page
 from archive.search.generation import Generation
 from archive.search.highlight import Highlighter, Marks
 from archive.search.index import FACET_FIELDS, Index, date_key
@@ -42,6 +43,7 @@ from archive.search.similar import similar
 from archive.search.suggest import FEW_HITS, Vocabulary, correct
 from archive.search.syntax import Node, Word, parse
 from archive.search.timeline import months_buckets
+from archive.search.values import KEYED_FACETS, ValueTable
 
 FACET_LIMIT = 30
 REFRESH_SECONDS = 1.0
@@ -194,7 +196,10 @@ class SearchEngine:
             matched = _intersect(base.mask, selections.values())
             docs = _facet_docs(facet, base.mask, matched, selections)
             counts = generation.facets.count(facet, docs)
-        return facet_page(facet, counts, sq.filters.get(facet, ()), match, page, per_page)
+        # a name's other spellings (names facet): other facets' values have none
+        aliases = partial(generation.spellings, facet) if facet in KEYED_FACETS else None
+        chosen = tuple(map(counts.table.shown, sq.filters.get(facet, ())))
+        return facet_page(facet, counts, chosen, match, page, per_page, aliases)
 
     def complete(
         self, text: str, limit: int, titles: Callable[[], Iterable[tuple[int, str]]]
@@ -327,6 +332,8 @@ def _facet_values(
         top_values = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)[:FACET_LIMIT]
     else:
         top_values = counts.most_common(FACET_LIMIT)
+    # a value chosen by another of its spellings (names=Denys Shmyhal) is the one shown
+    chosen = tuple(dict.fromkeys(map(counts.table.shown, chosen)))
     shown = {v for v, _ in top_values}
     values = [FacetValue(v, c, v in chosen) for v, c in top_values]
     values += [FacetValue(v, counts.get(v, 0), True) for v in chosen if v not in shown]

@@ -15,7 +15,9 @@ finds "Zelenskyy" and "jose" finds "José".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,12 @@ from archive.search import sidecars
 from archive.search.analysis import fold
 from archive.search.index import FACET_FIELDS
 from archive.search.postings import field_pairs, live_mask, numeric_column
+from archive.search.spellings import (
+    encode_identity,
+    keys_meet,
+    typed_keys,
+)
+from archive.search.values import KEYED_FACETS, ValueTable, new_table
 
 
 class SegmentValues:
@@ -38,8 +46,12 @@ class SegmentValues:
         pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]],
         dates: np.ndarray,
         ids: np.ndarray,
+        identities: dict[str, list[str]] | None = None,
     ) -> None:
         self.size = size
+        # a keyed facet's value identities (spellings.value_identity, encoded), computed once by the
+        # writer and saved with the arrays: 20 µs a value, seconds for a large segment
+        self.identities = identities if identities is not None else {}
         # facet -> (values in lexicon order, document of each pair, value index of each pair)
         self.pairs = pairs
         self.dates = dates
@@ -47,6 +59,7 @@ class SegmentValues:
         # facet -> each pair's value in the engine's ValueTable (numbered on first use)
         self.numbered: dict[str, np.ndarray] = {}
         self.ordered: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.counted: dict[str, np.ndarray] = {}
 
     @classmethod
     def read(cls, reader) -> SegmentValues:  # noqa: ANN001 - a Whoosh segment reader
@@ -54,7 +67,8 @@ class SegmentValues:
         n = reader.doc_count_all()
         pairs = {facet: field_pairs(reader, facet) for facet in FACET_FIELDS}
         dates = numeric_column(reader, "date_desc").astype(np.int32) if n else _NO_DATES
-        return cls(n, pairs, dates, _catalog_ids(reader, n))
+        identities = {f: list(map(encode_identity, pairs[f][0])) for f in KEYED_FACETS}
+        return cls(n, pairs, dates, _catalog_ids(reader, n), identities)
 
     @classmethod
     def of(cls, reader, index_dir: Path | None) -> SegmentValues:  # noqa: ANN001
@@ -79,6 +93,8 @@ class SegmentValues:
             out[f"{facet}.values"] = values
             out[f"{facet}.doc"] = doc
             out[f"{facet}.ord"] = ord_
+        for facet, identities in self.identities.items():
+            out[f"{facet}.identity.values"] = identities
         return out
 
     @classmethod
@@ -97,7 +113,13 @@ class SegmentValues:
         ids = np.asarray(data["ids"], dtype=np.int64)
         if len(dates) != size or len(ids) != size:
             raise ValueError("dates or ids of another segment")
-        return cls(size, pairs, dates, ids)
+        identities = {}
+        for facet in KEYED_FACETS:  # KeyError: saved before names had identities, read again
+            found = data[f"{facet}.identity.values"]
+            if not isinstance(found, list) or len(found) != len(pairs[facet][0]):
+                raise ValueError("identities of other values")
+            identities[facet] = found
+        return cls(size, pairs, dates, ids, identities)
 
     def by_doc(self, facet: str, table: ValueTable) -> tuple[np.ndarray, np.ndarray]:
         """The pairs' value numbers ordered by document, and each document's number of pairs."""
@@ -109,11 +131,19 @@ class SegmentValues:
             found = self.ordered[facet] = (self.numbered_values(facet, table)[order], lengths)
         return found
 
+    def value_counts(self, facet: str) -> np.ndarray:
+        """How many of the segment's documents hold each of its values (deleted ones too)."""
+        found = self.counted.get(facet)
+        if found is None:
+            values, _, ord_ = self.pairs[facet]
+            found = self.counted[facet] = np.bincount(ord_, minlength=len(values))
+        return found
+
     def numbered_values(self, facet: str, table: ValueTable) -> np.ndarray:
         found = self.numbered.get(facet)
         if found is None:
             values, _, ord_ = self.pairs[facet]
-            found = self.numbered[facet] = table.numbers(values)[ord_]
+            found = self.numbered[facet] = table.numbers(values, self.identities.get(facet))[ord_]
         return found
 
 
@@ -133,26 +163,6 @@ def _catalog_ids(reader, size: int) -> np.ndarray:  # noqa: ANN001 - a Whoosh se
 # A search matching fewer than 1 in SPARSE_SHARE documents counts its documents' own pairs;
 # a broader one scans every pair of the facet with a mask.
 SPARSE_SHARE = 8
-
-
-class ValueTable:
-    """One facet's values numbered once for the engine's life (a value keeps its number in
-    every generation), so that a new segment adds numbers and nothing is renumbered."""
-
-    def __init__(self) -> None:
-        self.number: dict[str, int] = {}
-        self.values: list[str] = []
-
-    def numbers(self, values: list[str]) -> np.ndarray:
-        number = self.number
-        out = np.empty(len(values), dtype=np.int32)
-        for i, value in enumerate(values):
-            found = number.get(value)
-            if found is None:
-                found = number[value] = len(self.values)
-                self.values.append(value)
-            out[i] = found
-        return out
 
 
 class FacetCounts(Mapping[str, int]):
@@ -240,7 +250,7 @@ class FacetCache:
             self.leaves.append((key, reader, offset))
             self._parts.append(part)
             for facet in FACET_FIELDS:
-                table = tables.setdefault(facet, ValueTable())
+                table = tables.get(facet) or tables.setdefault(facet, new_table(facet))
                 docs[facet].append(part.pairs[facet][1] + np.int32(offset))
                 ords[facet].append(part.numbered_values(facet, table))
             dates.append(part.dates)
@@ -250,6 +260,9 @@ class FacetCache:
         for key in set(segments) - seen:
             del segments[key]
         self.tables = tables
+        for facet, table in tables.items():
+            if table.spellings:
+                table.show(partial(self._documents_writing, facet))
         self.pairs = {
             f: (_joined(docs[f], np.int32), _joined(ords[f], np.int32)) for f in FACET_FIELDS
         }
@@ -261,6 +274,17 @@ class FacetCache:
         self.live_count = int(self.live.sum())
         self._totals: dict[str, FacetCounts] = {}
         self._doc_order: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _documents_writing(self, facet: str, value: str) -> int:
+        """Documents of the generation (deleted ones too) whose facet holds this exact value,
+        from each segment's counts by value (its values are in lexicon order: bisect)."""
+        total = 0
+        for part in self._parts:
+            values = part.pairs[facet][0]
+            i = bisect_left(values, value)
+            if i < len(values) and values[i] == value:
+                total += int(part.value_counts(facet)[i])
+        return total
 
     def docs_with(self, facet: str, values: Iterable[str]) -> np.ndarray:
         """The mask of live documents holding any of the values."""
@@ -282,7 +306,7 @@ class FacetCache:
         return self._count(facet, docs)
 
     def _count(self, facet: str, docs: np.ndarray) -> FacetCounts:
-        table = self.tables.setdefault(facet, ValueTable())
+        table = self.tables.get(facet) or self.tables.setdefault(facet, new_table(facet))
         doc, ord_ = self.pairs[facet]
         ids = np.flatnonzero(docs)
         if len(ids) * SPARSE_SHARE < len(docs):
@@ -360,21 +384,40 @@ def facet_page(
     match: str = "",
     page: int = 1,
     per_page: int = PER_PAGE,
+    aliases: Callable[[str], Sequence[str]] | None = None,
 ) -> FacetPage:
-    """The values whose folded text contains `match`, best first, as page `page`.
+    """The values that match what a reader typed, best first, as page `page`.
 
-    A value with a word starting with the typed text ranks before one that merely contains it
-    ("put" lists Putin before Sputnik); then by count, as the facet lists do. Years keep their
-    own order, newest first.
+    A value matches when its folded text (or one of its aliases': the other spellings of a
+    name) contains the typed text, or when each typed word meets one of its words across
+    scripts and inflections (archive.search.spellings.typed_keys: "Shmyhal" finds Денис Шмигаль,
+    "Росією" finds Russia). A value with a word starting with the typed text ranks before one
+    that merely contains it ("put" lists Putin before Sputnik); then by count, as the facet
+    lists do. Years keep their own order, newest first.
     """
     needle = fold(match.strip())[:MAX_MATCH_CHARS]
+    typed = typed_keys(match[:MAX_MATCH_CHARS]) if needle else ()
+    ascii_needle = needle.isascii()
     rows: list[tuple[tuple[object, ...], str, int]] = []
     word_start = re.compile(r"(?<![^\W_])" + re.escape(needle)) if needle else None
     for value, count in counts.items():
         folded = fold(value)
-        if needle and needle not in folded:
-            continue
-        starts = 0 if word_start is None or word_start.search(folded) else 1
+        starts = 0
+        if needle and needle in folded:
+            starts = 0 if word_start.search(folded) else 1  # type: ignore[union-attr]
+        elif needle:
+            # the other spellings (asked only of values the text misses), then the keys of
+            # the words across scripts and inflections (not needed when both are plain ASCII)
+            spellings = [fold(v) for v in aliases(value)] if aliases else []
+            if any(needle in v for v in spellings):
+                at_start = any(word_start.search(v) for v in spellings)  # type: ignore[union-attr]
+                starts = 0 if at_start else 1
+            elif (
+                not typed
+                or (ascii_needle and value.isascii())
+                or not keys_meet(typed, [folded, *spellings])
+            ):
+                continue
         order = (starts, -int(value)) if facet == "year" and value.isdigit() else (starts,)
         rows.append(((*order, -count, folded), value, count))
     rows.sort()

@@ -20,12 +20,13 @@ from whoosh.searching import Searcher
 
 from archive.search.analysis import WORD_RE, fold
 from archive.search.compile import ALL, Compiled, compile_node
-from archive.search.facets import FacetCache, SegmentValues, ValueTable
+from archive.search.facets import FacetCache, SegmentValues
 from archive.search.highlight import Marks
 from archive.search.lexicon import Lexicon, Presence
 from archive.search.scoring import EXACT, LOWER, Evaluator, Scored, TermCache
 from archive.search.suggest import Vocabulary, spell_frequency, spell_terms
 from archive.search.syntax import Node
+from archive.search.values import ValueTable
 from archive.search.variants import Variants
 
 # Queries whose marks a generation keeps (for the document views their hits lead to).
@@ -145,7 +146,11 @@ class Generation:
             cache = self.facets
             names: Counter[str] = Counter()
             for facet in NAME_FACETS:
-                names.update(dict(cache.count(facet, cache.live).items()))
+                counted = cache.count(facet, cache.live)
+                names.update(dict(counted.items()))
+                for name, n in counted.items():  # Київ offered, not only Kyiv: every spelling
+                    for alias in self.spellings(facet, name)[1:]:
+                        names[alias] = max(names[alias], n)
             # in a large archive a word found in one document only is as likely a typo as a word
             min_df = 2 if cache.live_count >= 200 else 1
 
@@ -155,6 +160,15 @@ class Generation:
             terms = spell_terms(self.reader, min_df)
             self._vocabulary = Vocabulary(names, terms, titles(), live)
         return self._vocabulary
+
+    def spellings(self, facet: str, value: str) -> list[str]:
+        """A facet value and its other spellings: those the archive writes (a names value's,
+        search/values.ValueTable) and, for a name of the variants file, that line's."""
+        table = self.facets.tables.get(facet)
+        written = table.aliases(value) if table is not None else [value]
+        line = self.variants.line_of(tuple(WORD_RE.findall(value)))
+        listed = list(self.variants.lines[line]) if line is not None else []
+        return list(dict.fromkeys([value, *written, *listed]))
 
 
 def _at_least(found: int, floor: int) -> int:

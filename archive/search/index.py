@@ -33,7 +33,7 @@ from archive.search.names import extract as extract_names
 from archive.search.variants import Variants, alias_term
 from archive.search.variants import load as load_variants
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"  # 8: ru/uk lemmas, apostrophes, names by lemma
 VERSION_FILE = "SCHEMA_VERSION"
 # Separates the language tag from the text in an analysed field's value, and facet values.
 LANG_SEP = "\x1f"

@@ -17,7 +17,24 @@ from collections.abc import Iterable
 from functools import lru_cache, partial
 from operator import itemgetter
 
-from archive.search.analysis import edit_distance, fold, stop_words, term_language
+from archive.search.analysis import (
+    edit_distance,
+    fold,
+    join_apostrophes,
+    stop_words,
+    term_language,
+)
+from archive.search.morphology import (
+    MORPH_LANGUAGES,
+    adjective_ending,
+    case_breaks,
+    common_noun,
+    common_opening,
+    lemma,
+    nominative,
+    not_a_name,
+)
+from archive.search.spellings import value_key
 from archive.search.variants import Variants, name_key
 
 MAX_NAMES = 30
@@ -48,11 +65,52 @@ _JOINER_RE = re.compile(r"[ \-\u00a0]")
 _NOT_NAME_ENDINGS = ("ian", "ians", "ean", "eans", "ese", "ish", "ist", "ists", "ism")
 # Curated names weigh double when choosing the top names: an archivist listed them.
 KNOWN_WEIGHT = 2
+# Capitalised words that are no names, folded (Cyrillic ones in their dictionary form), in
+# English, Ukrainian and Russian. Titles and ranks are cut from the start of a run ("President
+# Zelensky" -> Zelensky); labels of reports, figures and tables, units and currencies from
+# either end ("CRS Report", "Figure 3", "UAH"). A run of nothing else is dropped.
+TITLES = frozenset(
+    fold(word)
+    for word in """president presidents vice prime minister ministers secretary senator sen rep
+    representative congressman congresswoman governor mayor chairman chairwoman chair speaker
+    general gen colonel col lieutenant lt commander admiral sergeant captain major marshal
+    ambassador director deputy spokesman spokeswoman spokesperson adviser advisor chief head
+    mr mrs ms dr sir madam lord lady judge justice attorney commissioner premier chancellor
+    his her excellency hero ladies gentlemen
+    президент віцепрезидент премʼєр прем'єр міністр голова секретар посол генерал полковник
+    командувач радник речник депутат мер губернатор пан пані герой уряд канцлер
+    премьер министр глава секретарь посол генерал полковник командующий советник депутат мэр
+    губернатор господин госпожа председатель заместитель начальник руководитель канцлер
+    правительство""".split()
+)
+LABELS = frozenset(
+    fold(word)
+    for word in """report reports crs insight cong usc figure figures fig table tables chart
+    map maps graph appendix annex box note notes source sources section chapter page pages
+    exhibit video title
+    fy fiscal q1 q2 q3 q4 gdp km kg mln bn billion million percent
+    uah usd eur rub gbp cny hryvnia hryvnias dollar dollars euro euros ruble rubles rouble
+    roubles yuan inc llc ltd corp ооо оао зао тов пат ii iii iv vi vii viii ix xi xii xiv
+    рисунок таблиця малюнок джерело примітка додаток розділ гривня грн долар євро рубль
+    рисунок таблица источник примечание приложение раздел руб доллар евро""".split()
+)
+# Capitalised common words that are no name by themselves (a name's part when it stands inside
+# a run: "Democratic Party", "Department of Defense" is cut at "of" and leaves "Department"):
+# party and national adjectives, the heads of official names, report boilerplate.
+NOT_ALONE = frozenset(
+    fold(word)
+    for word in """american americans democrat democrats democratic republican republicans members
+    department government office bureau committee administration issues year focus
+    congresses interior agriculture commerce defense constitution act district commission
+    appeals university covid
+    unidos república secretaría ciudad cámara defensa electricidad constitución ah""".split()
+)
 # Capitalised in English (and German) text, yet not names.
 _CALENDAR = frozenset(
     """january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday januar februar märz juni juli
-    oktober dezember montag dienstag mittwoch donnerstag freitag samstag sonntag""".split()
+    oktober dezember montag dienstag mittwoch donnerstag freitag samstag sonntag
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
 )
 
 
@@ -88,6 +146,7 @@ class _Runs:
     def __init__(self, variants: Variants) -> None:
         self.parts = lru_cache(maxsize=CACHE_SIZE)(partial(_parts, variants))
         self.describe = lru_cache(maxsize=CACHE_SIZE)(partial(_describe, variants))
+        self.nominal = lru_cache(maxsize=CACHE_SIZE)(nominal)
 
     @staticmethod
     def of(variants: Variants) -> _Runs:
@@ -114,12 +173,64 @@ def _parts(variants: Variants, match: str, lang: str) -> tuple[Part, ...]:
         run, initial = [], False
     if run:
         out.extend(_split_known(tuple(run), initial, variants, stops))
-    return tuple(out)
+    return tuple(piece for part in out for piece in _split_cases(part, lang))
+
+
+def _split_cases(part: Part, lang: str) -> Iterable[Part]:
+    """A Cyrillic run cut where its words stop agreeing in case (morphology.case_breaks)."""
+    words, initial = part
+    cuts = case_breaks(words, lang) if len(words) > 1 else ()
+    start = 0
+    for cut in (*cuts, len(words)):
+        yield words[start:cut], initial and start == 0
+        start = cut
 
 
 def _describe(variants: Variants, words: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     """A name's key (its words' cross-script keys) and its canonical spelling if it is known."""
-    return tuple(name_key(w) or fold(w) for w in words), variants.canonical(words)
+    return value_key(words), variants.canonical(words)
+
+
+def nominal(words: tuple[str, ...], lang: str) -> tuple[str, ...]:
+    """A run's words as a name: titles cut from its start, labels, units and currencies from
+    either end, the rest in the nominative (Президента України -> Україна, Дениса Шмигаля ->
+    Денис Шмигаль); empty when nothing is left, or when a single word is known only as a
+    common adjective, numeral or verb (Другої), or in Russian as a common noun."""
+    morph = _morph_language(words, lang)
+
+    def listed(word: str, *lists: frozenset[str]) -> bool:
+        low = word.lower()
+        forms = {fold(low), fold(lemma(low, morph))}
+        return any(not forms.isdisjoint(words) for words in lists)
+
+    start, end = 0, len(words)
+    while start < end and listed(words[start], TITLES, LABELS):
+        start += 1
+    while end > start and listed(words[end - 1], LABELS):
+        end -= 1
+    kept = words[start:end]
+    if sum(map(len, kept)) < 2:
+        return ()
+    if len(kept) == 1 and (
+        fold(kept[0]) in NOT_ALONE
+        or not_a_name(kept[0], morph)
+        # the Russian dictionary tags names and places: a word it knows only as a common
+        # noun (Управление, Центр) is none; the Ukrainian one tags people only
+        or (morph == "ru" and common_noun(kept[0], morph))
+    ):
+        return ()
+    if adjective_ending(kept[-1], morph):  # Великая Отечественная, Усть-Канского (района)
+        return ()
+    return nominative(kept, morph)
+
+
+def _morph_language(words: tuple[str, ...], lang: str) -> str:
+    """The language whose dictionary reads a name: the document's, for Cyrillic words in a
+    document of another language the one its letters suggest."""
+    if lang in MORPH_LANGUAGES:
+        return lang
+    text = "".join(words).lower()
+    return "uk" if any(c in "іїєґ" for c in text) else "ru"
 
 
 def extract(
@@ -135,7 +246,7 @@ def extract(
         # a shouting block has three upper-case words or more: most blocks have not
         if sum(map(str.isupper, found)) >= 3 and _shouting(_WORDS_RE.findall(t)):
             continue
-        texts.append(t)
+        texts.append(join_apostrophes(t))  # Премʼєр, not Прем
         lowercase.update(filter(str.islower, found))
     stops = _stops(lang)
     memo = _Runs.of(variants)
@@ -148,6 +259,7 @@ def extract(
     # mention (so that ties and near-misses resolve as they would mention by mention). A line
     # break before the first text makes a run at its very start begin a sentence.
     runs = Counter(_RUN_RE.findall("\n" + "\n".join(texts)))
+    morph = lang if lang in MORPH_LANGUAGES else "uk"  # Cyrillic in another language's text
     for match, n in runs.items():
         for words, initial in memo.parts(match, lang):
             # a run's first word may be a common word starting a sentence ("After Bakhmut");
@@ -155,13 +267,18 @@ def extract(
             while words and (
                 words[0].lower() in stops
                 or ((initial or len(words) == 1) and _common(words[0], stops, lowercase))
+                # a common word opening a sentence (Засідання Верховної Ради)
+                or (initial and len(words) > 1 and common_opening(words[0], morph))
             ):
                 words, initial = words[1:], False
             while words and words[-1].lower() in stops:
                 words = words[:-1]
+            canonical = memo.describe(words)[1] if words else None
+            words = memo.nominal(words, lang) if words else ()
             if not words:
                 continue
-            key, canonical = memo.describe(words)
+            key, known_as = memo.describe(words)
+            canonical = canonical or known_as
             if canonical:
                 known[key] = canonical
             counts[key] += n
@@ -184,7 +301,16 @@ def extract(
         name = known.get(key) or _most(spellings[key])
         merged[name] += n * (KNOWN_WEIGHT if key in known else 1)
     ordered = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [name for name, _ in ordered[:limit]]
+    # one value a key: the facet merges values by key across documents (search/facets.py),
+    # which must never count one document twice
+    keys: set[tuple[str, ...]] = set()
+    out: list[str] = []
+    for name, _ in ordered:
+        key = value_key(name)
+        if key not in keys:
+            keys.add(key)
+            out.append(name)
+    return out[:limit]
 
 
 def _most(spellings: Counter[str]) -> str:

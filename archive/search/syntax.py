@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 from archive.errors import BadQuery
 
+# the words of a document: an apostrophe inside a Ukrainian word keeps it whole (Прем'єр)
+from archive.search.analysis import WORD_RE, join_apostrophes
+
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 8
 MAX_CLAUSES = 64
@@ -112,10 +115,12 @@ def parse(text: str) -> Node | None:
         raise BadQuery(
             f"The query is too long ({len(text)} characters; at most {MAX_QUERY_CHARS})."
         )
+    # one apostrophe inside a Ukrainian word, whichever was typed: Прем’єр, Прем'єр, Премʼєр
+    text = join_apostrophes(text)
     try:
         return _parse(text)
     except BadQuery:
-        plain = re.findall(r"[^\W_]+", text)
+        plain = WORD_RE.findall(text)
         if len(plain) < PASTED_WORDS:
             raise
     # operators are capitals only: in pasted text "OR" is a word like any other
@@ -242,7 +247,7 @@ class _Parser:
 
     def phrase(self, tok: str, field: str | None) -> Node | None:
         body, _, slop = tok[1:].partition('"')
-        words = tuple(re.findall(r"[^\W_]+", body))
+        words = tuple(WORD_RE.findall(body))
         if not words:
             return None
         self.clauses += len(words)
@@ -296,7 +301,7 @@ class _Parser:
             raise BadQuery(f'"{tok}": only a trailing * is supported, as in bakh*.')
         if tok.startswith(("*", "?")):
             raise BadQuery(f'"{tok}": a word cannot start with a wildcard.')
-        words = re.findall(r"[^\W_]+", core)
+        words = WORD_RE.findall(core)
         if not words:
             return None
         self.clauses += len(words)
