@@ -92,6 +92,9 @@ def test_archivists_get_the_lists_their_pages_show(site: Site, principal: str) -
     drafts = get(site, principal, "/api/drafts").json()["drafts"]
     assert [(d["id"], d["title"]) for d in drafts] == [(site.draft, DRAFT_TITLE)]
     assert drafts[0]["edit"] == f"/documents/{site.draft}/edit" and drafts[0]["added_at"]
+    # what the drafts page shows to tell two drafts apart (issue 14)
+    assert drafts[0]["filename"] and drafts[0]["format"] and drafts[0]["size"] > 0
+    assert drafts[0]["text_chars"] > 0 and isinstance(drafts[0]["short_text"], bool)
     trashed = get(site, principal, "/api/trash").json()["trashed"]
     assert [(t["id"], t["title"]) for t in trashed] == [(site.trashed, TRASHED_TITLE)]
     assert trashed[0]["trashed_at"]

@@ -24,8 +24,20 @@ def drafts(request: Request) -> Response:
     return JSONResponse(
         {
             "drafts": [
-                {"id": i, "title": title, "added_at": added, "edit": f"/documents/{i}/edit"}
-                for i, title, added in found
+                {
+                    "id": d.id,
+                    "title": d.title,
+                    "filename": d.filename,
+                    "format": d.format,
+                    "size": d.size,
+                    "pages": d.pages,
+                    "text_chars": d.text_chars,
+                    "short_text": d.short_text,
+                    "uploader": d.uploader,
+                    "added_at": d.added_at,
+                    "edit": f"/documents/{d.id}/edit",
+                }
+                for d in found
             ]
         }
     )

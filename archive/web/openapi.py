@@ -102,7 +102,9 @@ SCHEMAS: dict[str, Schema] = {
         optional=("query", "passages"),  # with ?q= alone
     ),
     "Drafts": obj({"drafts": array(obj(
-        {"id": INT, "title": STR, "added_at": STR, "edit": STR}))}),
+        {"id": INT, "title": STR, "filename": STR, "format": STR, "size": INT,
+         "pages": nullable("integer"), "text_chars": INT, "short_text": BOOL, "uploader": STR,
+         "added_at": STR, "edit": STR}))}),
     "Trash": obj({"trashed": array(obj(
         {"id": INT, "title": STR, "trashed_at": STR, "edit": STR}))}),
     "Collections": obj({"collections": array(obj(
