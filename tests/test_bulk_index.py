@@ -14,7 +14,7 @@ import pytest
 from archive import Archive, Settings
 from archive.cli.main import ProgressLine
 from archive.models import Overrides, SearchQuery
-from archive.search.index import Index
+from archive.search.index import VERSION_FILE, Index
 
 from .conftest import NO_LIMITS, corpus_records
 
@@ -157,3 +157,17 @@ def test_equal_scores_keep_the_order_of_catalog_ids_after_an_edit_moves_a_docume
         assert [h.id for h in moved.hits] == ids
         by_date = archive.search(SearchQuery(text="herons", sort="newest"))
         assert [h.id for h in by_date.hits] == ids  # undated: equal keys, ties by id too
+
+
+def test_reindex_of_an_outdated_index_rebuilds_it_once_not_on_opening_too(tmp_path):
+    settings = _settings(tmp_path / "a")
+    with Archive(settings) as archive:
+        for word in ("alpha", "bravo", "delta"):
+            archive.add(f"Herons nest here {word}.".encode(), f"{word}.txt")
+    (settings.index_dir / VERSION_FILE).write_text("an older analysis\n")
+    with Archive(settings, index_now=False) as archive:
+        assert sum(_segments(settings)) == 0  # opened, recreated empty, nothing indexed yet
+        assert archive.reindex() == 3
+        assert archive.search(SearchQuery(text="herons")).total == 3
+    with Archive(settings) as archive:  # current now: opening rebuilds nothing
+        assert archive.unindexed_count() == 0 and archive.check() == []

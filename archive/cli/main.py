@@ -58,10 +58,10 @@ class ProgressLine:
         self.shown = False
 
 
-def _open(ctx: click.Context, *, announce: bool = False) -> Archive:
+def _open(ctx: click.Context, *, announce: bool = False, index_now: bool = True) -> Archive:
     settings = roots.announced(ctx) if announce else roots.existing(ctx)
     bar = ProgressLine("indexing")
-    archive = Archive(settings, progress=bar)
+    archive = Archive(settings, progress=bar, index_now=index_now)
     bar.finish()
     return archive
 
@@ -214,7 +214,7 @@ def search(
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the index from the catalog."""
-    with _open(ctx) as archive:
+    with _open(ctx, index_now=False) as archive:  # an outdated index is rebuilt here, once
         bar = ProgressLine("reindexing")
         count = archive.reindex(progress=bar)
         bar.finish()

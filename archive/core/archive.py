@@ -70,14 +70,20 @@ EXPORT_BATCH = 500  # catalog rows read at a time by export_search
 
 class Archive:
     def __init__(
-        self, settings: Settings, progress: Progress | None = None, *, background: bool = False
+        self,
+        settings: Settings,
+        progress: Progress | None = None,
+        *,
+        background: bool = False,
+        index_now: bool = True,
     ) -> None:
         """Open store, catalog and index under settings.root, and index what the index lacks.
 
         A crash between a catalog commit and an index commit, a missing or damaged index, or a
         schema change all end here: the unindexed rows are indexed before this returns, or, with
         background=True (a server), by the indexing worker while searches answer IndexBusy
-        until a rebuilt index is complete.
+        until a rebuilt index is complete. index_now=False leaves them to the caller's
+        reindex(): an outdated index is then rebuilt once, not on opening and again.
         """
         self.settings = settings
         self._store = Store(settings.originals_dir)
@@ -103,7 +109,7 @@ class Archive:
             if settings.search_processes > 0:
                 self._finder = SearchPool(settings, settings.search_processes)
             self.start_background_indexing()
-        else:
+        elif index_now:  # (index_now=False: the caller rebuilds the index next: `reindex`)
             if self._index.fresh:  # a missing or outdated index: rebuilt in large segments
                 with self._write_lock:  # by one writer (no process forked while opening)
                     self._refill(progress, procs=1)
