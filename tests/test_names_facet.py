@@ -131,6 +131,9 @@ def test_over_http_the_filter_box_and_typeahead_cross_scripts(archive) -> None:
             s["text"] for s in client.get("/api/suggest", params={"q": "Киї"}).json()["suggestions"]
         ]
         assert "Київ" in offered, offered
+        # ...and when typed in full, the name is offered too (with its documents)
+        full = client.get("/api/suggest", params={"q": "Київ"}).json()["suggestions"]
+        assert any(s["text"] == "Київ" and s["kind"] == "name" for s in full), full
         offered = [
             s["text"]
             for s in client.get("/api/suggest", params={"q": "Shmy"}).json()["suggestions"]

@@ -160,7 +160,9 @@ class Vocabulary:
         out: list[Suggestion] = []
         for entry in picked:
             folded = fold(entry.text)
-            if folded in seen or (entry.kind != "title" and folded == key.strip()):
+            # a word completed to itself says nothing; a name typed in full is offered (with
+            # its documents), as one typed in part is: "Київ" is a name, not only a prefix
+            if folded in seen or (entry.kind == "term" and folded == key.strip()):
                 continue
             seen.add(folded)
             out.append(Suggestion(entry.text, entry.kind, entry.count, entry.id))
