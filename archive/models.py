@@ -145,6 +145,20 @@ class SearchExport:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another document with the same text (a reprint, the PDF of a web page): what a reader
+    needs to tell the copies apart."""
+
+    id: int
+    title: str
+    language: str
+    format: str
+    publication: str
+    date: str | None
+    status: str = "published"
+
+
+@dataclass(frozen=True)
 class Hit:
     id: int
     title: str
@@ -159,6 +173,10 @@ class Hit:
     added_at: str = ""  # ISO timestamp, UTC: when the catalog took it (a feed's fallback date)
     # the block each snippet comes from (its anchor is #p-<block>), one per snippet
     snippet_blocks: tuple[int, ...] = ()
+    # copies of the same text (issue 16): its group (the group's smallest id) and the other
+    # members a reader may see, folded into this hit when the search collapses groups
+    group_id: int | None = None
+    copies: tuple[Copy, ...] = ()
 
     @property
     def passages(self) -> tuple[tuple[str, int | None], ...]:

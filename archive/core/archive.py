@@ -13,6 +13,7 @@ from typing import BinaryIO
 from archive.accounts import Accounts
 from archive.config import Settings
 from archive.core import citations, imports, integrity, passages, prepare, references, transfer
+from archive.core import copies as grouping
 from archive.core.finder import SIMILAR_LIMIT, Finder, visible
 from archive.core.imports import Progress
 from archive.core.indexing import BackgroundIndexer, drain, refill
@@ -25,6 +26,7 @@ from archive.ingest.filenames import safe_filename
 from archive.models import (
     EDITABLE_STATUSES,
     AuditEntry,
+    Copy,
     Document,
     DocumentView,
     FacetPage,
@@ -278,11 +280,30 @@ class Archive:
         return done
 
     # --- reading ------------------------------------------------------------------------------
-    def search(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
+    def search(
+        self, query: SearchQuery, expand: FacetRequest | None = None, *, collapse: bool = True
+    ) -> Page:
         """A page of results; with expand, also the page of that facet's values a reader asked
-        for (typed text, "more") as Page.expanded."""
+        for (typed text, "more") as Page.expanded. Each hit carries its copies; with collapse,
+        a copy ranked below another of its group on the page is folded into that one."""
         self._check_searchable()
-        return self._finder.search(query, expand)
+        return grouping.grouped(self._catalog, self._finder.search(query, expand), collapse)
+
+    def copies(self, doc_id: int, *, hidden: bool = False) -> tuple[Copy, ...]:
+        """The other copies of a document's text (reprints, other formats) that the reader may
+        see; raises NotFound when the document itself is not visible."""
+        visible(self._catalog, doc_id, hidden)
+        return grouping.of(self._catalog, doc_id, hidden=hidden)
+
+    def join_copies(self, doc_id: int, other: int, *, actor: str) -> tuple[Copy, ...]:
+        """An archivist's decision that two documents are copies of one text (audited)."""
+        grouping.decide(self._catalog, doc_id, other, "join", actor=actor)
+        return grouping.of(self._catalog, doc_id, hidden=True)
+
+    def split_copy(self, doc_id: int, other: int, *, actor: str) -> tuple[Copy, ...]:
+        """An archivist's decision that doc_id is not a copy of other's group (audited)."""
+        grouping.decide(self._catalog, doc_id, other, "split", actor=actor)
+        return grouping.of(self._catalog, doc_id, hidden=True)
 
     def _check_searchable(self) -> None:
         if self.rebuilding:
@@ -440,6 +461,7 @@ class Archive:
         if not blocks:
             raise BadRequest("the new text is empty")
         audit.replace_text(self._catalog, doc_id, blocks, actor)
+        grouping.detect(self._catalog, [(doc_id, blocks)])  # a new text may have other copies
         self._changed()
         return self._catalog.get(doc_id)
 
@@ -577,7 +599,9 @@ class Archive:
 
     # --- maintenance --------------------------------------------------------------------------
     def reindex(self, progress: Progress | None = None) -> int:
-        """Rebuild the index from the catalog alone."""
+        """Rebuild the index from the catalog alone (copies found before are kept; documents
+        never signed, from before copies were kept, are signed now)."""
+        grouping.backfill(self._catalog)
         with self._write_lock:
             self._engine.close()
             self._index.clear()
