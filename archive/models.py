@@ -128,6 +128,8 @@ class SearchQuery:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    # copies of one text shown once, at the best-ranked (issue 16); False lists every document
+    collapse: bool = True
 
 
 @dataclass(frozen=True)
@@ -301,6 +303,8 @@ class DocumentView:
     similar: tuple[SimilarDocument, ...] = ()  # "more like this"
     # each block's passage fingerprint (core/passages.py): its permalink's stable name
     anchors: tuple[str, ...] = ()
+    # other documents with the same text that the viewer may see (issue 16)
+    copies: tuple[Copy, ...] = ()
 
 
 @dataclass

@@ -4,6 +4,8 @@ Real archives in tmp_path; the texts are the repository's own (tests/data, the d
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from archive import Archive
@@ -108,7 +110,7 @@ def test_search_shows_a_group_once_with_its_copies(reprinted):
     [hit] = [h for h in collapsed.hits if h.id in (a, b)]
     assert hit.group_id == min(a, b)
     assert [x.id for x in hit.copies] == [({a, b} - {hit.id}).pop()]
-    every = archive.search(query, collapse=False)
+    every = archive.search(replace(query, collapse=False))
     assert {a, b} <= {h.id for h in every.hits}
     assert every.total == collapsed.total  # counts documents, collapsed or not
 
@@ -150,3 +152,29 @@ def test_bad_decisions_are_clear_errors(reprinted):
         archive.join_copies(a, a, actor="alice")
     with pytest.raises(NotFound):
         archive.join_copies(a, 99999, actor="alice")
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+def test_the_api_carries_groups_and_copies(reprinted):
+    from starlette.testclient import TestClient
+
+    from archive.web import create_app
+
+    archive, a, b, _ = reprinted
+    word = _paragraphs(_long_records(1)[0])[2].split()[3]
+    with TestClient(create_app(archive)) as client:
+        collapsed = client.get("/api/search", params={"q": f'"{word}"'}).json()
+        every = client.get("/api/search", params={"q": f'"{word}"', "collapse": "false"}).json()
+        bad = client.get("/api/search", params={"q": word, "collapse": "maybe"})
+        document = client.get(f"/api/documents/{a}").json()
+        with_q = client.get(f"/api/documents/{a}", params={"q": word}).json()
+    grouped = [h for h in collapsed["hits"] if h["id"] in (a, b)]
+    assert len(grouped) == 1 and grouped[0]["group_id"] == min(a, b)
+    assert [c["id"] for c in grouped[0]["copies"]] == [({a, b} - {grouped[0]["id"]}).pop()]
+    assert {a, b} <= {h["id"] for h in every["hits"]}
+    assert every["total"] == collapsed["total"]
+    assert bad.status_code == 400 and "collapse" in bad.json()["error"]
+    assert [(c["id"], c["publication"]) for c in document["copies"]] == [(b, "Second Outlet")]
+    assert [c["id"] for c in with_q["copies"]] == [b]

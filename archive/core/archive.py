@@ -280,14 +280,13 @@ class Archive:
         return done
 
     # --- reading ------------------------------------------------------------------------------
-    def search(
-        self, query: SearchQuery, expand: FacetRequest | None = None, *, collapse: bool = True
-    ) -> Page:
+    def search(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
         """A page of results; with expand, also the page of that facet's values a reader asked
         for (typed text, "more") as Page.expanded. Each hit carries its copies; with collapse,
-        a copy ranked below another of its group on the page is folded into that one."""
+        a copy ranked below another of its group on the page is folded into that one (unless
+        query.collapse is False)."""
         self._check_searchable()
-        return grouping.grouped(self._catalog, self._finder.search(query, expand), collapse)
+        return grouping.grouped(self._catalog, self._finder.search(query, expand), query.collapse)
 
     def copies(self, doc_id: int, *, hidden: bool = False) -> tuple[Copy, ...]:
         """The other copies of a document's text (reprints, other formats) that the reader may
@@ -318,8 +317,17 @@ class Archive:
         return visible(self._catalog, doc_id, hidden)
 
     def document_view(self, doc_id: int, q: str = "", *, hidden: bool = False) -> DocumentView:
-        """The document's passages with the query's highlights, and similar documents."""
-        return self._finder.document_view(doc_id, q, hidden)
+        """The document's passages with the query's highlights, similar documents and its
+        copies."""
+        view = self._finder.document_view(doc_id, q, hidden)
+        return replace(view, copies=grouping.of(self._catalog, doc_id, hidden=hidden))
+
+    def document_with_copies(
+        self, doc_id: int, *, hidden: bool = False
+    ) -> tuple[Document, tuple[Copy, ...]]:
+        """A document (as document()) and the copies of its text the viewer may see."""
+        doc = visible(self._catalog, doc_id, hidden)
+        return doc, grouping.of(self._catalog, doc_id, hidden=hidden)
 
     def cite(
         self, doc_id: int, fmt: str, link: str = "", passage: str = "", passage_link: str = ""
