@@ -178,3 +178,33 @@ def test_the_api_carries_groups_and_copies(reprinted):
     assert bad.status_code == 400 and "collapse" in bad.json()["error"]
     assert [(c["id"], c["publication"]) for c in document["copies"]] == [(b, "Second Outlet")]
     assert [c["id"] for c in with_q["copies"]] == [b]
+
+
+def test_collapsed_pages_show_each_group_once_across_pages(archive):
+    """Six texts, each in three copies, and six texts alone, all matching one word: pages of
+    four, collapsed, list twelve hits in all, every group once and every lone text."""
+    records = _long_records(12)
+    groups: list[set[int]] = []
+    alone: set[int] = set()
+    for n, record in enumerate(records):
+        text = original(record) + "\n\nzanzibarian"
+        first = _add(archive, text, f"o{n}.md")
+        if n < 6:
+            again = _add(archive, reprint(record) + "\n\nzanzibarian", f"r{n}.md")
+            third = _add(archive, reprint(record) + "\n\nOurs too. zanzibarian", f"s{n}.md")
+            groups.append({first, again, third})
+        else:
+            alone.add(first)
+    seen: list[int] = []
+    for number in range(1, 6):
+        page = archive.search(SearchQuery(text="zanzibarian", per_page=4, page=number))
+        assert page.total == 24  # documents, not groups
+        seen.extend(h.id for h in page.hits)
+        for hit in page.hits:
+            if hit.group_id is not None:
+                assert len(hit.copies) == 2
+    assert len(seen) == len(set(seen)) == 12
+    assert alone <= set(seen)
+    assert all(len(group & set(seen)) == 1 for group in groups)
+    every = archive.search(SearchQuery(text="zanzibarian", per_page=50, collapse=False))
+    assert len(every.hits) == 24

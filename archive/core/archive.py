@@ -12,7 +12,16 @@ from typing import BinaryIO
 
 from archive.accounts import Accounts
 from archive.config import Settings
-from archive.core import citations, imports, integrity, passages, prepare, references, transfer
+from archive.core import (
+    citations,
+    collapse,
+    imports,
+    integrity,
+    passages,
+    prepare,
+    references,
+    transfer,
+)
 from archive.core import copies as grouping
 from archive.core.finder import SIMILAR_LIMIT, Finder, visible
 from archive.core.imports import Progress
@@ -286,7 +295,8 @@ class Archive:
         a copy ranked below another of its group on the page is folded into that one (unless
         query.collapse is False)."""
         self._check_searchable()
-        return grouping.grouped(self._catalog, self._finder.search(query, expand), query.collapse)
+        f = self._finder
+        return collapse.search(self._catalog, f.search, f.ranked_ids, query, expand)
 
     def copies(self, doc_id: int, *, hidden: bool = False) -> tuple[Copy, ...]:
         """The other copies of a document's text (reprints, other formats) that the reader may
