@@ -179,6 +179,7 @@ class Hit:
     # members a reader may see, folded into this hit when the search collapses groups
     group_id: int | None = None
     copies: tuple[Copy, ...] = ()
+    format: str = ""  # its file's format, known when it has copies (to tell them apart)
 
     @property
     def passages(self) -> tuple[tuple[str, int | None], ...]:

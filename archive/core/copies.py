@@ -106,7 +106,7 @@ def grouped(catalog: Catalog, page: Page, collapse: bool) -> Page:
     if not groups:
         return page
     members = store.members_of(catalog, sorted(set(groups.values())))
-    wanted = {m for ids in members.values() for m in ids[: COPIES_PER_HIT + 1]}
+    wanted = {m for ids in members.values() for m in ids[: COPIES_PER_HIT + 1]} | set(groups)
     docs = catalog.get_many(sorted(wanted))
     hits: list[Hit] = []
     seen: set[int] = set()
@@ -120,5 +120,6 @@ def grouped(catalog: Catalog, page: Page, collapse: bool) -> Page:
         seen.add(group_id)
         others = [m for m in members.get(group_id, []) if m != hit.id and m in docs]
         found = tuple(_copy(docs[m]) for m in others[:COPIES_PER_HIT])
-        hits.append(replace(hit, group_id=group_id, copies=found))
+        own = docs[hit.id].format if hit.id in docs else ""
+        hits.append(replace(hit, group_id=group_id, copies=found, format=own))
     return replace(page, hits=tuple(hits))

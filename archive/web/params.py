@@ -186,6 +186,8 @@ def search_params(query: SearchQuery) -> list[tuple[str, str]]:
         pairs.append(("sort", query.sort))
     if query.per_page != DEFAULT_PER_PAGE:
         pairs.append(("per_page", str(query.per_page)))
+    if not query.collapse:
+        pairs.append(("collapse", "false"))
     if query.page != 1:
         pairs.append(("page", str(query.page)))
     return pairs
