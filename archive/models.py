@@ -441,6 +441,7 @@ class HarvestRecord:
     changed_at: str  # YYYY-MM-DDThh:mm:ssZ
     deleted: bool  # in the trash: reported as a deleted record
     sets: tuple[str, ...] = ()  # the set specs it belongs to
+    copies: tuple[int, ...] = ()  # published copies of its text (issue 16): dc:relation
 
 
 @dataclass(frozen=True)

@@ -208,3 +208,33 @@ def test_collapsed_pages_show_each_group_once_across_pages(archive):
     assert all(len(group & set(seen)) == 1 for group in groups)
     every = archive.search(SearchQuery(text="zanzibarian", per_page=50, collapse=False))
     assert len(every.hits) == 24
+
+
+def test_oai_pmh_relates_copies_with_dc_relation(reprinted):
+    from lxml import etree
+    from starlette.testclient import TestClient
+
+    from archive.web import create_app
+    from archive.web.oai_arguments import IDENTIFIER
+
+    archive, a, b, c = reprinted
+    dc = "{http://purl.org/dc/elements/1.1/}"
+    with TestClient(create_app(archive)) as client:
+        listed = client.get("/oai", params={"verb": "ListRecords", "metadataPrefix": "oai_dc"})
+        one = client.get(
+            "/oai",
+            params={
+                "verb": "GetRecord",
+                "metadataPrefix": "oai_dc",
+                "identifier": f"{IDENTIFIER}{a}",
+            },
+        )
+    relations = {}
+    for record in etree.fromstring(listed.content).iter("{*}record"):
+        identifier = record.find(".//{*}header/{*}identifier").text
+        relations[int(identifier.rsplit(":", 1)[-1])] = [
+            r.text.rsplit("/", 1)[-1] for r in record.iter(f"{dc}relation")
+        ]
+    assert relations == {a: [str(b)], b: [str(a)], c: []}
+    got = [r.text for r in etree.fromstring(one.content).iter(f"{dc}relation")]
+    assert got == [f"http://testserver/documents/{b}"]

@@ -660,12 +660,15 @@ class Archive:
 
     # --- harvesting (OAI-PMH) ---------------------------------------------------------------------
     def harvest(self, query: HarvestQuery) -> HarvestSlice:
-        """Published and trashed documents by last change, a page after query.after."""
-        return harvest.changes(self._catalog, query)
+        """Published and trashed documents by last change, a page after query.after, each
+        with the published copies of its text."""
+        found = harvest.changes(self._catalog, query)
+        return replace(found, records=grouping.related(self._catalog, found.records))
 
     def harvest_record(self, doc_id: int) -> HarvestRecord | None:
         """One published or trashed document with its last change; None for drafts and unknowns."""
-        return harvest.record(self._catalog, doc_id)
+        record = harvest.record(self._catalog, doc_id)
+        return grouping.related(self._catalog, [record])[0] if record else None
 
     def harvest_facts(self) -> HarvestFacts:
         return harvest.facts(self._catalog)

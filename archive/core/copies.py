@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from archive.ingest import copies as signatures
-from archive.models import Block, Copy, Document, Hit, Page
+from archive.models import Block, Copy, Document, HarvestRecord, Hit, Page
 from archive.storage import audit
 from archive.storage import copies as store
 from archive.storage.catalog import Catalog
@@ -123,3 +123,18 @@ def grouped(catalog: Catalog, page: Page, collapse: bool) -> Page:
         own = docs[hit.id].format if hit.id in docs else ""
         hits.append(replace(hit, group_id=group_id, copies=found, format=own))
     return replace(page, hits=tuple(hits))
+
+
+def related(catalog: Catalog, records: Sequence[HarvestRecord]) -> tuple[HarvestRecord, ...]:
+    """Harvested records with the published copies of their text (OAI-PMH's dc:relation);
+    one catalog query a slice. A deleted record relates to nothing."""
+    live = [r.document.id for r in records if not r.deleted]
+    groups = store.groups_of(catalog, live)
+    members = store.members_of(catalog, sorted(set(groups.values())))
+    out = []
+    for record in records:
+        doc_id = record.document.id
+        group = groups.get(doc_id) if not record.deleted else None
+        others = tuple(m for m in members.get(group, []) if m != doc_id) if group else ()
+        out.append(replace(record, copies=others) if others else record)
+    return tuple(out)
