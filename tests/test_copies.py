@@ -72,6 +72,16 @@ def test_boilerplate_and_headings_do_not_count():
     assert signatures.signature(_blocks("Too short to tell.")) is None
 
 
+def test_short_texts_are_copies_only_when_nearly_the_same():
+    note = "The {} was seen near the salt lake at dawn, foraging alone with two others."
+    a = signatures.signature(_blocks(note.format("quokka")))
+    b = signatures.signature(_blocks(note.format("wombat")))
+    same = signatures.signature(_blocks("# Another title\n\n" + note.format("quokka")))
+    assert a is not None and b is not None and same is not None
+    assert a.is_copy(b.to_bytes()) == (False, 9 / 13)  # exact: 2 of 11 shingles differ
+    assert a.is_copy(same.to_bytes()) == (True, 1.0)
+
+
 def _add(archive: Archive, text: str, name: str, **meta: object) -> int:
     return archive.add(text.encode(), name, Overrides(**meta) if meta else None).id
 

@@ -36,10 +36,8 @@ def detect(catalog: Catalog, docs: Sequence[tuple[int, Sequence[Block]]]) -> Non
             for other, blob in store.candidates(conn, sig.bands):
                 if other == doc_id or not blob:
                     continue
-                similarity = signatures.similarity(
-                    sig.values, signatures.Signature.values_from_bytes(blob)
-                )
-                if similarity >= signatures.THRESHOLD:
+                copy, similarity = sig.is_copy(blob)
+                if copy:
                     pairs.append((doc_id, other, similarity))
             store.store_signature(conn, doc_id, sig.to_bytes(), sig.bands)
             store.add_pairs(conn, pairs)

@@ -33,6 +33,10 @@ THRESHOLD = 0.5
 SHINGLE = 5
 # fewer distinct shingles than this and a text says too little to call anything its copy
 MIN_SHINGLES = 8
+# A short text (a note, a caption) differs from another in a word or two, and one word is a
+# fifth of its shingles: below SHORT_SHINGLES (about 50 words) a copy must be nearly exact.
+SHORT_SHINGLES = 50
+SHORT_THRESHOLD = 0.8
 _MASK32 = np.uint64(0xFFFFFFFF)
 # The hash is fixed, so signatures stored years apart still compare: changing it (or SHINGLE,
 # NUM_PERM or the words kept) needs every stored signature recomputed.
@@ -58,17 +62,40 @@ _BOILERPLATE_CHARS = 300
 
 @dataclass(frozen=True)
 class Signature:
-    """A text's MinHash values and the LSH band keys made from them."""
+    """A text's MinHash values and the LSH band keys made from them; a short text keeps its
+    shingle hashes too, since MinHash over a handful of shingles estimates badly (most bins
+    are empty and filled from their neighbours) and one word decides whether it is a copy."""
 
     values: np.ndarray  # NUM_PERM uint64
     bands: tuple[int, ...]  # BANDS signed 64-bit keys (band number mixed in)
+    shingles: np.ndarray | None = None  # a short text's distinct shingle hashes, sorted
 
     def to_bytes(self) -> bytes:
-        return self.values.astype("<u8").tobytes()
+        data = self.values.astype("<u8").tobytes()
+        return data + (self.shingles.astype("<u8").tobytes() if self.shingles is not None else b"")
 
     @staticmethod
     def values_from_bytes(data: bytes) -> np.ndarray:
-        return np.frombuffer(data, dtype="<u8")
+        return np.frombuffer(data[:_VALUES_BYTES], dtype="<u8")
+
+    def is_copy(self, stored: bytes) -> tuple[bool, float]:
+        """Whether the text stored as `stored` (to_bytes) is a copy of this one, and their
+        similarity: exact Jaccard when both are short, else the MinHash estimate."""
+        theirs = (
+            np.frombuffer(stored[_VALUES_BYTES:], dtype="<u8")
+            if len(stored) > _VALUES_BYTES
+            else None
+        )
+        if self.shingles is not None and theirs is not None:
+            inter = len(np.intersect1d(self.shingles, theirs, assume_unique=True))
+            exact = inter / (len(self.shingles) + len(theirs) - inter)
+            return exact >= SHORT_THRESHOLD, exact
+        estimate = similarity(self.values, self.values_from_bytes(stored))
+        short = self.shingles is not None or theirs is not None
+        return estimate >= (SHORT_THRESHOLD if short else THRESHOLD), estimate
+
+
+_VALUES_BYTES = NUM_PERM * 8
 
 
 def content_words(blocks: Iterable[Block]) -> list[str]:
@@ -111,7 +138,8 @@ def signature(blocks: Iterable[Block]) -> Signature | None:
         values, (mixed & np.uint64(NUM_PERM - 1)).astype(np.intp), mixed >> np.uint64(_BIN_BITS)
     )
     values = _densified(values)
-    return Signature(values, band_keys(values))
+    short = hashes if len(hashes) < SHORT_SHINGLES else None
+    return Signature(values, band_keys(values), short)
 
 
 def _densified(values: np.ndarray) -> np.ndarray:
