@@ -248,3 +248,17 @@ def test_oai_pmh_relates_copies_with_dc_relation(reprinted):
     assert relations == {a: [str(b)], b: [str(a)], c: []}
     got = [r.text for r in etree.fromstring(one.content).iter(f"{dc}relation")]
     assert got == [f"http://testserver/documents/{b}"]
+
+
+def test_only_an_archivist_may_split_or_join(reprinted):
+    from starlette.testclient import TestClient
+
+    from archive.web import create_app
+
+    archive, a, b, _ = reprinted
+    with TestClient(create_app(archive), follow_redirects=False) as client:
+        r = client.post(f"/documents/{a}/copies", data={"action": "split", "other": str(b)})
+    assert r.status_code in (302, 303, 401, 403)
+    assert "/login" in r.headers.get("location", "/login")
+    assert [c.id for c in archive.copies(a)] == [b]  # nothing changed
+    assert not [e for e in archive.audit_log(a) if e.action.startswith("copies-")]
