@@ -701,8 +701,10 @@ class Archive:
 
     def import_export(self, src: Path, progress: Progress | None = None) -> int:
         """Restore an export into this empty archive (same ids), then index it; returns the
-        number of documents."""
+        number of documents. Copies of one text are found again (an export does not carry
+        them; an archivist's splits and joins are not carried yet)."""
         docs = transfer.import_(self._catalog, self._store, src, progress)
+        grouping.backfill(self._catalog)
         self._catalog.mark_all_unindexed()
         self.index_pending()
         return len(docs)
