@@ -175,6 +175,8 @@ class SearchQuery:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    # copies of one text shown once, at the best-ranked (issue 16); False lists every document
+    collapse: bool = True
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,20 @@ class SearchExport:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another document with the same text (a reprint, the PDF of a web page): what a reader
+    needs to tell the copies apart."""
+
+    id: int
+    title: str
+    language: str
+    format: str
+    publication: str
+    date: str | None
+    status: str = "published"
+
+
+@dataclass(frozen=True)
 class Hit:
     id: int
     title: str
@@ -206,6 +222,11 @@ class Hit:
     added_at: str = ""  # ISO timestamp, UTC: when the catalog took it (a feed's fallback date)
     # the block each snippet comes from (its anchor is #p-<block>), one per snippet
     snippet_blocks: tuple[int, ...] = ()
+    # copies of the same text (issue 16): its group (the group's smallest id) and the other
+    # members a reader may see, folded into this hit when the search collapses groups
+    group_id: int | None = None
+    copies: tuple[Copy, ...] = ()
+    format: str = ""  # its file's format, known when it has copies (to tell them apart)
 
     @property
     def passages(self) -> tuple[tuple[str, int | None], ...]:
@@ -333,6 +354,8 @@ class DocumentView:
     similar: tuple[SimilarDocument, ...] = ()  # "more like this"
     # each block's passage fingerprint (core/passages.py): its permalink's stable name
     anchors: tuple[str, ...] = ()
+    # other documents with the same text that the viewer may see (issue 16)
+    copies: tuple[Copy, ...] = ()
 
 
 @dataclass
@@ -487,6 +510,7 @@ class HarvestRecord:
     changed_at: str  # YYYY-MM-DDThh:mm:ssZ
     deleted: bool  # in the trash: reported as a deleted record
     sets: tuple[str, ...] = ()  # the set specs it belongs to
+    copies: tuple[int, ...] = ()  # published copies of its text (issue 16): dc:relation
 
 
 @dataclass(frozen=True)

@@ -123,11 +123,13 @@ def read_jsonl(r: httpx.Response) -> list[dict]:
 
 
 def searched_ids(reader: httpx.Client, params: dict[str, str]) -> list[int]:
-    """Every id of the paged API search, walking its pages of 5."""
+    """Every id of the paged API search, walking its pages of 5 (every copy of a text: an
+    export lists documents)."""
     ids: list[int] = []
     page = 1
     while True:
-        r = reader.get("/api/search", params={**params, "per_page": "5", "page": str(page)})
+        paged = {**params, "per_page": "5", "page": str(page), "collapse": "false"}
+        r = reader.get("/api/search", params=paged)
         assert r.status_code == 200, r.text
         body = r.json()
         ids += [hit["id"] for hit in body["hits"]]
@@ -331,7 +333,8 @@ def test_a_thousand_documents_stream_in_batches(thousand_site: str) -> None:
     with httpx.Client(base_url=thousand_site, timeout=120) as client:
         expected: list[int] = []
         for page in range(1, 21):
-            r = client.get("/api/search", params={"per_page": "50", "page": str(page)})
+            paged = {"per_page": "50", "page": str(page), "collapse": "false"}
+            r = client.get("/api/search", params=paged)
             expected += [hit["id"] for hit in r.json()["hits"]]
         assert len(expected) == len(set(expected)) == 1000
         with client.stream("GET", "/search.jsonl") as r:
@@ -340,7 +343,9 @@ def test_a_thousand_documents_stream_in_batches(thousand_site: str) -> None:
             body = r.read()
         assert [json.loads(line)["id"] for line in body.splitlines()] == expected
         rows = read_csv(client.get("/search.csv", params={"sort": "title"}))
-        titled = client.get("/api/search", params={"sort": "title", "per_page": "50"}).json()
+        titled = client.get(
+            "/api/search", params={"sort": "title", "per_page": "50", "collapse": "false"}
+        ).json()
         assert [int(row["id"]) for row in rows[:50]] == [hit["id"] for hit in titled["hits"]]
         assert len(rows) == len({row["id"] for row in rows}) == 1000
 

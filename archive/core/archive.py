@@ -15,6 +15,7 @@ from archive.config import Settings
 from archive.core import (
     bulk,
     citations,
+    collapse,
     imports,
     integrity,
     passages,
@@ -22,6 +23,7 @@ from archive.core import (
     references,
     transfer,
 )
+from archive.core import copies as grouping
 from archive.core.finder import SIMILAR_LIMIT, Finder, visible
 from archive.core.imports import Progress
 from archive.core.indexing import BackgroundIndexer, drain, refill
@@ -34,6 +36,7 @@ from archive.ingest.filenames import safe_filename
 from archive.models import (
     EDITABLE_STATUSES,
     AuditEntry,
+    Copy,
     Document,
     DocumentView,
     Draft,
@@ -302,9 +305,28 @@ class Archive:
     # --- reading ------------------------------------------------------------------------------
     def search(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
         """A page of results; with expand, also the page of that facet's values a reader asked
-        for (typed text, "more") as Page.expanded."""
+        for (typed text, "more") as Page.expanded. Each hit carries its copies; with collapse,
+        a copy ranked below another of its group on the page is folded into that one (unless
+        query.collapse is False)."""
         self._check_searchable()
-        return self._finder.search(query, expand)
+        f = self._finder
+        return collapse.search(self._catalog, f.search, f.ranked_ids, query, expand)
+
+    def copies(self, doc_id: int, *, hidden: bool = False) -> tuple[Copy, ...]:
+        """The other copies of a document's text (reprints, other formats) that the reader may
+        see; raises NotFound when the document itself is not visible."""
+        visible(self._catalog, doc_id, hidden)
+        return grouping.of(self._catalog, doc_id, hidden=hidden)
+
+    def join_copies(self, doc_id: int, other: int, *, actor: str) -> tuple[Copy, ...]:
+        """An archivist's decision that two documents are copies of one text (audited)."""
+        grouping.decide(self._catalog, doc_id, other, "join", actor=actor)
+        return grouping.of(self._catalog, doc_id, hidden=True)
+
+    def split_copy(self, doc_id: int, other: int, *, actor: str) -> tuple[Copy, ...]:
+        """An archivist's decision that doc_id is not a copy of other's group (audited)."""
+        grouping.decide(self._catalog, doc_id, other, "split", actor=actor)
+        return grouping.of(self._catalog, doc_id, hidden=True)
 
     def search_page(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
         """search() for the search page: a query the reader must correct (title:( ) comes back
@@ -338,8 +360,17 @@ class Archive:
         return visible(self._catalog, doc_id, hidden)
 
     def document_view(self, doc_id: int, q: str = "", *, hidden: bool = False) -> DocumentView:
-        """The document's passages with the query's highlights, and similar documents."""
-        return self._finder.document_view(doc_id, q, hidden)
+        """The document's passages with the query's highlights, similar documents and its
+        copies."""
+        view = self._finder.document_view(doc_id, q, hidden)
+        return replace(view, copies=grouping.of(self._catalog, doc_id, hidden=hidden))
+
+    def document_with_copies(
+        self, doc_id: int, *, hidden: bool = False
+    ) -> tuple[Document, tuple[Copy, ...]]:
+        """A document (as document()) and the copies of its text the viewer may see."""
+        doc = visible(self._catalog, doc_id, hidden)
+        return doc, grouping.of(self._catalog, doc_id, hidden=hidden)
 
     def cite(
         self, doc_id: int, fmt: str, link: str = "", passage: str = "", passage_link: str = ""
@@ -486,6 +517,7 @@ class Archive:
         if not blocks:
             raise BadRequest("the new text is empty")
         audit.replace_text(self._catalog, doc_id, blocks, actor)
+        grouping.detect(self._catalog, [(doc_id, blocks)])  # a new text may have other copies
         self._changed()
         return self._catalog.get(doc_id)
 
@@ -637,7 +669,9 @@ class Archive:
 
     # --- maintenance --------------------------------------------------------------------------
     def reindex(self, progress: Progress | None = None) -> int:
-        """Rebuild the index from the catalog alone."""
+        """Rebuild the index from the catalog alone (copies found before are kept; documents
+        never signed, from before copies were kept, are signed now)."""
+        grouping.backfill(self._catalog)
         with self._write_lock:
             self._engine.close()
             self._index.clear()
@@ -678,12 +712,15 @@ class Archive:
 
     # --- harvesting (OAI-PMH) ---------------------------------------------------------------------
     def harvest(self, query: HarvestQuery) -> HarvestSlice:
-        """Published and trashed documents by last change, a page after query.after."""
-        return harvest.changes(self._catalog, query)
+        """Published and trashed documents by last change, a page after query.after, each
+        with the published copies of its text."""
+        found = harvest.changes(self._catalog, query)
+        return replace(found, records=grouping.related(self._catalog, found.records))
 
     def harvest_record(self, doc_id: int) -> HarvestRecord | None:
         """One published or trashed document with its last change; None for drafts and unknowns."""
-        return harvest.record(self._catalog, doc_id)
+        record = harvest.record(self._catalog, doc_id)
+        return grouping.related(self._catalog, [record])[0] if record else None
 
     def harvest_facts(self) -> HarvestFacts:
         return harvest.facts(self._catalog)
@@ -716,8 +753,10 @@ class Archive:
 
     def import_export(self, src: Path, progress: Progress | None = None) -> int:
         """Restore an export into this empty archive (same ids), then index it; returns the
-        number of documents."""
+        number of documents. Copies of one text are found again (an export does not carry
+        them; an archivist's splits and joins are not carried yet)."""
         docs = transfer.import_(self._catalog, self._store, src, progress)
+        grouping.backfill(self._catalog)
         self._catalog.mark_all_unindexed()
         self.index_pending()
         return len(docs)

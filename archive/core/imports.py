@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from archive.config import Settings
+from archive.core import copies
 from archive.core.prepare import Ready
 from archive.ingest.pipeline import Prepared
 from archive.models import READ_AS_LISTED, IngestReport, Job, Overrides
@@ -42,7 +43,12 @@ def commit(items: Sequence[Prepared], store: Store, catalog: Catalog) -> list[tu
         return []
     with store.writing():  # an original without its row is a crash's, never one in progress
         store.put_many([(p.data, extension_for(p.row.format)) for p in items])
-        return catalog.add_many([p.row for p in items])
+        results = catalog.add_many([p.row for p in items])
+    # copies of one text are found as documents arrive, never at query time (core/copies.py)
+    copies.detect(
+        catalog, [(i, p.row.blocks) for p, (i, dup) in zip(items, results, strict=True) if not dup]
+    )
+    return results
 
 
 def run(

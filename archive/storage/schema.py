@@ -149,4 +149,41 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # a PDF's page count, for the drafts list (NULL: no pages, or added before)
         "ALTER TABLE documents ADD COLUMN pages INTEGER",
     ),
+    (
+        # issue 16 (copies of one text): each document's near-duplicate signature and its LSH
+        # band keys (ingest/copies.py), the pairs found similar, an archivist's decisions that
+        # override them (kept through reindexes: the index is never their source), and the
+        # groups they make (group_id: the smallest id of the group; a document alone has none)
+        """CREATE TABLE copy_signatures (
+            doc_id INTEGER PRIMARY KEY REFERENCES documents (id) ON DELETE CASCADE,
+            signature BLOB NOT NULL
+        )""",
+        """CREATE TABLE copy_bands (
+            key INTEGER NOT NULL,
+            doc_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            PRIMARY KEY (key, doc_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX copy_bands_doc ON copy_bands (doc_id)",
+        """CREATE TABLE copy_pairs (
+            a INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            b INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            similarity REAL NOT NULL,
+            PRIMARY KEY (a, b),
+            CHECK (a < b)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX copy_pairs_b ON copy_pairs (b)",
+        """CREATE TABLE copy_decisions (
+            a INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            b INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            decision TEXT NOT NULL CHECK (decision IN ('join', 'split')),
+            PRIMARY KEY (a, b),
+            CHECK (a < b)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX copy_decisions_b ON copy_decisions (b)",
+        """CREATE TABLE copy_groups (
+            doc_id INTEGER PRIMARY KEY REFERENCES documents (id) ON DELETE CASCADE,
+            group_id INTEGER NOT NULL
+        )""",
+        "CREATE INDEX copy_groups_group ON copy_groups (group_id)",
+    ),
 )

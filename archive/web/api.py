@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from archive.errors import BadRequest
-from archive.models import FACETS, MAX_PER_PAGE, Document, DocumentView, FacetPage, Page
+from archive.models import FACETS, MAX_PER_PAGE, Copy, Document, DocumentView, FacetPage, Page
 from archive.web.endpoint import archive_of
 from archive.web.facet_params import parse_facet_request, without_browse
 from archive.web.params import (
@@ -42,6 +42,9 @@ def page_json(page: Page) -> dict[str, Any]:
                 "tags": list(hit.tags),
                 "score": hit.score,
                 "snippets": list(hit.snippets),
+                # copies of the same text (reprints, other formats): issue 16
+                "group_id": hit.group_id,
+                "copies": [copy_json(c) for c in hit.copies],
             }
             for hit in page.hits
         ],
@@ -63,6 +66,18 @@ def page_json(page: Page) -> dict[str, Any]:
             }
             for b in page.timeline
         ],
+    }
+
+
+def copy_json(copy: Copy) -> dict[str, Any]:
+    return {
+        "id": copy.id,
+        "title": copy.title,
+        "language": copy.language,
+        "format": copy.format,
+        "publication": copy.publication,
+        "date": copy.date,
+        "url": f"/api/documents/{copy.id}",
     }
 
 
@@ -128,10 +143,16 @@ def document(request: Request) -> Response:
     if len(q) > MAX_QUERY_CHARS:
         raise BadRequest(f"q is too long: at most {MAX_QUERY_CHARS} characters.")
     if not q:
-        return JSONResponse(document_json(archive_of(request).document(doc_id)))
+        doc, copies = archive_of(request).document_with_copies(doc_id)
+        return JSONResponse({**document_json(doc), "copies": [copy_json(c) for c in copies]})
     view = archive_of(request).document_view(doc_id, q)
     return JSONResponse(
-        {**document_json(view.document), "query": q, "passages": passages_json(view)}
+        {
+            **document_json(view.document),
+            "copies": [copy_json(c) for c in view.copies],
+            "query": q,
+            "passages": passages_json(view),
+        }
     )
 
 

@@ -21,6 +21,7 @@ from archive.web import (
     browse_display,
     bulk_actions,
     cite,
+    copies_display,
     curation,
     curation_display,
     display,
@@ -87,6 +88,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.globals.update(curation_display.GLOBALS, can_curate=curation.can_curate)
     env.globals.update(browse_display.GLOBALS)
+    env.globals.update(copies_display.GLOBALS)
     env.filters.update(curation_display.FILTERS)
     return Jinja2Templates(env=env)
 

@@ -155,6 +155,22 @@ async def collect_one(request: Request) -> Response:
     return see_other(f"/documents/{doc_id}/edit?done={'collected' if add else 'uncollected'}")
 
 
+async def decide_copies(request: Request) -> Response:
+    """An archivist splits this document from another's group of copies, or joins the two."""
+    doc_id = document_id(request.path_params["id"])
+    form = await _form(request)
+    action = form.get("action")
+    other = str(form.get("other") or "").strip().lstrip("#")
+    if action not in ("split", "join"):
+        raise BadRequest("action must be split or join.")
+    if not other.isdigit() or not is_row_id(int(other)):
+        raise BadRequest("other must be a document number, such as 12.")
+    archive = archive_of(request)
+    decide = archive.split_copy if action == "split" else archive.join_copies
+    await run_in_threadpool(decide, doc_id, int(other), actor=actor(request))
+    return see_other(f"/documents/{doc_id}#copies")
+
+
 # --- lists -----------------------------------------------------------------------------------
 def drafts_page(request: Request) -> Response:
     response = render(request, "drafts.html", {"drafts": archive_of(request).drafts()})
@@ -227,6 +243,7 @@ ROUTES = [
     Route("/documents/{id:int}/trash", trash_one, methods=["POST"]),
     Route("/documents/{id:int}/restore", restore_one, methods=["POST"]),
     Route("/documents/{id:int}/collections", collect_one, methods=["POST"]),
+    Route("/documents/{id:int}/copies", decide_copies, methods=["POST"]),
     Route("/drafts", drafts_page, methods=["GET"]),
     Route("/trash", trash_page, methods=["GET"]),
     Route("/trash/empty", empty_trash, methods=["POST"]),

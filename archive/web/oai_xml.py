@@ -76,7 +76,9 @@ def header(parent: ET.Element, record: HarvestRecord) -> None:
         sub(head, "setSpec", spec)
 
 
-def dublin_core(parent: ET.Element, document: Document, request: Request) -> None:
+def dublin_core(
+    parent: ET.Element, document: Document, request: Request, copies: tuple[int, ...] = ()
+) -> None:
     meta = document.metadata
     dc = ET.SubElement(
         parent,
@@ -101,6 +103,8 @@ def dublin_core(parent: ET.Element, document: Document, request: Request) -> Non
     element("identifier", f"{str(request.base_url).rstrip('/')}/documents/{document.id}")
     element("source", meta.url)
     element("language", meta.language)
+    for other in copies:  # the same text elsewhere in the archive (issue 16)
+        element("relation", f"{str(request.base_url).rstrip('/')}/documents/{other}")
 
 
 def description(document: Document) -> str:
@@ -115,4 +119,4 @@ def write_record(parent: ET.Element, record: HarvestRecord, request: Request) ->
     node = sub(parent, "record")
     header(node, record)
     if not record.deleted:
-        dublin_core(sub(node, "metadata"), record.document, request)
+        dublin_core(sub(node, "metadata"), record.document, request, record.copies)

@@ -60,6 +60,9 @@ def obj(properties: dict[str, Schema], optional: tuple[str, ...] = ()) -> Schema
 
 
 FACET_VALUE = obj({"value": STR, "count": INT, "selected": BOOL})
+# another document with the same text (issue 16: a reprint, another format)
+COPY = obj({"id": INT, "title": STR, "language": STR, "format": STR, "publication": STR,
+            "date": nullable("string"), "url": STR})  # fmt: skip
 DOCUMENT: dict[str, Schema] = {
     **{"id": INT, "title": STR, "authors": STRINGS, "publication": STR},
     **{"date": nullable("string"), "date_ambiguous": BOOL, "date_readings": STRINGS},
@@ -86,6 +89,8 @@ SCHEMAS: dict[str, Schema] = {
             "date": nullable("string"), "date_ambiguous": BOOL, "language": STR,
             "tags": STRINGS, "score": NUM,
             "snippets": {**STRINGS, "description": "Escaped text; <mark> is the only markup."},
+            "group_id": {**nullable("integer"), "description": "Its copies' group, if any."},
+            "copies": {**array(COPY), "description": "Folded here unless collapse=false."},
         })),
         "facets": obj({facet: array(FACET_VALUE) for facet in FACETS}),
         "suggestion": nullable("string"),
@@ -93,7 +98,7 @@ SCHEMAS: dict[str, Schema] = {
             {"period": STR, "count": INT, "from": STR, "to": STR, "selected": BOOL})),
     }),
     "Document": obj(
-        {**DOCUMENT, "query": STR, "passages": array(obj({
+        {**DOCUMENT, "copies": array(COPY), "query": STR, "passages": array(obj({
             "block": INT, "heading": STR,
             "snippet": {**STR, "description": "Escaped text; <mark> is the only markup."},
             "permalink": {**STR, "description": "Stable across edits and reindexing."},
@@ -207,6 +212,7 @@ SEARCH = [
     query("sort", or_blank({"enum": list(SORTS)})),
     query("page", or_blank({"type": "integer", "minimum": 1, "maximum": 999_999_999})),
     query("per_page", or_blank({"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE})),
+    query("collapse", or_blank({"enum": ["true", "false"]})),
     *(query(param, STRINGS) for param in sorted(FACET_PARAMS) if param != "year"),
     query("year", array({"type": "string", "pattern": YEAR})),
 ]

@@ -32,7 +32,7 @@ SINGULAR = {"authors": "author", "tags": "tag"}
 PARAM_OF_FACET: dict[str, str] = {facet: SINGULAR.get(facet, facet) for facet in FACETS}
 FACET_PARAMS: dict[str, str] = {param: facet for facet, param in PARAM_OF_FACET.items()}
 
-SINGLE_PARAMS = ("q", "from", "to", "sort", "page", "per_page")
+SINGLE_PARAMS = ("q", "from", "to", "sort", "page", "per_page", "collapse")
 KNOWN_PARAMS = frozenset(SINGLE_PARAMS) | frozenset(FACET_PARAMS)
 DEFAULT_PER_PAGE = 20
 MAX_QUERY_CHARS = 1000
@@ -101,7 +101,11 @@ def parse_search_params(
     per_page = _parse_int(
         "per_page", single("per_page"), default=DEFAULT_PER_PAGE, low=1, high=max_per_page
     )
+    collapse = single("collapse").lower() or "true"
+    if collapse not in ("true", "false"):
+        raise BadRequest(f"collapse must be true or false, not {collapse!r}.")
     return SearchQuery(
+        collapse=collapse == "true",
         text=text,
         filters=filters,
         date_from=date_from,
@@ -182,6 +186,8 @@ def search_params(query: SearchQuery) -> list[tuple[str, str]]:
         pairs.append(("sort", query.sort))
     if query.per_page != DEFAULT_PER_PAGE:
         pairs.append(("per_page", str(query.per_page)))
+    if not query.collapse:
+        pairs.append(("collapse", "false"))
     if query.page != 1:
         pairs.append(("page", str(query.page)))
     return pairs

@@ -78,6 +78,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/documents/{id:int}/trash"): WRITE,
     ("POST", "/documents/{id:int}/restore"): WRITE,
     ("POST", "/documents/{id:int}/collections"): WRITE,
+    ("POST", "/documents/{id:int}/copies"): WRITE,
     ("GET", "/drafts"): WRITE,
     ("GET", "/trash"): WRITE,
     ("POST", "/trash/empty"): WRITE,
