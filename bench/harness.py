@@ -54,18 +54,21 @@ def free_port() -> int:
 
 def unique_word(prefix: str, n: int) -> str:
     """A four-letter word no article contains, different for each (prefix, n): "q", "x" or "z"
-    and three consonants (8,232 of them, in an order shuffled by prefix).
+    and three consonants (8,232 of them, in an order shuffled by prefix), then the same with a
+    digit or more after it.
 
     Four letters, because the search engine also tries close spellings (edit distance) of
     rare words of five letters or more, and a bench full of similar rare words would measure
     that expansion rather than indexing; consonants, so the analyzers keep it whole."""
     consonants = "bcfgjklnprstvw"  # not d, h, m, x, z: no such word in the corpora then
     space = 3 * len(consonants) ** 3
+    if n >= space:
+        # a long load run uploads more than that (8,232 in ten minutes at 100k): the same
+        # words again with a round number, still one token ([^\W_]+) found nowhere else
+        return unique_word(prefix, n % space) + str(n // space)
     # an affine step through the space, coprime with its size, so words of one run differ early
     offset = sum(map(ord, prefix)) * 7919
     k = (offset + n * 7877) % space
-    if n >= space:
-        raise ValueError(f"at most {space} unique words per prefix")
     k, a = divmod(k, len(consonants))
     k, b = divmod(k, len(consonants))
     k, c = divmod(k, len(consonants))
