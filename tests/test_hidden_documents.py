@@ -46,9 +46,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     settings = Settings(
         root=tmp_path_factory.mktemp("hidden") / "archive",
         rate_limits="off",
-        # The worker's rounds merge only 4 or more segments within a batch's worth of documents
-        # (archive.search.merges.small_merges): with 3, no round merges, and a deleted version stays
-        # in its segment, as it does in a large archive whose segments are big.
+        # The worker's rounds merge only 4 segments of like size, each under a batch's worth of
+        # documents (archive.search.merges.tiered_merges): with 3, the few rounds here leave a
+        # deleted version in its segment, as a large archive whose segments are big does.
         index_batch_size=3,
         password_time_cost=1,
         password_memory_kib=8,

@@ -109,6 +109,15 @@ def test_a_stream_of_rounds_merges_like_sizes_and_rewrites_each_document_a_few_t
     assert before > 3 * rewritten  # measured: 480 against 108
 
 
+def test_segments_that_four_of_would_pass_the_limit_still_merge(tmp_path: Path) -> None:
+    # with a cap on the merged sum, segments of 21 documents (4 of them: 84, over 60) were never
+    # merged again and piled up, one more every 21 rounds (at 100k under the load test: 65
+    # segments of ~150 after 8,232 uploads); each must only be under the limit
+    _, sizes = _rewrites(Settings(root=tmp_path / "t"), tiered_merges(60), 170)
+    assert sum(sizes) == 170
+    assert len(sizes) <= 4, sizes  # measured: [85, 85]; 10 segments with the cap on the sum
+
+
 SERVER = """
 import sys, time
 from pathlib import Path

@@ -234,10 +234,12 @@ class Archive:
         kind: str,
     ) -> IngestReport:
         if self._indexer is not None or not prepare.worthwhile(paths, self.settings):
+            # a server's import is "done" once its index rounds have its documents
+            settle = self.wait_searchable if self._indexer is not None else None
             return imports.run(
                 paths, self.settings, self._store, self._catalog, self._ready_items,
                 self._committed, overrides, progress, actor=actor, resume=resume, job=job,
-                kind=kind,
+                kind=kind, settle=settle,
             )  # fmt: skip
         # a large import here (the CLI): one index writer for the whole run, committed in a
         # few large segments (search/bulk.py), the rest (drafts) indexed after it

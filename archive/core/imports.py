@@ -65,11 +65,14 @@ def run(
     resume: bool = True,
     job: Job | None = None,
     kind: str = jobs.IMPORT,
+    settle: Callable[[], object] | None = None,
 ) -> IngestReport:
     """Files, folders, zip and JSONL(.gz) files, committed in batches; `ready(paths, overrides,
     skip)` yields the documents, `committed(added)` follows each batch with the added ids and the
     index fields their helper built (if it did). `kind`: jobs.IMPORT, or jobs.DEMO for the demo
-    collection, which is no one's import."""
+    collection, which is no one's import. `settle()` runs after the last batch, before the job
+    says "done": a server waits there until its index has the batches, so that a search sent
+    after "done" finds them."""
     paths = [Path(p) for p in paths]
     source = "\n".join(str(p.resolve()) for p in paths)
     previous = jobs.resumable(catalog, source) if resume and job is None else None
@@ -117,6 +120,8 @@ def run(
                 if progress:
                     progress(seen - skip, None, item.name)
             flush()
+            if settle is not None:
+                settle()
             report.more_failed += _list_some(report.failed, failed)
             done = max(seen, skip)
             read_as = _read_as(report)
