@@ -146,3 +146,24 @@ def test_names_identities_are_saved_and_an_older_file_is_read_again(archive) -> 
         assert again.identities["names"] == saved["names.identity.values"]
         assert "names.identity.values" in sidecars.load(index.path, key, size)
         engine.close()
+
+
+def test_a_value_in_several_segments_is_kept_once(archive) -> None:
+    # every document is its own commit here: "Zelensky" and the tag "grain" are written by
+    # several segments, and a search process keeps one string of each, not one a segment
+    fill(archive)
+    with parts(archive.settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+        leaves = engine.generation().reader.leaf_readers()
+        assert len(leaves) > 1
+        seen: dict[str, list[str]] = {}
+        for leaf, _ in leaves:
+            loaded = sidecars.load(index.path, leaf.segment().segment_id(), leaf.doc_count_all())
+            assert loaded is not None
+            for value in (*loaded["tags.values"], *loaded["names.values"]):
+                seen.setdefault(value, []).append(value)
+        repeated = {v: copies for v, copies in seen.items() if len(copies) > 1}
+        assert "grain" in repeated
+        for copies in repeated.values():
+            assert all(c is copies[0] for c in copies)
+        engine.close()

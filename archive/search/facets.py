@@ -67,7 +67,9 @@ class SegmentValues:
         n = reader.doc_count_all()
         pairs = {facet: field_pairs(reader, facet) for facet in FACET_FIELDS}
         dates = numeric_column(reader, "date_desc").astype(np.int32) if n else _NO_DATES
-        identities = {f: list(map(encode_identity, pairs[f][0])) for f in KEYED_FACETS}
+        identities = {
+            f: sidecars.shared(list(map(encode_identity, pairs[f][0]))) for f in KEYED_FACETS
+        }
         return cls(n, pairs, dates, _catalog_ids(reader, n), identities)
 
     @classmethod

@@ -15,6 +15,8 @@ them with the live documents.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.columns import NumericColumn
@@ -146,7 +148,7 @@ def field_pairs(reader: IndexReader, fieldname: str) -> tuple[list[str], np.ndar
         else:
             matcher = codec.postings_reader(postfile, info, schema_format)
             ids = posting_blocks(matcher, weights=False)[0]
-        values.append(text.decode("utf-8"))
+        values.append(sys.intern(text.decode("utf-8")))  # one copy across segments: sidecars.shared
         docs.append(ids)
     return _as_pairs(values, docs)
 
