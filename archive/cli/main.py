@@ -16,6 +16,7 @@ from archive.config import Settings
 from archive.core.archive import Archive
 from archive.errors import ArchiveError
 from archive.models import IngestReport, Overrides, SearchQuery
+from archive.processes import return_large_allocations
 
 # An import of this many files or fewer says how it read each one; a larger one counts them.
 READ_AS_ONE_BY_ONE = 20
@@ -95,6 +96,7 @@ def serve(ctx: click.Context, host: str, port: int, demo: bool) -> None:
     from archive.web import create_app
 
     settings = roots.announced(ctx) if demo else roots.existing(ctx)
+    return_large_allocations()  # a server searching in-process holds the same arrays
     # a damaged or outdated index is rebuilt by the indexing worker while the server answers
     archive = Archive(settings, background=True)
     if demo and archive.is_empty():

@@ -26,7 +26,7 @@ from typing import Any
 from archive.config import Settings
 from archive.core.finder import OPERATIONS, Finder
 from archive.errors import ArchiveError
-from archive.processes import die_with_parent
+from archive.processes import die_with_parent, return_large_allocations
 
 log = logging.getLogger(__name__)
 # A large archive's process opens its first generation before it says it is ready.
@@ -212,6 +212,7 @@ def main() -> None:
     except EOFError:
         return
     die_with_parent(parent)
+    return_large_allocations()
     os.nice(NICENESS)
     _serve(settings, requests, answers)
 

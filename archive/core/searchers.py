@@ -84,8 +84,12 @@ class SearchPool:
         self._keeper.join(START_SECONDS)
 
     def _keep(self) -> None:
-        """Start the processes waiting to be (re)started, all at once, then wait until each is
-        ready; the only thread that spawns them, alive as long as the pool."""
+        """Start the processes waiting to be (re)started, one after another, each once the last
+        is ready; the only thread that spawns them, alive as long as the pool.
+
+        One at a time because the first answer waits for the first process only: started
+        together, two processes opening a 100k index shared the two cores with the server and
+        the index worker, and the first answered after both had opened."""
         while True:
             batch = [self._starting.get()]
             with contextlib.suppress(queue.Empty):
@@ -93,16 +97,16 @@ class SearchPool:
                     batch.append(self._starting.get_nowait())
             if None in batch or self._closed:
                 return
-            started = []
             for process in batch:
+                if self._closed:
+                    return
                 process.reset()
                 try:
                     process.spawn()
-                    started.append(process)
                 except OSError:
                     log.exception("could not start a search process; trying again")
                     self._retry(process)
-            for process in started:
+                    continue
                 if process.wait_ready():
                     self._idle.put(process)
                 elif self._closed:

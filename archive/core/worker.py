@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from archive.config import Settings
 from archive.errors import WorkerFailed
-from archive.processes import die_with_parent
+from archive.processes import die_with_parent, return_large_allocations
 
 START_SECONDS = 60.0
 ROUND_MEMORY_MB = 64
@@ -154,6 +154,7 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     if "settings" not in first:  # the server went away before it said anything
         return
     die_with_parent(int(first["parent"]))
+    return_large_allocations()
     settings = settings_from_json(first["settings"])
     # a server's rounds are small: the writer's sorting pool (Whoosh's limitmb) is capped, so a
     # merge spills its postings to disk instead of growing the process (at 100k under the load
