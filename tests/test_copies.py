@@ -12,6 +12,7 @@ from archive import Archive
 from archive.errors import BadRequest, NotFound
 from archive.ingest import copies as signatures
 from archive.models import Block, Overrides, SearchQuery
+from archive.search.engine import SearchEngine
 from tests.conftest import CRS_MD, CRS_PDF, demo_records
 
 
@@ -123,6 +124,27 @@ def test_search_shows_a_group_once_with_its_copies(reprinted):
     every = archive.search(replace(query, collapse=False))
     assert {a, b} <= {h.id for h in every.hits}
     assert every.total == collapsed.total  # counts documents, collapsed or not
+
+
+def test_folding_copies_does_not_run_the_query_again(reprinted, monkeypatch):
+    """Folding asks for the ranking of the search it follows: the engine answers it from the
+    matches it just found (the query is compiled and scored once), and a new query is not
+    answered from the last one's."""
+    archive, a, b, _ = reprinted
+    scoped: list[str] = []
+    real = SearchEngine._scope
+
+    def counted(self, generation, node, sq):  # noqa: ANN001, ANN202 - the real method, counted
+        scoped.append(sq.text)
+        return real(self, generation, node, sq)
+
+    monkeypatch.setattr(SearchEngine, "_scope", counted)
+    word = _paragraphs(_long_records(1)[0])[2].split()[3]
+    page = archive.search(SearchQuery(text=f'"{word}"'))
+    assert any(h.group_id is not None for h in page.hits)  # a page that folds
+    assert scoped == [f'"{word}"']
+    other = archive.search(SearchQuery(text="zzyzx"))
+    assert other.total == 0 and scoped == [f'"{word}"', "zzyzx"]
 
 
 def test_a_draft_copy_is_seen_only_by_archivists(archive):

@@ -15,7 +15,6 @@ from archive.config import Settings
 from archive.core import (
     bulk,
     citations,
-    collapse,
     imports,
     integrity,
     passages,
@@ -311,8 +310,7 @@ class Archive:
         a copy ranked below another of its group on the page is folded into that one (unless
         query.collapse is False)."""
         self._check_searchable()
-        f = self._finder
-        return collapse.search(self._catalog, f.search, f.ranked_ids, query, expand)
+        return self._finder.search(query, expand)
 
     def copies(self, doc_id: int, *, hidden: bool = False) -> tuple[Copy, ...]:
         """The other copies of a document's text (reprints, other formats) that the reader may

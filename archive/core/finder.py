@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from archive.core import passages
+from archive.core import collapse, passages
 from archive.errors import NotFound
 from archive.models import (
     Document,
@@ -56,6 +56,14 @@ class Finder:
         self._engine.close()
 
     def search(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
+        """A page of results with copies folded (archive.core.collapse), all in this process:
+        folding asks for the ranking again, and the engine answers that from the search it
+        just made (SearchEngine keeps the last query's matches) instead of a search process
+        chosen anew running the whole query a second time (11% of a search process's time
+        under the 20k load test)."""
+        return collapse.search(self._catalog, self._page, self._engine.ranked_ids, query, expand)
+
+    def _page(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
         page = self._engine.search(query)
         if expand is None:
             return page

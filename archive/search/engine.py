@@ -77,6 +77,8 @@ class SearchEngine:
         )
         self._checked = 0.0
         self._stale = False
+        # (generation, query key, what _matches found) of the last query: see _matches
+        self._last_matches: tuple[Generation, tuple, tuple] | None = None
 
     def changed(self) -> None:
         """Our own commit landed: the next search uses a fresh searcher."""
@@ -97,6 +99,7 @@ class SearchEngine:
     def _open(self) -> Generation:
         """The next generation, on a new searcher (the last one is closed, or was)."""
         self._generation = None
+        self._last_matches = None  # its arrays go with the last generation
         searcher = self.index.searcher(weighting())
         try:
             self._generation = Generation(
@@ -132,8 +135,7 @@ class SearchEngine:
         with self._lock:
             generation = self._current()
             cache = generation.facets
-            compiled, base, selections = self._scope(generation, node, sq)
-            matched = _intersect(base.mask, selections.values())
+            compiled, base, selections, matched = self._matches(generation, node, sq)
             facets, totals = {}, {}
             for facet in FACET_FIELDS:
                 counts = cache.count(facet, _facet_docs(facet, base.mask, matched, selections))
@@ -162,12 +164,27 @@ class SearchEngine:
         node = parse(sq.text)
         with self._lock:
             generation = self._current()
-            compiled, base, selections = self._scope(generation, node, sq)
-            matched = _intersect(base.mask, selections.values())
+            compiled, base, _, matched = self._matches(generation, node, sq)
             ranked = self._rank(
                 generation, compiled.query, base, matched, replace(sq, page=1, per_page=limit)
             )
         return [doc_id for doc_id, _ in ranked], int(np.count_nonzero(matched))
+
+    def _matches(
+        self, generation: Generation, node: Node | None, sq: SearchQuery
+    ) -> tuple[Compiled, Scored, dict[str, np.ndarray], np.ndarray]:
+        """_scope and the documents every filter keeps, remembered for the last query (its
+        page, per_page and collapse aside) on this generation: folding copies asks for the
+        ranking of the search it follows (archive.core.collapse), and a page of copies for
+        the page that covers them."""
+        key = (sq.text, tuple(sorted(sq.filters.items())), sq.date_from, sq.date_to)
+        last = self._last_matches
+        if last is not None and last[0] is generation and last[1] == key:
+            return last[2]
+        compiled, base, selections = self._scope(generation, node, sq)
+        found = (compiled, base, selections, _intersect(base.mask, selections.values()))
+        self._last_matches = (generation, key, found)
+        return found
 
     def _scope(
         self, generation: Generation, node: Node | None, sq: SearchQuery
@@ -192,8 +209,7 @@ class SearchEngine:
         node = parse(sq.text)
         with self._lock:
             generation = self._current()
-            _, base, selections = self._scope(generation, node, sq)
-            matched = _intersect(base.mask, selections.values())
+            _, base, selections, matched = self._matches(generation, node, sq)
             docs = _facet_docs(facet, base.mask, matched, selections)
             counts = generation.facets.count(facet, docs)
         # a name's other spellings (names facet): other facets' values have none
