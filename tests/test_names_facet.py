@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from archive import Archive, Settings
-from archive.models import SearchQuery
+from archive.models import Overrides, SearchQuery
 from archive.search.names import extract
 from archive.search.values import new_table
 from archive.search.variants import load
@@ -161,3 +161,44 @@ def test_a_coarse_key_bridges_scripts_and_romanisations_not_distinct_names() -> 
     table.show(lambda v: written.get(v, 0))
     assert table.values[numbers["Бородянка"]] == "Borodyanka"  # ties: code point order
     assert set(table.aliases("Бородянка")) == {"Borodianka", "Borodyanka", "Бородянка"}
+
+
+def test_spelling_counts_follow_new_and_retired_segments(settings) -> None:
+    """Which spelling a name is shown under is counted once per segment and carried from one
+    generation to the next (archive.search.facets.SpellingTally): after every commit, and after
+    a reindex retires every segment, the carried counts equal a count over the segments."""
+    from archive.search.engine import SearchEngine
+    from tests.conftest import parts
+
+    def check(engine: SearchEngine) -> str:
+        engine.changed()
+        facets = engine.generation().facets
+        table = facets.tables["names"]
+        assert table.spellings, "two spellings of one name"
+        for spelling in {v for vs in table.spellings.values() for v in vs}:
+            counted = 0
+            for part in facets._parts:
+                values = part.pairs["names"][0]
+                if spelling in values:
+                    counted += int(part.value_counts("names")[values.index(spelling)])
+            assert table.tally[spelling] == counted, spelling
+        return table.shown("Denys Shmyhal")
+
+    by_id = {d[0]: d for d in DOCS}
+    with Archive(settings) as archive, parts(settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+
+        def add(source_id: str) -> None:
+            _, language, authors, body = by_id[source_id]
+            meta = Overrides(language=language, authors=tuple(authors), title=source_id)
+            archive.add(body.encode(), f"{source_id}.txt", meta)
+
+        add("en1")
+        add("uk1")
+        assert check(engine) == "Denys Shmyhal"  # one each: code point order
+        add("uk2")
+        add("uk3")
+        assert check(engine) == "Денис Шмигаль"  # three Ukrainian documents write it
+        archive.reindex()
+        assert check(engine) == "Денис Шмигаль"
+        engine.close()

@@ -36,6 +36,8 @@ class ValueTable:
         self._more: dict[int, list[str]] = {}
         # number -> its spellings, for the numbers that have more than one
         self.spellings: dict[int, list[str]] = {}
+        # how many documents write each of those spellings (archive.search.facets.SpellingTally)
+        self.tally: object | None = None
 
     def numbers(self, values: list[str], identities: list[str] | None = None) -> np.ndarray:
         """The values' numbers, new values numbered; identities: each value's, encoded
