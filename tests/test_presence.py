@@ -1,0 +1,50 @@
+"""archive.search.lexicon.Presence: whether any segment holds a term, answered from a small
+segment's listed terms or a large one's dictionary, always as Whoosh's own lookup answers."""
+
+from __future__ import annotations
+
+from archive.models import Overrides
+from archive.search import lexicon
+from archive.search.engine import SearchEngine
+from tests.conftest import parts
+
+TEXTS = [
+    ("Zelensky met Biden in Kyiv to discuss grain exports.", "en"),
+    ("Шмигаль говорив про енергетику у Львові.", "uk"),
+    ("The senate voted on the budget in Washington.", "en"),
+]
+
+
+def _text_terms(leaf) -> list[tuple[str, str]]:  # noqa: ANN001 - a Whoosh segment reader
+    """The segment's terms that are text (numeric fields' terms are bytes of numbers)."""
+    out = []
+    for fieldname, raw in leaf.all_terms():
+        try:
+            text = raw.decode("utf-8")
+            if leaf.schema[fieldname].to_bytes(text) == raw:
+                out.append((fieldname, text))
+        except ValueError:  # not UTF-8, or a number's field
+            continue
+    return out
+
+
+def test_listed_and_asked_segments_answer_as_whoosh(archive, monkeypatch) -> None:
+    for n, (text, language) in enumerate(TEXTS):
+        archive.add(
+            text.encode(), f"d{n}.txt", Overrides(language=language, date=f"2023-05-0{n + 1}")
+        )
+    with parts(archive.settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+        reader = engine.generation().reader
+        leaves = [(leaf.segment().segment_id(), leaf) for leaf, _ in reader.leaf_readers()]
+        held = sorted({term for _, leaf in leaves for term in _text_terms(leaf)})
+        missing = [(f, t + "qqx") for f, t in held[::7]] + [("no_such_field", "kyiv")]
+        assert len(held) > 20
+        for docs in (lexicon.LISTED_SEGMENT_DOCS, 0):  # every segment listed, then none
+            monkeypatch.setattr(lexicon, "LISTED_SEGMENT_DOCS", docs)
+            presence = lexicon.Presence()
+            for fieldname, text in held + missing:
+                expected = any((fieldname, text) in leaf for _, leaf in leaves)
+                assert presence.contains(leaves, fieldname, text) == expected, (fieldname, text)
+            assert bool(presence._listed) == bool(docs)
+        engine.close()
