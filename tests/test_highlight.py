@@ -49,3 +49,34 @@ def test_cyrillic_names_are_marked_where_a_cyrillic_letter_is() -> None:
     latin = "Fighting near Bakhmut went on, the Bakhmut road held."
     assert [latin[a:b] for a, b in highlighter.spans(latin, "en")] == ["Bakhmut", "Bakhmut"]
     assert highlighter.spans("Nothing about the city here, Señor.", "en") == []
+
+
+def _doc(language: str, *paragraphs: str):  # noqa: ANN202 - a Document
+    from archive.models import Document, Metadata
+
+    blocks = tuple(Block("paragraph", p) for p in paragraphs)
+    meta = Metadata(title="t", language=language)
+    return Document(1, "0" * 64, "d.txt", "txt", 1, meta, blocks, "2026-01-01T00:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "paragraph", "marked"),
+    [
+        # a lemma's forms that do not hold the lemma: Києві (київ), цьому (це), людей (людина)
+        ("uk", "Києві", "Зустріч відбулася у Києві вчора.", ["Києві"]),
+        ("uk", "києва", "Делегація працювала в Києві, потім знову в Києві.", ["Києві", "Києві"]),
+        ("uk", "цьому", "Та цього, вочевидь, не станеться.", ["цього"]),
+        ("uk", "люди", "Тисячі людей вийшли на вулиці.", ["людей"]),
+        ("ru", "россия", "Санкции против России усилены.", ["России"]),
+        # a stemmer's words: the stem less its last letter is in every form
+        ("en", "voting", "Voters voted; voting went on.", ["voted", "voting"]),
+        ("es", "acción", "Las acciones del gobierno, una acción.", ["acciones", "acción"]),
+    ],
+)
+def test_inflected_forms_are_marked_in_snippets(language, query, paragraph, marked) -> None:
+    highlighter = Highlighter(parse(query))
+    doc = _doc(language, "Opening words of the document.", paragraph)
+    [(snippet, block)] = highlighter.snippet_blocks(doc, 1)
+    assert block == 1
+    assert [paragraph[a:b] for a, b in highlighter.spans(paragraph, language)] == marked
+    assert snippet.count("<mark>") == len(marked)

@@ -17,6 +17,7 @@ from html import escape
 
 from archive.models import Block, Document, DocumentView, Passage, RenderedBlock
 from archive.search.analysis import WORD_RE, fold, query_word_terms, stem, stop_words, term_language
+from archive.search.morphology import MORPH_LANGUAGES, forms_beginning
 from archive.search.syntax import Node, Phrase, Word, words_of
 from archive.search.variants import CYRILLIC_RE, alias_term
 
@@ -85,12 +86,11 @@ class Highlighter:
                 elif found:
                     phrases.append((found, slop))
             heads = {t for t in terms if t is not None} | {p[0][0] for p in phrases}
-            roots = [t.partition(":")[2] for t in heads]
-            roots = [r[:-1] if len(r) > 3 else r for r in roots] + self.prefixes
             cached = _LangTerms(
                 frozenset(t for t in terms if t is not None),
                 tuple(phrases),
-                tuple(r for r in roots if r),
+                tuple(_root(t.partition(":")[2], lang) for t in sorted(heads))
+                + tuple(r for r in self.prefixes if r),
             )
             self._by_lang[lang] = cached
         return cached
@@ -111,6 +111,14 @@ class Highlighter:
             return []
         stops = stop_words(lang)
         prefix = lang + ":"
+        if (
+            not phrases
+            and not self.prefixes
+            and not aliases
+            and "" not in roots
+            and len(folded) == len(text)
+        ):
+            return self._words_with_roots(text, folded, lang, terms, stops, prefix)
         out: list[Span] = []
         # (span, term) of each indexed word, in order: the positions a phrase counts
         indexed: list[tuple[Span, str]] = []
@@ -131,18 +139,54 @@ class Highlighter:
             out = sorted(set(out) | set(_phrase_spans(indexed, phrases)))
         return out
 
-    def _candidates(self, folded: list[str], lang: str) -> Iterable[int]:
-        """The blocks (by their folded texts) where spans() may find something: spans() tests
-        the same, one block at a time, but a hit may have a thousand blocks."""
-        roots = self._terms(term_language(lang)).roots
-        if self.aliases and not self._cyrillic_aliases:
-            return range(len(folded))
+    def _words_with_roots(
+        self,
+        text: str,
+        folded: str,
+        lang: str,
+        terms: frozenset[str],
+        stops: frozenset[str],
+        prefix: str,
+    ) -> list[Span]:
+        """spans() of a query of words alone, stemming only the words around a root: every
+        match holds one (see _terms), and reading every word of every candidate block was
+        most of a snippet's time (a long block, one match). The folded text is as long as the
+        text, so a root found at a place of one is at the same place of the other (quick_fold
+        folds character by character); the words are read between the white space on either
+        side, as reading the whole text finds them."""
+        pattern = self._pattern(lang)
+        if pattern is None:
+            return []
+        out: list[Span] = []
+        end = 0
+        for hit in pattern.finditer(folded):
+            if hit.start() < end:
+                continue  # in the stretch read for the last root
+            start = _space_before(text, hit.start())
+            end = _space_after(text, hit.end())
+            for m in WORD_RE.finditer(text, start, end):
+                word = m.group().lower()
+                if word not in stops and prefix + stem(word, lang) in terms:
+                    out.append((m.start(), m.end()))
+        return out
+
+    def _pattern(self, lang: str) -> re.Pattern[str] | None:
+        """Any root of the query's terms in lang (and any Cyrillic letter, where the query has
+        names in Cyrillic): a block or a word without one cannot match."""
         found = self._patterns.get(lang)
-        if found is None:
-            options = [re.escape(r) for r in roots]
+        if found is None and lang not in self._patterns:
+            options = [re.escape(r) for r in self._terms(lang).roots]
             if self.aliases:
                 options.append(CYRILLIC_RE.pattern)
             found = self._patterns[lang] = re.compile("|".join(options)) if options else None
+        return found
+
+    def _candidates(self, folded: list[str], lang: str) -> Iterable[int]:
+        """The blocks (by their folded texts) where spans() may find something: spans() tests
+        the same, one block at a time, but a hit may have a thousand blocks."""
+        if self.aliases and not self._cyrillic_aliases:
+            return range(len(folded))
+        found = self._pattern(term_language(lang))
         if found is None:
             return ()
         return [i for i, text in enumerate(folded) if found.search(text)]
@@ -233,6 +277,26 @@ def _phrase_spans(
             if len(found) == len(words):
                 out.extend(indexed[j][0] for j in found)
     return out
+
+
+def _root(stemmed: str, lang: str) -> str:
+    """A substring of every word whose term is lang:stemmed: a stem less its last letter (which
+    a stemmer may change: happy -> happi), or for a lemma of ru or uk what all its forms begin
+    with ("" where nothing: every text may hold one)."""
+    if lang in MORPH_LANGUAGES and CYRILLIC_RE.search(stemmed):
+        return forms_beginning(stemmed, lang)
+    return stemmed[:-1] if len(stemmed) > 3 else stemmed
+
+
+def _space_before(text: str, at: int) -> int:
+    """Where the stretch without white space around `at` begins."""
+    return max(text.rfind(" ", 0, at), text.rfind("\n", 0, at), text.rfind("\t", 0, at)) + 1
+
+
+def _space_after(text: str, at: int) -> int:
+    """Where the stretch without white space around `at` ends."""
+    ends = [i for i in (text.find(" ", at), text.find("\n", at), text.find("\t", at)) if i >= 0]
+    return min(ends) if ends else len(text)
 
 
 def quick_fold(text: str) -> str:

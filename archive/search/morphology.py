@@ -14,6 +14,7 @@ Parsing costs about 25 µs a word; a corpus repeats its words, so both are memoi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import cache, lru_cache
 from typing import Any
@@ -225,3 +226,18 @@ def _same_case(text: str, like: str) -> str:
     if len(text) != len(like):  # an inflected form of another length: capitalise the parts
         return "-".join(p[:1].upper() + p[1:] for p in text.split("-"))
     return "".join(c.upper() if o.isupper() else c for c, o in zip(text, like, strict=True))
+
+
+@lru_cache(maxsize=4096)
+def forms_beginning(lemma_text: str, lang: str) -> str:
+    """What every form of a ru or uk dictionary form begins with, folded (києві, київ, кия ->
+    "ки"): a text holding none of it holds no word of that lemma. The highlighter looks for it
+    before analysing a block (the lemma itself is no such test: цьому is a form of це). Cut at
+    an apostrophe, which texts write three ways; "" when the forms share no beginning."""
+    from archive.search.analysis import fold  # analysis imports this module
+
+    parses = _analyser(lang).parse(lemma_text.translate(_TO_DICTIONARY))
+    own = [p for p in parses if p.normal_form == lemma_text] or list(parses)
+    forms = {fold(f.word) for p in own for f in p.lexeme} | {fold(lemma_text)}
+    beginning = os.path.commonprefix(sorted(forms))
+    return beginning.split("'")[0]
