@@ -67,8 +67,22 @@ def picked(catalog: Path) -> list[tuple[int, str]]:
     for prefix, lang, n in SPREAD:
         pool = [(i, s) for i, s, lg, _ in rows if s.startswith(prefix) and lg == lang]
         out += rng.sample(pool, n)
-    out += [(i, s) for i, s, _, t in rows if t == SAMPLE_TITLE][:1]
+    out += [(i, record_id(s, t)) for i, s, _, t in rows if t == SAMPLE_TITLE][:1]
     return out
+
+
+def record_id(source_id: str, title: str) -> str:
+    """A document's name in the judgments: its corpus record id (the sample essay has none)."""
+    return source_id or f"sample:{title}"
+
+
+def record_ids(catalog: Path, ids: list[int]) -> dict[int, str]:
+    conn = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(
+        f"SELECT id, coalesce(source_id, ''), title FROM documents WHERE id IN ({marks})", ids
+    )
+    return {i: record_id(s, t) for i, s, t in rows}
 
 
 def translation_of(catalog: Path, source_id: str) -> list[int]:
@@ -96,8 +110,9 @@ def lists(root: Path, label: str, timing: bool, alone: bool) -> None:
             start = time.perf_counter()
             found = archive.similar(doc_id, limit=TOP, **extra)
             times.append(time.perf_counter() - start)
+            records = record_ids(catalog, [s.id for s in found])
             for rank, s in enumerate(found, 1):
-                out.writerow([label, doc_id, source_id, rank, s.id, s.score])
+                out.writerow([label, doc_id, source_id, rank, s.id, records[s.id], s.score])
     if timing:
         _report(f"{label}: more like this", times)
         # the document page's call (passages, similar, copies), in an archive opened afresh:
