@@ -94,7 +94,7 @@ def name_terms(
     weighted, keys = [], []
     for rank, name in enumerate(names[:NAME_TERMS]):
         df = reader.doc_frequency(NAMES_FIELD, name)
-        prominence = 1 / math.sqrt(1 + rank)
+        prominence = 1 / (1 + rank)
         if 1 < df <= common:
             weighted.append((prominence * math.log(total / df), name))
         words = tuple(WORD_RE.findall(name))
