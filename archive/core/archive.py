@@ -425,12 +425,12 @@ class Archive:
         return self._finder.suggest(text, limit)
 
     def similar(
-        self, doc_id: int, limit: int = SIMILAR_LIMIT, translations: Collection[int] = ()
+        self, doc_id: int, limit: int = SIMILAR_LIMIT, translations: Collection[int] | None = None
     ) -> tuple[SimilarDocument, ...]:
         """More like this: the documents about the same subject (shared names weigh more than
         shared words), best first; never the document's copies (listed as copies) nor its
-        translations (ids; listed as translations), whose terms are looked up too so that
-        documents in their languages are found."""
+        translations (ids, by default those the archive knows; listed as translations), whose
+        terms are looked up too so that documents in their languages are found."""
         return self._finder.similar(doc_id, limit, translations)
 
     def _published_titles(self) -> list[tuple[int, str]]:

@@ -78,11 +78,14 @@ class Finder:
         return self._engine.complete(text, limit, self._catalog.published_titles)
 
     def similar(
-        self, doc_id: int, limit: int = SIMILAR_LIMIT, translations: Collection[int] = ()
+        self, doc_id: int, limit: int = SIMILAR_LIMIT, translations: Collection[int] | None = None
     ) -> tuple[SimilarDocument, ...]:
         """More like this; translations: the ids of the document's translations (left out,
-        their terms looked up too)."""
-        return self._similar(visible(self._catalog, doc_id, False), limit, translations)
+        their terms looked up too), by default those translations_of knows."""
+        doc = visible(self._catalog, doc_id, False)
+        if translations is None:
+            translations = translations_of(self._catalog, doc_id)
+        return self._similar(doc, limit, translations)
 
     def document_view(self, doc_id: int, q: str = "", hidden: bool = False) -> DocumentView:
         doc = visible(self._catalog, doc_id, hidden)

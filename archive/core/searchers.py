@@ -168,9 +168,10 @@ class SearchPool:
         return self._ask("suggest", text, limit)
 
     def similar(
-        self, doc_id: int, limit: int, translations: Collection[int] = ()
+        self, doc_id: int, limit: int, translations: Collection[int] | None = None
     ) -> tuple[SimilarDocument, ...]:
-        return self._ask("similar", doc_id, limit, tuple(translations))
+        given = None if translations is None else tuple(translations)
+        return self._ask("similar", doc_id, limit, given)
 
     def document_view(self, doc_id: int, q: str = "", hidden: bool = False) -> DocumentView:
         return self._ask("document_view", doc_id, q, hidden)
