@@ -3,11 +3,11 @@
 The index stores neither bodies nor term vectors (the catalog holds the text), so the key
 terms come from the catalog's text analysed as the index analyses it: a word becomes the same
 "lang:stem" term it is in the index. Three kinds of evidence make one OR query, each term boosted
-by its weight:
+by its weight (docs/similar.md measures them):
 
-- key terms of the body: the document's most frequent terms weighed by tf-idf (frequent here,
-  rare in the collection); a term in more than COMMON_SHARE of the documents is a common word or
-  boilerplate of a site ("newsletter", "said") and is left out;
+- key terms of the body: the document's most frequent terms weighed by Bo1 (frequent here, rare
+  in the collection: the model of Whoosh's key_terms); a term in more than COMMON_SHARE of the
+  documents is a common word or boilerplate of a site ("newsletter", "said") and is left out;
 - names (people, organisations, places: search/names.py) the document mentions, looked up in the
   index's `names` field, weighing NAMES_WEIGHT times the best key term: two documents naming
   Prigozhin and Bakhmut are about the same thing more surely than two that share "offensive".
@@ -19,7 +19,8 @@ by its weight:
 
 Only the most frequent terms are looked up, which keeps a long transcript as fast as a short
 article. The caller leaves out the document itself and any others it names (its copies, its
-translations): they are listed as such, not as similar.
+translations): they are listed as such, not as similar. A translation's own terms make a second
+query, whose list interleaves with the first.
 """
 
 from __future__ import annotations
