@@ -29,6 +29,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
@@ -172,9 +173,15 @@ def similar(
         boosts = weighted_terms(searcher, generation.lexicon, one, generation.variants)
         if not boosts:
             continue
-        found = evaluator.evaluate(wq.Or([_scored(f, term, b) for (f, term), b in boosts.items()]))
-        found.mask[[n for n in left_out if n is not None]] = False
-        ranked = top(found.score, found.mask, 0, limit, generation.facets.ids)
+        parts = [evaluator.evaluate(_scored(f, term, b)) for (f, term), b in boosts.items()]
+        held = np.sum([p.mask for p in parts], axis=0)
+        # the share of the terms a document holds scales its score (Lucene's classic "coord"):
+        # a report that shares one word, however rare ("partisan" in one on elections), is not
+        # about the subject of the essay on partisans
+        score = np.sum([p.score for p in parts], axis=0) * held / len(parts)
+        mask = held > 0
+        mask[[n for n in left_out if n is not None]] = False
+        ranked = top(score, mask, 0, limit, generation.facets.ids)
         best = ranked[0][1] if ranked else 1.0
         for docnum, score in ranked:  # each language's list scaled to its best: they interleave
             doc_id = generation.catalog_id(docnum)
