@@ -18,7 +18,9 @@ list, and its terms are looked up too, so documents in both languages are found.
 none (the translation is then listed among the similar ones, and only the source's language).
 --pool prints the candidates of several lists, each pair once, shuffled and without the method
 that found it, with the opening text of both, to be judged by hand.
---time prints the time per "more like this" (median and p95 over the 50, after one warm-up).
+--time prints the time per "more like this" (median and p95 over the 50, after one warm-up), and
+per document page (Archive.document_view, in an archive opened afresh), wall-clock and CPU (the
+steadier figure on a shared machine).
 """
 
 from __future__ import annotations
@@ -104,27 +106,32 @@ def lists(root: Path, label: str, timing: bool, alone: bool) -> None:
     with Archive(Settings(root=root)) as archive:
         takes = "translations" in inspect.signature(archive.similar).parameters and not alone
         archive.similar(docs[0][0], limit=TOP)  # the searcher opens once
-        times = []
+        times: list[float] = []
+        cpus: list[float] = []
         for doc_id, source_id in docs:
             extra = {"translations": translation_of(catalog, source_id)} if takes else {}
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             found = archive.similar(doc_id, limit=TOP, **extra)
             times.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
             records = record_ids(catalog, [s.id for s in found])
             for rank, s in enumerate(found, 1):
                 out.writerow([label, doc_id, source_id, rank, s.id, records[s.id], s.score])
     if timing:
         _report(f"{label}: more like this", times)
+        _report(f"{label}: more like this, CPU", cpus)
         # the document page's call (passages, similar, copies), in an archive opened afresh:
         # nothing the lists above read is cached
         with Archive(Settings(root=root)) as archive:
             archive.document_view(docs[0][0])
-            pages = []
+            pages, page_cpus = [], []
             for doc_id, _ in docs[1:]:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 archive.document_view(doc_id)
                 pages.append(time.perf_counter() - start)
+                page_cpus.append(time.process_time() - cpu)
         _report(f"{label}: document_view", pages)
+        _report(f"{label}: document_view, CPU", page_cpus)
 
 
 def _report(what: str, times: list[float]) -> None:
