@@ -149,3 +149,20 @@ def test_a_phrase_is_marked_only_where_its_words_stand_together() -> None:
     named = Highlighter(parse("Wagner"), Marks(phrases={("Wagner", "Group")}))
     line = "The Wagner Group left; another group came; Wagner stayed."
     assert [line[a:b] for a, b in named.spans(line, "en")] == ["Wagner", "Group", "Wagner"]
+
+
+# -- more like this (issue 16) ---------------------------------------------------------------
+
+
+def test_the_essay_on_partisans_lists_no_report_on_seabed_mining_or_election_funding(demo):
+    """Issue 16 saw "Seabed Mining…" and "Private Funding for Election Administration" in the
+    sample essay's More like this on this archive: the second shares only the word "partisan"
+    (politics, not fighters). Now the ten are addresses on the war, and one report on Russia."""
+    essay = next(h.id for h in search(demo, "Partisans winter offensive").hits)
+    assert demo.document(essay).metadata.title == "Partisans winter offensive"
+    found = demo.similar(essay)
+    titles = [s.title for s in found]
+    assert len(titles) == 10
+    assert not [t for t in titles if "Seabed" in t or "Election" in t or "Memorials" in t]
+    reports = [s.title for s in found if demo.document(s.id).source_id.startswith("crs:")]
+    assert reports in ([], ["Russia’s Nuclear Weapons"]), titles

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -422,9 +422,14 @@ class Archive:
         """Autocomplete for the query box: names, frequent words and titles starting so."""
         return self._finder.suggest(text, limit)
 
-    def similar(self, doc_id: int, limit: int = SIMILAR_LIMIT) -> tuple[SimilarDocument, ...]:
-        """More like this: the documents sharing most of this one's key terms, best first."""
-        return self._finder.similar(doc_id, limit)
+    def similar(
+        self, doc_id: int, limit: int = SIMILAR_LIMIT, translations: Collection[int] | None = None
+    ) -> tuple[SimilarDocument, ...]:
+        """More like this: the documents about the same subject (shared names weigh more than
+        shared words), best first; never the document's copies (listed as copies) nor its
+        translations (ids, by default those the archive knows; listed as translations), whose
+        terms are looked up too so that documents in their languages are found."""
+        return self._finder.similar(doc_id, limit, translations)
 
     def _published_titles(self) -> list[tuple[int, str]]:
         return self._catalog.published_titles()

@@ -10,9 +10,10 @@ state of its own beyond the engine's generation.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
-from archive.core import collapse, passages
+from archive.core import collapse, copies, passages
 from archive.errors import NotFound
 from archive.models import (
     Document,
@@ -28,6 +29,12 @@ from archive.search.engine import SearchEngine
 from archive.storage.catalog import Catalog
 
 SIMILAR_LIMIT = 10
+
+
+def translations_of(catalog: Catalog, doc_id: int) -> tuple[int, ...]:
+    """The ids of a document's translations, which More like this leaves out and whose terms
+    it looks up too. None are known yet: the translations group (issue 16) answers here."""
+    return ()
 
 
 def visible(catalog: Catalog, doc_id: int, hidden: bool) -> Document:
@@ -78,14 +85,32 @@ class Finder:
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         return self._engine.complete(text, limit, self._catalog.published_titles)
 
-    def similar(self, doc_id: int, limit: int = SIMILAR_LIMIT) -> tuple[SimilarDocument, ...]:
-        return self._engine.similar(visible(self._catalog, doc_id, False), limit)
+    def similar(
+        self, doc_id: int, limit: int = SIMILAR_LIMIT, translations: Collection[int] | None = None
+    ) -> tuple[SimilarDocument, ...]:
+        """More like this; translations: the ids of the document's translations (left out,
+        their terms looked up too), by default those translations_of knows."""
+        doc = visible(self._catalog, doc_id, False)
+        if translations is None:
+            translations = translations_of(self._catalog, doc_id)
+        return self._similar(doc, limit, translations)
 
     def document_view(self, doc_id: int, q: str = "", hidden: bool = False) -> DocumentView:
         doc = visible(self._catalog, doc_id, hidden)
         view = self._engine.highlighter(q).view(doc, q)
-        similar = self._engine.similar(doc, SIMILAR_LIMIT)
+        similar = self._similar(doc, SIMILAR_LIMIT, translations_of(self._catalog, doc_id))
         return replace(view, similar=similar, anchors=passages.anchors(doc.blocks))
+
+    def _similar(
+        self, doc: Document, limit: int, translations: Collection[int] = ()
+    ) -> tuple[SimilarDocument, ...]:
+        """The documents most like doc, never doc's copies (listed as copies, whatever their
+        status) nor its translations (listed as translations); the published translations'
+        terms join the query, so the list holds documents in their languages too."""
+        own = {c.id for c in copies.of(self._catalog, doc.id, hidden=True)}
+        found = self._catalog.get_many(sorted(set(translations)))
+        published = [d for d in found.values() if d.status == "published"]
+        return self._engine.similar(doc, limit, own | set(translations), published)
 
     def ranked_ids(self, query: SearchQuery, limit: int) -> tuple[list[int], int]:
         return self._engine.ranked_ids(query, limit)

@@ -30,6 +30,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Collection
 from typing import Any
 
 from archive.config import Settings
@@ -170,8 +171,11 @@ class SearchPool:
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         return self._ask("suggest", text, limit)
 
-    def similar(self, doc_id: int, limit: int) -> tuple[SimilarDocument, ...]:
-        return self._ask("similar", doc_id, limit)
+    def similar(
+        self, doc_id: int, limit: int, translations: Collection[int] | None = None
+    ) -> tuple[SimilarDocument, ...]:
+        given = None if translations is None else tuple(translations)
+        return self._ask("similar", doc_id, limit, given)
 
     def document_view(self, doc_id: int, q: str = "", hidden: bool = False) -> DocumentView:
         return self._ask("document_view", doc_id, q, hidden)

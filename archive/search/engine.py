@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 
@@ -47,6 +47,9 @@ from archive.search.values import KEYED_FACETS, ValueTable
 
 FACET_LIMIT = 30
 REFRESH_SECONDS = 1.0
+# More like this asks for a few more than it shows: a document the index still holds but the
+# catalog has trashed (before the next round) is dropped, and the list stays full.
+SIMILAR_SPARE = 3
 # An autocomplete vocabulary serves later generations that only added documents for this long.
 VOCABULARY_SECONDS = 300.0
 VOCABULARY_REBUILD_SECONDS = 0.5
@@ -242,16 +245,25 @@ class SearchEngine:
             # under the lock: the vocabulary counts its candidates' live documents in the reader
             return vocabulary.complete(text, limit)
 
-    def similar(self, doc: Document, limit: int) -> tuple[SimilarDocument, ...]:
+    def similar(
+        self,
+        doc: Document,
+        limit: int,
+        exclude: Collection[int] = (),
+        translations: Sequence[Document] = (),
+    ) -> tuple[SimilarDocument, ...]:
+        """More like this (search/similar.py): doc, the documents of exclude and its
+        translations left out, the translations' terms looked up too. Only published
+        documents, should the index lag behind a trash or an unpublish."""
         with self._lock:
             generation = self._current()
-            ranked = similar(generation.searcher, generation.lexicon, doc, limit)
+            ranked = similar(generation, doc, limit + SIMILAR_SPARE, exclude, translations)
         docs = self.fetch([doc_id for doc_id, _ in ranked])
         return tuple(
             SimilarDocument(i, docs[i].metadata.title, docs[i].metadata.date, score)
             for i, score in ranked
-            if i in docs
-        )
+            if i in docs and docs[i].status == "published"
+        )[:limit]
 
     def _rank(
         self,
