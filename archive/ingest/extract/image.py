@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 from archive.errors import InvalidUpload
+from archive.ingest.extract.detect import IMAGES
 from archive.ingest.extract.ocr import OcrOptions, PageReader, check_size
 from archive.models import Block, Extracted
 
@@ -25,7 +26,8 @@ def extract(data: bytes, ocr: dict[str, Any] | None = None) -> Extracted:
 
     options = OcrOptions(**(ocr or {}))
     Image.MAX_IMAGE_PIXELS = None  # checked below, with a message that says what is wrong
-    what = "image"
+    # what its magic bytes said it is (detect.IMAGES), until Pillow says
+    what = next((f"{LABELS[k]} image" for m, k in IMAGES if data.startswith(m)), "image")
     try:
         image = Image.open(io.BytesIO(data))
         fmt = FORMATS.get(image.format or "")
@@ -42,7 +44,11 @@ def extract(data: bytes, ocr: dict[str, Any] | None = None) -> Extracted:
             frame.load()  # decodes it: a truncated or corrupt file fails here
             if reader.wanted(pages):
                 blocks += reader.read(pages, [(frame, _dpi(frame))])
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+    except UnidentifiedImageError:
+        raise InvalidUpload(
+            f"a damaged or unreadable {what} (its header is an image's, the rest is not)"
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InvalidUpload(f"a damaged or unreadable {what} ({_reason(exc)})") from None
     record = reader.record()
     if not blocks and record is not None and not record.needed:

@@ -9,9 +9,10 @@ languages at 300 dpi, under the sandbox's 1 GiB: docs/ocr.md) and is killed afte
 time (OcrOptions.page_seconds).
 
 The language: the archivist's choice when Tesseract knows it; else the first page is read with
-all six of our languages at once (as accurate as the right one alone on our pages, about 1.5-2.5
-times slower: docs/ocr.md), its language identified from that text, and the next pages read in that
-language alone (a page found in another of ours is read again in that one).
+all six of our languages at once, its language identified from that text, and the page read
+again in that language alone, as are the next pages (a page found in another of ours is read
+again in that one). Read with all six, a page mostly comes out right but loses a language's own
+letters to another's (German umlauts as Spanish accents: docs/ocr.md).
 
 Where Tesseract is absent (OcrOptions.tesseract empty), nothing is read: the pages are listed
 as `needed`, and the upload is kept for `archive ocr` (core/ocr.py).
@@ -126,9 +127,9 @@ class PageReader:
             if self.detected:  # the first text read decides; a page in another of ours is reread
                 language = _tesseract_language(text)
                 if language and language != self.language:
-                    # the first page, read with all of ours, stays as read (as good: docs/ocr.md)
-                    if self.language:
-                        text = self._tesseract(number, _plain(image), language, config) or text
+                    # read again in its language alone: with all of ours, Spanish accents stand
+                    # in for German umlauts (fúr, Ánderungen: docs/ocr.md)
+                    text = self._tesseract(number, _plain(image), language, config) or text
                     self.language = language
             if self.language and self.language not in self.languages:
                 self.languages.append(self.language)
