@@ -51,7 +51,9 @@ GERMAN = (
 def page_image(text: str, dpi: int = 200) -> Image.Image:
     """`text` drawn in DejaVu Serif 12 pt on a white page, as a clean scan at `dpi`."""
     scale = dpi / 72
-    font = ImageFont.truetype(str(FONT), round(12 * scale))
+    size = round(12 * scale)
+    # Pillow's own font where DejaVu is not installed (the OCR tests then read it less well)
+    font = ImageFont.truetype(str(FONT), size) if FONT.exists() else ImageFont.load_default(size)
     lines = textwrap.wrap(text, 60)
     margin, leading = round(54 * scale), round(17 * scale)
     image = Image.new("L", (round(7 * dpi), 2 * margin + leading * len(lines)), 255)
