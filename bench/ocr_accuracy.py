@@ -5,7 +5,7 @@ two wrappers around Tesseract the issue names; then Tesseract's memory a page.
 
     apt-get install tesseract-ocr tesseract-ocr-{eng,ukr,rus,spa,deu,fra}
     .venv/bin/pip install [ocrmypdf]      # measured, not a dependency (pytesseract, Pillow are)
-    .venv/bin/python bench/ocr_accuracy.py [--archive-only]
+    .venv/bin/python bench/ocr_accuracy.py [--archive-only | --memory]
 
 Each page is the first paragraphs of a corpus record (en, es, uk, ru) or of a text written for
 the measurement (de, fr), drawn in DejaVu Serif 11 pt on a white A4-wide page, as a clean
@@ -136,22 +136,24 @@ def by_archive_detected(image, lang: str, dpi: int) -> str:  # noqa: ANN001
 
 
 def memory(text: str) -> None:
-    """Tesseract's peak resident memory on one 300 dpi page, and the least address space
-    (RLIMIT_AS, what the sandbox limits) it reads the page in, one language and all six."""
+    """Tesseract's peak resident memory on a full 300 dpi A4 page of text (about 4,000
+    characters), and the least address space (RLIMIT_AS, what the sandbox limits) it reads the
+    page in, with one language and with all six."""
     import os
     import resource
 
+    full = textwrap.shorten((text + " ") * 4, 4_000)
     with tempfile.TemporaryDirectory() as folder:
         page = Path(folder) / "page.png"
-        render(text, 300).save(page, dpi=(300, 300))
+        render(full, 300).save(page, dpi=(300, 300))
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # as the archive runs it (config.py)
         for lang in ("eng", "eng+ukr+rus+spa+deu+fra"):
             command = ["tesseract", str(page), "-", "-l", lang, "--dpi", "300"]
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            subprocess.run(command, capture_output=True, env=env, check=True)
-            peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+            proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    env=env)  # fmt: skip
+            _, _, usage = os.wait4(proc.pid, 0)  # this child's own peak, not all children's
             least = None
-            for mib in range(128, 1025, 32):
+            for mib in range(96, 1025, 16):
                 limit = mib * 1024 * 1024
                 done = subprocess.run(
                     command, capture_output=True, env=env,
@@ -160,8 +162,9 @@ def memory(text: str) -> None:
                 if done.returncode == 0 and done.stdout.strip():
                     least = mib
                     break
-            print(f"tesseract -l {lang}: peak RSS {peak / 1024:.0f} MiB (only rises: the first"
-                  f" is one language's); runs in {least} MiB of address space")  # fmt: skip
+            peak = usage.ru_maxrss / 1024
+            print(f"tesseract -l {lang}, a full 300 dpi page: peak RSS {peak:.0f} MiB,"
+                  f" runs in {least} MiB of address space")  # fmt: skip
 
 
 def main() -> None:
@@ -169,6 +172,9 @@ def main() -> None:
         sys.exit("tesseract is not installed")
     version = subprocess.run(["tesseract", "--version"], capture_output=True, text=True)
     print(version.stdout.splitlines()[0])
+    if "--memory" in sys.argv:
+        memory(WRITTEN["de"])
+        return
     readers = {
         "archive png": by_archive_png,
         "archive pdf": by_archive_pdf,
