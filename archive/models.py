@@ -84,7 +84,8 @@ class OcrRecord:
             how += ", detected" if self.detected else ""
             parts.append(f"{_pages(self.pages)} read by OCR ({how})")
         if self.needed:
-            parts.append(f"{_pages(self.needed)} need OCR: Tesseract was not there to read them")
+            verb = "needs" if len(self.needed) == 1 else "need"
+            parts.append(f"{_pages(self.needed)} {verb} OCR: Tesseract was not there to read it")
         if self.unread:
             parts.append(f"{_pages(self.unread)} not read by OCR (over the page limit or time)")
         return "; ".join(parts)

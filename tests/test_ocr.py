@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 
 from archive import Archive, Settings
+from archive.models import SearchQuery
 from tests.conftest import NO_LIMITS
 from tests.test_extract_pdf import build_pdf, text_stream
 from tests.test_web_browser import serve
@@ -222,6 +224,22 @@ def test_a_mixed_pdf_keeps_its_text_layer_and_reads_its_scan_in_place(site: Site
     assert site.hits("Страховики") == site.hits("authority") == [doc["id"]]
 
 
+@needs_tesseract
+def test_scans_in_a_zip_are_read_as_a_bulk_import_reads_them(tmp_path: Path) -> None:
+    bundle = tmp_path / "scans.zip"
+    with zipfile.ZipFile(bundle, "w") as zipped:
+        zipped.writestr("harbour.png", image_bytes(ENGLISH, "PNG"))
+        zipped.writestr("port/scan.pdf", scanned_pdf(UKRAINIAN))
+    with Archive(settings_for(tmp_path / "archive")) as archive:
+        report = archive.ingest_paths([bundle])
+        assert not report.failed and len(report.added) == 2, report.failed
+        assert report.read_as_counts == {"PNG image": 1, "PDF": 1}
+        docs = [archive.document(i) for i in report.added]
+        assert [d.ocr.pages if d.ocr else None for d in docs] == [(1,), (1,)]
+        assert [d.metadata.language for d in docs] == ["en", "uk"]
+        assert archive.search(SearchQuery(text="Страховики")).total == 1
+
+
 # -- Tesseract absent: kept, marked, read later -----------------------------------------------
 
 
@@ -233,9 +251,10 @@ def test_without_tesseract_an_upload_is_kept_as_a_draft_marked_needs_ocr(tmp_pat
         doc = response.json()
         assert doc["status"] == "draft" and not doc["searchable"] and doc["blocks"] == []
         assert doc["ocr"]["needs_ocr"] == [1] and doc["ocr"]["pages"] == []
-        assert "need OCR" in doc["ocr"]["summary"]
+        assert doc["ocr"]["summary"] == "Page 1 needs OCR: Tesseract was not there to read it"
         scan = site.upload("scan.pdf", scanned_pdf(ENGLISH, GERMAN), publish="false")
         assert scan.status_code == 201 and scan.json()["ocr"]["needs_ocr"] == [1, 2]
+        assert scan.json()["ocr"]["summary"].startswith("Pages 1–2 need OCR: ")
         drafts = site.http.get("/api/drafts").json()["drafts"]
         assert [d["needs_ocr"] for d in drafts] == [True, True]
         assert site.archive.needing_ocr() == [doc["id"], scan.json()["id"]]

@@ -61,7 +61,7 @@ def test_a_scan_waits_for_ocr_then_the_button_reads_it(
         item = page.locator(".upload-item")
         expect(item.locator(".confirm-form")).to_be_visible(timeout=30_000)
         expect(item.locator(".text-preview .ocr-note")).to_contain_text(
-            "Page 1 need OCR: Tesseract was not there to read them"
+            "Page 1 needs OCR: Tesseract was not there to read it"
         )
         [draft] = archive.drafts()
         assert draft.needs_ocr

@@ -44,6 +44,8 @@ HEADING_SCALE = 1.15  # this much larger than the body text reads as a heading
 HEADING_MAX_LINES = 3
 HEADING_MAX_CHARS = 200
 BAND = 0.1  # the top and bottom tenth of a page hold running headers and footers
+# A page with fewer letters and digits in its text layer than this, that paints images, is a scan
+SCAN_TEXT_CHARS = 20
 EOF_WINDOW = 2048  # %%EOF must be this close to the end (Acrobat looks in the last 1024 bytes)
 
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
@@ -122,7 +124,7 @@ def extract(data: bytes, ocr: dict[str, Any] | None = None) -> Extracted:
         reader = PdfReader(io.BytesIO(data), strict=False)
         _decrypt(reader)
         lines = _read_lines(reader)
-        scanned = _read_scans(reader, {line.page for line in lines}, scans)
+        scanned = _read_scans(reader, _with_text(lines), scans)
         info = reader.metadata or {}
         language = reader.root_object.get("/Lang")
     except LimitReachedError as exc:  # pypdf's own guard against bombs and cycles
@@ -146,10 +148,20 @@ def extract(data: bytes, ocr: dict[str, Any] | None = None) -> Extracted:
     return Extracted("pdf", tuple(blocks), hints, pages=len(reader.pages), ocr=record)
 
 
+def _with_text(lines: list[_Line]) -> set[int]:
+    """The pages whose text layer holds text: SCAN_TEXT_CHARS letters and digits or more (a
+    scan may carry a stamped page number or a few characters a scanner's OCR made up)."""
+    chars: Counter[int] = Counter()
+    for line in lines:
+        chars[line.page] += sum(ch.isalnum() for ch in line.text)
+    return {page for page, n in chars.items() if n >= SCAN_TEXT_CHARS}
+
+
 def _read_scans(
     reader: PdfReader, with_text: set[int], scans: PageReader
 ) -> dict[int, list[Block]]:
-    """Each page without a text layer that paints images, read by OCR: {page index: blocks}.
+    """Each page with (next to) no text layer that paints images, read by OCR: {page index:
+    blocks}.
 
     The page's images are taken as they are stored (a scanner stores a page as one image), not
     rendered: pypdf decodes them with Pillow and the archive needs no renderer (poppler) beside
@@ -194,7 +206,8 @@ def _page_images(page: Any, number: int, width_pt: float) -> Iterator[tuple[Any,
 
 
 def _in_page_order(lines: list[_Line], scanned: dict[int, list[Block]]) -> list[Block]:
-    """The text layer's blocks with each scanned page's OCR blocks in its place."""
+    """The text layer's blocks with each scanned page's OCR blocks in its place (after what
+    little text its own layer has: a title over a picture is kept)."""
     if not scanned:
         return _blocks(lines)
     blocks: list[Block] = []
@@ -204,7 +217,7 @@ def _in_page_order(lines: list[_Line], scanned: dict[int, list[Block]]) -> list[
         by_page[line.page].append(line)
     for index in sorted({*by_page, *scanned}):
         if index in scanned:
-            blocks += _blocks(run) + scanned[index]
+            blocks += _blocks(run + by_page[index]) + scanned[index]
             run = []
         else:
             run += by_page[index]
