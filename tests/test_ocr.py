@@ -82,11 +82,14 @@ def scanned_pdf(*texts: str, dpi: int = 200) -> bytes:
 
 
 def mixed_pdf(text_page: str, scanned_page: str) -> bytes:
-    """Page 1 has a text layer (Helvetica), page 2 is a scan with none."""
+    """Page 1 has a text layer (Helvetica); page 2 is a scan whose text layer holds only its
+    stamped page number, "- 2 -"."""
     lines = [(700 - 14 * n, "F1", 11, line) for n, line in enumerate(textwrap.wrap(text_page, 80))]
     writer = PdfWriter()
     for part in (build_pdf([text_stream(lines)]), scanned_pdf(scanned_page)):
         writer.append(PdfReader(io.BytesIO(part)))
+    stamp = PdfReader(io.BytesIO(build_pdf([text_stream([(20, "F1", 9, "- 2 -")], x=280)])))
+    writer.pages[1].merge_page(stamp.pages[0])
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
