@@ -254,7 +254,7 @@ def scanned_pdf() -> bytes:
 def test_a_scan_in_which_ocr_finds_no_text_is_refused() -> None:
     """Its page is read by OCR (tests/test_ocr.py: scans with text), and a 2-pixel image holds
     none; without Tesseract it would be kept as needing OCR instead."""
-    with pytest.raises(InvalidUpload, match="no text layer, and OCR found no text") as caught:
+    with pytest.raises(InvalidUpload, match="OCR found no text in its 1 scanned pages") as caught:
         extract(scanned_pdf(), "scan.pdf")
     assert caught.value.status == 422 and caught.value.message.startswith("scan.pdf: ")
 

@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 
 from archive import Archive, Settings
+from archive.errors import InvalidUpload
 from archive.models import SearchQuery
 from tests.conftest import NO_LIMITS
 from tests.test_extract_pdf import build_pdf, text_stream
@@ -241,6 +242,26 @@ def test_scans_in_a_zip_are_read_as_a_bulk_import_reads_them(tmp_path: Path) -> 
         assert [d.ocr.pages if d.ocr else None for d in docs] == [(1,), (1,)]
         assert [d.metadata.language for d in docs] == ["en", "uk"]
         assert archive.search(SearchQuery(text="Страховики")).total == 1
+
+
+@needs_tesseract
+def test_ocr_time_and_pages_are_bounded(tmp_path: Path) -> None:
+    pages = io.BytesIO()
+    first, *rest = (page_image(t) for t in (ENGLISH, GERMAN, UKRAINIAN))
+    first.save(pages, "TIFF", save_all=True, append_images=rest, dpi=(200, 200))
+    with Archive(settings_for(tmp_path / "a").with_(ocr_max_pages=2)) as archive:
+        doc = archive.add(pages.getvalue(), "three.tiff")
+        assert doc.ocr is not None and (doc.ocr.pages, doc.ocr.unread) == ((1, 2), (3,))
+        assert doc.ocr.summary().endswith("; Page 3 not read by OCR (over the page limit or time)")
+        assert "Unabhängigkeit" in doc.text and "Страховики" not in doc.text
+    with Archive(settings_for(tmp_path / "b").with_(ocr_page_seconds=0.01)) as archive:
+        with pytest.raises(InvalidUpload) as slow:
+            archive.add(image_bytes(ENGLISH, "PNG"), "slow.png")
+        assert slow.value.message == (
+            "slow.png: reading it by OCR took too long: over 0.01 s on page 1 (the limit a page"
+            " is ARCHIVE_OCR_PAGE_SECONDS)"
+        )
+        assert archive.count() == 0
 
 
 # -- Tesseract absent: kept, marked, read later -----------------------------------------------

@@ -52,7 +52,7 @@ def extract(data: bytes, ocr: dict[str, Any] | None = None) -> Extracted:
         raise InvalidUpload(f"a damaged or unreadable {what} ({_reason(exc)})") from None
     record = reader.record()
     if not blocks and record is not None and not record.needed:
-        raise InvalidUpload(f"OCR found no text in this {what}")
+        raise reader.nothing_read(f"this {what}")
     # a TIFF has pages, as a PDF does; a PNG or JPEG is one picture
     return Extracted(fmt, tuple(blocks), pages=pages if fmt == "tiff" else None, ocr=record)
 

@@ -89,6 +89,7 @@ class PageReader:
     pages: list[int] = field(default_factory=list)
     needed: list[int] = field(default_factory=list)
     unread: list[int] = field(default_factory=list)
+    slow: list[int] = field(default_factory=list)  # the unread pages that ran out of time
     language: str = ""  # the language the next page is read in ("": all of ours)
     languages: list[str] = field(default_factory=list)  # those pages were read in
     detected: bool = False
@@ -123,6 +124,7 @@ class PageReader:
             text = self._tesseract(number, _plain(image), self.language or ALL_LANGUAGES, config)
             if text is None:
                 self.unread.append(number)
+                self.slow.append(number)
                 return []
             if self.detected:  # the first text read decides; a page in another of ours is reread
                 language = _tesseract_language(text)
@@ -151,6 +153,16 @@ class PageReader:
             raise InvalidUpload(
                 f"page {number} could not be read by OCR (Tesseract: {exc.message.strip()})"
             ) from None
+
+    def nothing_read(self, what: str) -> InvalidUpload:
+        """Why a document whose only text was to come from OCR has none."""
+        if self.slow:
+            pages = ", ".join(map(str, self.slow[:5]))
+            return InvalidUpload(
+                f"reading it by OCR took too long: over {self.options.page_seconds:g} s on"
+                f" page {pages} (the limit a page is ARCHIVE_OCR_PAGE_SECONDS)"
+            )
+        return InvalidUpload(f"OCR found no text in {what}")
 
     def record(self) -> OcrRecord | None:
         """What was done; a detected language is the one each page's text was found in."""

@@ -137,7 +137,7 @@ def extract(data: bytes, ocr: dict[str, Any] | None = None) -> Extracted:
     pages = len({line.page for line in lines})
     blocks = _in_page_order(_drop_running(lines, pages), scanned)
     if not blocks and record is not None and not record.needed:
-        raise InvalidUpload(f"no text layer, and OCR found no text on its {len(scanned)} scans")
+        raise scans.nothing_read(f"its {len(scanned)} scanned pages (it has no text layer)")
     hints = Hints(
         title=_title(info, blocks),
         authors=properties.people(_field(info, "/Author")),
