@@ -75,6 +75,14 @@ class Settings:
     # Documents in a search's CSV or JSON Lines export at most (/search.csv, /search.jsonl); an
     # export cut short says so (ARCHIVE_EXPORT_LIMIT).
     export_limit: int = 10_000
+    # OCR of scanned pages and images (ingest/extract/ocr.py): the tesseract command (a name on
+    # PATH or a path; ARCHIVE_TESSERACT); where it is absent, uploads are kept marked "needs
+    # OCR" for `archive ocr`. Each page may take ocr_page_seconds (ARCHIVE_OCR_PAGE_SECONDS;
+    # a clean 300 dpi page takes 1-5 s: docs/ocr.md), and a document has at most ocr_max_pages
+    # read (ARCHIVE_OCR_MAX_PAGES): the rest are recorded as unread.
+    tesseract: str = "tesseract"
+    ocr_page_seconds: float = 60.0
+    ocr_max_pages: int = 50
 
     @property
     def uploads_dir(self) -> Path:
@@ -136,6 +144,12 @@ class Settings:
             kwargs["oai_page_size"] = int(env["ARCHIVE_OAI_PAGE_SIZE"])
         if "ARCHIVE_EXPORT_LIMIT" in env:
             kwargs["export_limit"] = int(env["ARCHIVE_EXPORT_LIMIT"])
+        if env.get("ARCHIVE_TESSERACT"):
+            kwargs["tesseract"] = env["ARCHIVE_TESSERACT"]
+        if "ARCHIVE_OCR_PAGE_SECONDS" in env:
+            kwargs["ocr_page_seconds"] = float(env["ARCHIVE_OCR_PAGE_SECONDS"])
+        if "ARCHIVE_OCR_MAX_PAGES" in env:
+            kwargs["ocr_max_pages"] = max(1, int(env["ARCHIVE_OCR_MAX_PAGES"]))
         if env.get("ARCHIVE_OAI_ADMIN_EMAIL"):
             kwargs["oai_admin_email"] = env["ARCHIVE_OAI_ADMIN_EMAIL"]
         kwargs["private"] = env.get("ARCHIVE_PRIVATE", "0") not in ("", "0", "false", "no")
@@ -144,3 +158,12 @@ class Settings:
             raise ValueError("ARCHIVE_SECURE_COOKIES must be auto, 1 or 0")
         kwargs["secure_cookies"] = None if secure == "auto" else secure == "1"
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def one_thread_for_ocr() -> None:
+    """Tesseract runs one OpenMP thread (for the processes this one starts: the sandbox's child
+    that runs it). Debian's build otherwise starts a thread a core, and on a busy machine they
+    spin against each other and against the sandbox's other children: a 300 dpi page took 20 s
+    instead of 6 s, and twice the CPU (docs/ocr.md). Here, as this module is the one place
+    that touches the environment."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"

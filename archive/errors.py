@@ -15,6 +15,7 @@ ArchiveError (500)
 ├── IndexBusy (503)              the index is being rebuilt
 ├── WorkerFailed (503)           the index worker process failed a round or died
 ├── SearchUnavailable (503)      no search process answered in time, or one died mid-search
+├── OcrUnavailable (503)         OCR asked for where Tesseract is not installed
 └── PrepareFailed (500)          a bulk import's helper process failed or died
 """
 
@@ -133,3 +134,9 @@ class IndexWriteFailed(ArchiveError):
 class PrepareFailed(ArchiveError):
     """A bulk import's helper process failed or died: the import stops after its last committed
     batch, and the same import resumes after it."""
+
+
+class OcrUnavailable(ArchiveError):
+    """OCR asked for (`archive ocr`, the edit page's button) where Tesseract is not installed."""
+
+    status = 503

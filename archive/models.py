@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 BLOCK_KINDS = ("heading", "paragraph", "caption")
@@ -42,12 +42,88 @@ class Hints:
     given: frozenset[str] = frozenset()
 
 
+def page_ranges(pages: Iterable[int]) -> str:
+    """1, 2, 3, 5 -> "1–3, 5"."""
+    runs: list[list[int]] = []
+    for page in sorted(set(pages)):
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+
+
+def _pages(pages: Sequence[int]) -> str:
+    return f"{'Page' if len(pages) == 1 else 'Pages'} {page_ranges(pages)}"
+
+
+@dataclass(frozen=True)
+class OcrRecord:
+    """Which pages of a document were read by OCR, with what, and which still wait for it (pages
+    are numbered from 1). An upload read where Tesseract is absent is kept with its scanned
+    pages `needed`; `archive ocr` reads them later (ingest/extract/ocr.py)."""
+
+    pages: tuple[int, ...] = ()  # read by OCR
+    language: str = ""  # Tesseract's codes, as it was told: "ukr", "eng+ukr+rus+spa+deu+fra"
+    detected: bool = False  # the language was detected, not the archivist's choice
+    engine: str = ""  # "Tesseract 5.3.0"
+    needed: tuple[int, ...] = ()  # scanned pages awaiting OCR (Tesseract was absent)
+    unread: tuple[int, ...] = ()  # scanned pages left unread: over the page limit, or too slow
+    publish: bool = False  # publish once read: the upload asked for it (a needs-OCR one waits)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.needed)
+
+    def summary(self) -> str:
+        """What a reader is told: "Pages 1–3 read by OCR (Tesseract 5.3.0, ukr)", and which
+        pages wait for OCR or were left unread."""
+        parts = []
+        if self.pages:
+            how = ", ".join(x for x in (self.engine, self.language) if x)
+            how += ", detected" if self.detected else ""
+            parts.append(f"{_pages(self.pages)} read by OCR ({how})")
+        if self.needed:
+            verb = "needs" if len(self.needed) == 1 else "need"
+            parts.append(f"{_pages(self.needed)} {verb} OCR: Tesseract was not there to read it")
+        if self.unread:
+            parts.append(f"{_pages(self.unread)} not read by OCR (over the page limit or time)")
+        return "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """As JSON: the sandbox's answer (ingest/extract/wire.py), the catalog's `ocr` column."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: Any) -> OcrRecord | None:
+        """to_json's answer read back, every field checked (it may come from a sandboxed child
+        that read a hostile file); ValueError for anything else."""
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or not set(raw) <= {f.name for f in fields(cls)}:
+            raise ValueError("not an OCR record")
+        values: dict[str, Any] = {}
+        for name, value in raw.items():
+            if name in ("pages", "needed", "unread"):
+                if not isinstance(value, list) or not all(type(n) is int and n > 0 for n in value):
+                    raise ValueError("not a page list")
+                values[name] = tuple(value)
+            elif name in ("detected", "publish"):
+                values[name] = bool(value)
+            elif isinstance(value, str) and len(value) <= 200:
+                values[name] = value
+            else:
+                raise ValueError("not an OCR field")
+        return cls(**values)
+
+
 @dataclass(frozen=True)
 class Extracted:
-    format: str  # "txt" | "md" | "html" | "json"
+    format: str  # "txt" | "md" | "html" | "json" | "pdf" | "docx" | "png" | "jpeg" | "tiff"
     blocks: tuple[Block, ...]
     hints: Hints = field(default_factory=Hints)
-    pages: int | None = None  # a PDF's page count; None where a format has no pages
+    pages: int | None = None  # a PDF's (or a TIFF's) page count; None where a format has none
+    ocr: OcrRecord | None = None  # scanned pages: read by OCR, or waiting for it
 
     @property
     def text(self) -> str:
@@ -97,6 +173,7 @@ class NewRow:
     source_id: str | None = None
     status: str = "published"
     pages: int | None = None  # Extracted.pages
+    ocr: OcrRecord | None = None  # Extracted.ocr
 
 
 @dataclass(frozen=True)
@@ -114,6 +191,7 @@ class Document:
     # Only published documents are in the index.
     status: str = "published"
     collections: tuple[str, ...] = ()
+    ocr: OcrRecord | None = None  # pages read by OCR or awaiting it; None: no scanned page
 
     @property
     def text(self) -> str:
@@ -140,6 +218,7 @@ class Draft:
     uploader: str  # who added it (the audit log's "add"), "" if unknown
     text_chars: int  # characters of extracted text
     pages: int | None = None  # a PDF's page count
+    needs_ocr: bool = False  # scanned pages wait for OCR (Tesseract was absent)
 
     @property
     def short_text(self) -> bool:

@@ -124,12 +124,13 @@ def test_detect_by_content_not_by_name() -> None:
     assert detect(b"Just a line of text.\n\nAnother one.\n", "a.md") == "md"  # a tie: the name
     assert detect(b"Just a line of text.\n\nAnother one.\n", "a.txt") == "txt"
     assert detect(CRS_PDF.read_bytes(), "report.txt") == "pdf"
+    assert detect(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.txt") == "png"  # OCR's
     with pytest.raises(UnsupportedFormat) as caught:
-        detect(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.txt")
+        detect(b"GIF89a\x01\x00\x01\x00", "photo.txt")
     assert caught.value.status == 415
     assert caught.value.message == (
-        "photo.txt: this is a PNG image; accepted types are plain text, Markdown, HTML, JSONL, "
-        "PDF and DOCX"
+        "photo.txt: this is a GIF image; accepted types are plain text, Markdown, HTML, JSONL, "
+        "PDF, DOCX and images to read by OCR (PNG, JPEG, TIFF)"
     )
 
 
@@ -137,8 +138,6 @@ def test_detect_by_content_not_by_name() -> None:
     ("data", "what"),
     [
         (b"PK\x03\x04\x14\x00" + b"\x00" * 40, "ZIP"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
-        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG"),
         (b"GIF89a\x01\x00\x01\x00", "GIF"),
         (b"\x7fELF\x02\x01\x01" + b"\x00" * 20, "ELF"),
         (b"MZ\x90\x00\x03\x00\x00\x00", "Windows executable"),
@@ -513,4 +512,4 @@ def test_iter_jsonl_reports_bad_lines_and_goes_on() -> None:
 
 def test_every_format_has_an_extractor() -> None:
     assert set(EXTRACTORS) == {"txt", "md", "html", "json"}
-    assert set(BINARY_EXTRACTORS) == {"pdf", "docx"}
+    assert set(BINARY_EXTRACTORS) == {"pdf", "docx", "png", "jpeg", "tiff"}

@@ -247,12 +247,14 @@ def scanned_pdf() -> bytes:
     image = b"<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray "
     image += b"/BitsPerComponent 8 /Length 4 >>\nstream\n\x00\xff\xff\x00\nendstream"
     return build_pdf(
-        [b"q 500 0 0 700 50 50 cm /Im1 Do Q"], resources=b"/XObject << /Im1 5 0 R >>", extra=[image]
+        [b"q 500 0 0 700 50 50 cm /Im1 Do Q"], resources=b"/XObject << /Im1 7 0 R >>", extra=[image]
     )
 
 
-def test_a_scan_without_a_text_layer_is_refused() -> None:
-    with pytest.raises(InvalidUpload, match="no text layer; OCR is not supported") as caught:
+def test_a_scan_in_which_ocr_finds_no_text_is_refused() -> None:
+    """Its page is read by OCR (tests/test_ocr.py: scans with text), and a 2-pixel image holds
+    none; without Tesseract it would be kept as needing OCR instead."""
+    with pytest.raises(InvalidUpload, match="OCR found no text in its 1 scanned pages") as caught:
         extract(scanned_pdf(), "scan.pdf")
     assert caught.value.status == 422 and caught.value.message.startswith("scan.pdf: ")
 

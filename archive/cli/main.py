@@ -1,4 +1,4 @@
-"""The `archive` command: serve, ingest, search, reindex, check, users, tokens."""
+"""The `archive` command: serve, ingest, search, reindex, check, ocr, users, tokens."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import click
 from archive.cli import accounts, roots
 from archive.config import Settings
 from archive.core.archive import Archive
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, OcrUnavailable
 from archive.models import IngestReport, Overrides, SearchQuery
 from archive.processes import return_large_allocations
 
@@ -154,6 +154,7 @@ def ingest(
         bar = ProgressLine("ingesting")
         report = archive.ingest_paths(paths, overrides, progress=bar)
         bar.finish()
+        waiting = set(report.added) & set(archive.needing_ocr())
     for name, existing in report.duplicates:
         click.echo(f"duplicate: {name} is already document {existing}")
     _echo_read_as(report)
@@ -168,6 +169,11 @@ def ingest(
         f"added {len(report.added)}, duplicates {len(report.duplicates) + report.more_duplicates}"
         f", failed {len(report.failed) + report.more_failed}"
     )
+    if waiting:
+        click.echo(
+            f"needs OCR: {len(waiting)} kept as drafts with scanned pages unread (Tesseract is"
+            " not installed); `archive ocr` reads them once it is"
+        )
     if report.failed:
         sys.exit(1)
 
@@ -258,6 +264,42 @@ def init(ctx: click.Context) -> None:
     with Archive(settings):
         pass
     click.echo(f"Made an archive in {settings.root}: uploads/ and index/.")
+
+
+@main.command()
+@click.argument("ids", nargs=-1, type=click.IntRange(1))
+@click.pass_context
+def ocr(ctx: click.Context, ids: tuple[int, ...]) -> None:
+    """Read by OCR the scanned pages that wait for it (uploads kept where Tesseract was
+    absent), or those of the documents IDS; each then has its text and is searchable."""
+    with _open(ctx) as archive:
+        archive.check_ocr()  # before anything: says how to install Tesseract
+        wanted = list(ids) or archive.needing_ocr()
+        if not wanted:
+            click.echo("No document waits for OCR.")
+            return
+        bar = ProgressLine("reading by OCR")
+        read, failed = 0, []
+        for n, doc_id in enumerate(wanted):
+            bar(n, len(wanted), f"document {doc_id}")
+            try:
+                doc = archive.read_by_ocr(doc_id)
+            except ArchiveError as exc:
+                if isinstance(exc, OcrUnavailable):
+                    raise
+                failed.append((doc_id, exc.message))
+                continue
+            read += 1
+            bar(n + 1, len(wanted), f"document {doc_id}")
+            bar.finish()
+            done = doc.ocr.summary() if doc.ocr else "no scanned pages"
+            click.echo(f"document {doc_id} ({doc.filename}): {done}; {doc.status}")
+        bar.finish()
+    for doc_id, reason in failed:
+        click.echo(f"failed: document {doc_id}: {reason}")
+    click.echo(f"read {read} of {len(wanted)} documents by OCR")
+    if failed:
+        sys.exit(1)
 
 
 main.add_command(accounts.users)

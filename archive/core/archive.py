@@ -23,6 +23,7 @@ from archive.core import (
     transfer,
 )
 from archive.core import copies as grouping
+from archive.core import ocr as scans
 from archive.core.finder import SIMILAR_LIMIT, Finder, visible
 from archive.core.imports import Progress
 from archive.core.indexing import BackgroundIndexer, drain, refill
@@ -191,7 +192,7 @@ class Archive:
         """
         prepared = pipeline.prepare(data, filename, self.settings, overrides)
         if not publish:
-            prepared = replace(prepared, row=replace(prepared.row, status="draft"))
+            prepared = replace(prepared, row=pipeline.with_status(prepared.row, publish=False))
         [(doc_id, duplicate)] = imports.commit([prepared], self._store, self._catalog)
         if duplicate:
             raise Duplicate(f"{filename} is already in the archive as document {doc_id}.", doc_id)
@@ -539,6 +540,22 @@ class Archive:
         audit.apply_bulk(self._catalog, steps, actor)
         self._changed()
         return ids
+
+    # --- scanned pages read later (Tesseract was absent at upload) ------------------------------
+    def needing_ocr(self) -> list[int]:
+        """The documents whose scanned pages wait for OCR, oldest first."""
+        return scans.waiting(self._catalog)
+
+    def read_by_ocr(self, doc_id: int, *, actor: str = SYSTEM) -> Document:
+        """Read a document's waiting scans by OCR now (core/ocr.py): it takes their text, and
+        is published if its upload asked for that. Raises OcrUnavailable without Tesseract."""
+        doc, _ = scans.read_later(self._catalog, self._store, self.settings, doc_id, actor)
+        self._changed()
+        return doc
+
+    def check_ocr(self) -> None:
+        """Raises OcrUnavailable when Tesseract is not installed (the tesseract setting)."""
+        scans.check_available(self.settings)
 
     def trash(self, doc_id: int, *, actor: str) -> None:
         audit.set_status(self._catalog, doc_id, "trashed", actor, ("published", "draft"))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import BadRequest, InvalidUpload
-from archive.models import Block, Document, Metadata
+from archive.models import Block, Document, Metadata, OcrRecord
 from archive.storage import exports
 from archive.storage.catalog import Catalog
 from archive.storage.originals import Store, extension_for, file_sha256
@@ -113,6 +113,7 @@ def _document(r: dict[str, Any]) -> Document:
     return Document(
         r["id"], r["sha256"], r["filename"], r["format"], r["size"], meta, blocks,
         r["added_at"], r["source_id"], r["status"], tuple(r["collections"]),
+        OcrRecord.from_json(r.get("ocr")),  # pages read by OCR (exports from before: none)
     )  # fmt: skip
 
 

@@ -9,11 +9,12 @@ which prepares each document here.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from archive.config import Settings
 from archive.errors import TooLarge
 from archive.ingest import extract, metadata
+from archive.ingest.extract.ocr import find_tesseract
 from archive.ingest.filenames import safe_filename
 from archive.models import Extracted, NewRow, Overrides
 
@@ -43,7 +44,8 @@ def prepare(
             f"{filename}: {len(data):,} bytes is over the limit of {settings.max_upload_bytes:,}."
         )
     if extracted is None:
-        extracted = extract.extract(data, filename)
+        language = overrides.language if overrides is not None else None
+        extracted = extract.extract(data, filename, ocr=ocr_options(settings, language))
     meta = metadata.suggest(extracted, filename, settings.date_order)
     if overrides is not None:
         meta = metadata.apply(meta, overrides, settings.date_order)
@@ -56,8 +58,29 @@ def prepare(
         blocks=extracted.blocks,
         source_id=extracted.hints.source_id,
         pages=extracted.pages,
+        ocr=extracted.ocr,
     )
-    return Prepared(filename, row, data)
+    return Prepared(filename, with_status(row, publish=True), data)
+
+
+def ocr_options(settings: Settings, language: str | None = None) -> extract.OcrOptions:
+    """How scanned pages are read: Settings' tesseract (found now: "" when absent), limits, and
+    the archivist's language (else detected)."""
+    return extract.OcrOptions(
+        tesseract=find_tesseract(settings.tesseract),
+        language=(language or "").strip().lower(),
+        page_seconds=settings.ocr_page_seconds,
+        max_pages=settings.ocr_max_pages,
+    )
+
+
+def with_status(row: NewRow, publish: bool) -> NewRow:
+    """Published or a draft, as the upload asked; but a row whose scanned pages wait for OCR
+    (Tesseract absent) is kept as a draft, never lost and never published without its text,
+    and `publish` is remembered, so that `archive ocr` publishes it once read."""
+    if row.ocr is None or not row.ocr.pending:
+        return replace(row, status="published" if publish else "draft")
+    return replace(row, status="draft", ocr=replace(row.ocr, publish=publish))
 
 
 def _sha256(data: bytes) -> str:

@@ -44,6 +44,9 @@ READ_AS = {
     "jsonl": "JSONL",
     "pdf": "PDF",
     "docx": "DOCX",
+    "png": "PNG image",
+    "jpeg": "JPEG image",
+    "tiff": "TIFF image",
 }
 NOT_READ = "unreadable"
 

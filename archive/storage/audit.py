@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archive.errors import BadRequest, NotFound
-from archive.models import AuditEntry, Block, BulkStep, Draft, Metadata
+from archive.models import AuditEntry, Block, BulkStep, Draft, Metadata, OcrRecord
 from archive.storage.catalog import Catalog
 from archive.storage.rows import dumps
 
@@ -100,6 +100,45 @@ def replace_text(catalog: Catalog, doc_id: int, blocks: list[Block], actor: str)
         record(conn, actor, "replace text", doc_id, details)
 
 
+def needing_ocr(catalog: Catalog) -> list[int]:
+    """The documents whose scanned pages wait for OCR (kept where Tesseract was absent), oldest
+    first (the schema's documents_needing_ocr index)."""
+    rows = catalog.query(
+        "SELECT id FROM documents WHERE json_extract(ocr, '$.needed[0]') IS NOT NULL ORDER BY id"
+    )
+    return [row[0] for row in rows]
+
+
+def read_by_ocr(
+    catalog: Catalog,
+    doc_id: int,
+    blocks: list[Block],
+    ocr: OcrRecord,
+    metadata: tuple[Metadata, Metadata],
+    actor: str,
+) -> bool:
+    """A document's text as OCR read it (its text layer's pages and its scans), what was read,
+    and the suggestions its text now gives (metadata: old, new), in one transaction with its
+    audit entry; published if its upload asked for that. Returns whether it was published."""
+    old, new = metadata
+    with catalog.transaction() as conn:
+        status = _status(conn, doc_id)
+        conn.execute(
+            "UPDATE documents SET blocks = ?, ocr = ? WHERE id = ?",
+            (dumps([[b.kind, b.level, b.text] for b in blocks]), dumps(ocr.to_json()), doc_id),
+        )
+        changes = metadata_changes(old, new)
+        if changes:
+            catalog.write_metadata(conn, doc_id, new)
+        _requeue(conn, [doc_id])
+        details = {"pages": list(ocr.pages), "language": ocr.language, "changes": changes}
+        record(conn, actor, "ocr", doc_id, details)
+        publish = ocr.publish and status == "draft" and bool(blocks)
+        if publish:
+            write_status(conn, doc_id, "published", actor, ("draft",))
+    return publish
+
+
 def set_status(
     catalog: Catalog, doc_id: int, status: str, actor: str, allowed_from: tuple[str, ...]
 ) -> None:
@@ -142,7 +181,8 @@ def drafts(catalog: Catalog) -> list[Draft]:
         " coalesce((SELECT a.actor FROM audit a WHERE a.doc_id = d.id AND a.action = 'add'"
         "  ORDER BY a.id LIMIT 1), ''),"
         " coalesce((SELECT sum(length(json_extract(b.value, '$[2]')))"
-        "  FROM json_each(d.blocks) b), 0), d.pages"
+        "  FROM json_each(d.blocks) b), 0), d.pages,"
+        " json_extract(d.ocr, '$.needed[0]') IS NOT NULL"
         " FROM documents d WHERE d.status = 'draft' ORDER BY d.id"
     )
     return [Draft(*r) for r in rows]

@@ -214,7 +214,7 @@ class Catalog:
             for doc in docs:
                 row = NewRow(
                     doc.sha256, doc.filename, doc.format, doc.size, doc.metadata, doc.blocks,
-                    doc.source_id, doc.status,
+                    doc.source_id, doc.status, ocr=doc.ocr,
                 )  # fmt: skip
                 conn.execute(sql, (doc.id, *row_params(row, doc.added_at)))
 

@@ -13,10 +13,10 @@ import re
 
 from archive.models import HarvestFacts, HarvestQuery, HarvestRecord, HarvestSet, HarvestSlice
 from archive.storage.catalog import Catalog
-from archive.storage.rows import COLUMNS, document_from_row
+from archive.storage.rows import COLUMN_COUNT, COLUMNS, document_from_row
 
 HARVESTED = "status IN ('published', 'trashed')"
-_COLUMN_COUNT = 20  # rows.COLUMNS
+_COLUMN_COUNT = COLUMN_COUNT
 # the record's columns, then its last change and its collections' ids
 RECORD = (
     f"SELECT {COLUMNS}, changed_at, (SELECT json_group_array(collection_id)"

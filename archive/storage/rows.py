@@ -6,22 +6,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from archive.models import Block, Document, Metadata, NewRow
+from archive.models import Block, Document, Metadata, NewRow, OcrRecord
 from archive.storage.schema import CHANGED_NOW
 
 COLUMNS = (
     "id, sha256, filename, format, size, title, authors, publication, date, date_ambiguous,"
     " date_readings, language, tags, url, source_id, blocks, added_at, revision, status,"
     " (SELECT json_group_array(c.name) FROM collection_documents cd"
-    "  JOIN collections c ON c.id = cd.collection_id WHERE cd.doc_id = documents.id)"
+    "  JOIN collections c ON c.id = cd.collection_id WHERE cd.doc_id = documents.id),"
+    " ocr"
 )
+COLUMN_COUNT = 21
 SELECT = f"SELECT {COLUMNS} FROM documents"
 # changed_at is set here, not by a trigger's second write of the whole row (storage/schema.py)
 INSERT = (
     "INSERT INTO documents (sha256, filename, format, size, title, authors, publication, date,"
     " date_ambiguous, date_readings, language, tags, url, source_id, blocks, added_at, status,"
-    " pages, changed_at)"
-    f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {CHANGED_NOW})"
+    " pages, ocr, changed_at)"
+    f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {CHANGED_NOW})"
     " ON CONFLICT (sha256) DO NOTHING RETURNING id"
 )
 
@@ -57,7 +59,12 @@ def row_params(row: NewRow, added_at: str) -> tuple[object, ...]:
         added_at,
         row.status,
         row.pages,
+        ocr_column(row.ocr),
     )
+
+
+def ocr_column(record: OcrRecord | None) -> str | None:
+    return None if record is None else dumps(record.to_json())
 
 
 def document_from_row(r: tuple[Any, ...]) -> Document:
@@ -74,6 +81,7 @@ def document_from_row(r: tuple[Any, ...]) -> Document:
     )
     blocks = tuple(Block(kind, text, level) for kind, level, text in json.loads(r[15]))
     collections = tuple(sorted(json.loads(r[19]))) if r[19] else ()
+    ocr = OcrRecord.from_json(json.loads(r[20])) if r[20] else None
     return Document(
-        r[0], r[1], r[2], r[3], r[4], metadata, blocks, r[16], r[14], r[18], collections
+        r[0], r[1], r[2], r[3], r[4], metadata, blocks, r[16], r[14], r[18], collections, ocr
     )

@@ -186,4 +186,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX copy_groups_group ON copy_groups (group_id)",
     ),
+    (
+        # issue 14 (OCR): which pages were read by OCR, in what language, by which Tesseract,
+        # and which wait for it (JSON of models.OcrRecord: ingest/extract/wire.py; NULL: none
+        # scanned); the partial index finds the documents `archive ocr` has to read
+        "ALTER TABLE documents ADD COLUMN ocr TEXT",
+        "CREATE INDEX documents_needing_ocr ON documents (id)"
+        " WHERE json_extract(ocr, '$.needed[0]') IS NOT NULL",
+    ),
 )

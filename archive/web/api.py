@@ -9,7 +9,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from archive.errors import BadRequest
-from archive.models import FACETS, MAX_PER_PAGE, Copy, Document, DocumentView, FacetPage, Page
+from archive.models import (
+    FACETS,
+    MAX_PER_PAGE,
+    Copy,
+    Document,
+    DocumentView,
+    FacetPage,
+    OcrRecord,
+    Page,
+)
 from archive.web.endpoint import archive_of
 from archive.web.facet_params import parse_facet_request, without_browse
 from archive.web.params import (
@@ -108,7 +117,23 @@ def document_json(doc: Document) -> dict[str, Any]:
         "size": doc.size,
         "sha256": doc.sha256,
         "original": f"/documents/{doc.id}/original",
+        # scanned pages: which were read by OCR (how), which wait for it; null: none scanned
+        "ocr": ocr_json(doc.ocr),
         "blocks": [{"kind": b.kind, "level": b.level, "text": b.text} for b in doc.blocks],
+    }
+
+
+def ocr_json(record: OcrRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {
+        "pages": list(record.pages),
+        "language": record.language,
+        "language_detected": record.detected,
+        "engine": record.engine,
+        "needs_ocr": list(record.needed),
+        "unread": list(record.unread),
+        "summary": record.summary(),
     }
 
 

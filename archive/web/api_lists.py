@@ -33,6 +33,7 @@ def drafts(request: Request) -> Response:
                     "pages": d.pages,
                     "text_chars": d.text_chars,
                     "short_text": d.short_text,
+                    "needs_ocr": d.needs_ocr,
                     "uploader": d.uploader,
                     "added_at": d.added_at,
                     "edit": f"/documents/{d.id}/edit",

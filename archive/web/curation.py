@@ -155,6 +155,16 @@ async def collect_one(request: Request) -> Response:
     return see_other(f"/documents/{doc_id}/edit?done={'collected' if add else 'uncollected'}")
 
 
+async def read_by_ocr(request: Request) -> Response:
+    """Read a document's scanned pages that wait for OCR, now (Tesseract was absent before)."""
+    doc_id = document_id(request.path_params["id"])
+    await _form(request)  # the CSRF token is the gate's; nothing else is sent
+    archive = archive_of(request)
+    await run_in_threadpool(archive.read_by_ocr, doc_id, actor=actor(request))
+    await wait_searchable(archive)
+    return see_other(f"/documents/{doc_id}/edit?done=ocr")
+
+
 async def decide_copies(request: Request) -> Response:
     """An archivist splits this document from another's group of copies, or joins the two."""
     doc_id = document_id(request.path_params["id"])
@@ -244,6 +254,7 @@ ROUTES = [
     Route("/documents/{id:int}/restore", restore_one, methods=["POST"]),
     Route("/documents/{id:int}/collections", collect_one, methods=["POST"]),
     Route("/documents/{id:int}/copies", decide_copies, methods=["POST"]),
+    Route("/documents/{id:int}/ocr", read_by_ocr, methods=["POST"]),
     Route("/drafts", drafts_page, methods=["GET"]),
     Route("/trash", trash_page, methods=["GET"]),
     Route("/trash/empty", empty_trash, methods=["POST"]),

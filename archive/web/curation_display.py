@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "collect": "added to a collection",
     "uncollect": "removed from a collection",
     "delete-collection": "deleted a collection",
+    "ocr": "read the scanned pages by OCR",
 }
 FIELD_LABELS = {
     "title": "Title",

@@ -63,12 +63,21 @@ FACET_VALUE = obj({"value": STR, "count": INT, "selected": BOOL})
 # another document with the same text (issue 16: a reprint, another format)
 COPY = obj({"id": INT, "title": STR, "language": STR, "format": STR, "publication": STR,
             "date": nullable("string"), "url": STR})  # fmt: skip
+PAGES = array({"type": "integer", "minimum": 1})
+# scanned pages (issue 14): read by OCR, how, and which wait for it; null when none was scanned
+OCR = {
+    "type": ["object", "null"],
+    "required": ["pages", "language", "language_detected", "engine", "needs_ocr", "unread",
+                 "summary"],
+    "properties": {"pages": PAGES, "language": STR, "language_detected": BOOL, "engine": STR,
+                   "needs_ocr": PAGES, "unread": PAGES, "summary": STR},
+}  # fmt: skip
 DOCUMENT: dict[str, Schema] = {
     **{"id": INT, "title": STR, "authors": STRINGS, "publication": STR},
     **{"date": nullable("string"), "date_ambiguous": BOOL, "date_readings": STRINGS},
     **{"language": STR, "tags": STRINGS, "url": STR, "filename": STR, "format": STR},
     **{"size": INT, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
-    **{"added_at": STR, "original": STR},
+    **{"added_at": STR, "original": STR, "ocr": OCR},
     "blocks": array(obj({"kind": STR, "level": INT, "text": STR})),
 }
 METADATA: dict[str, Schema] = {
@@ -108,8 +117,8 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Drafts": obj({"drafts": array(obj(
         {"id": INT, "title": STR, "filename": STR, "format": STR, "size": INT,
-         "pages": nullable("integer"), "text_chars": INT, "short_text": BOOL, "uploader": STR,
-         "added_at": STR, "edit": STR}))}),
+         "pages": nullable("integer"), "text_chars": INT, "short_text": BOOL,
+         "needs_ocr": BOOL, "uploader": STR, "added_at": STR, "edit": STR}))}),
     "Trash": obj({"trashed": array(obj(
         {"id": INT, "title": STR, "trashed_at": STR, "edit": STR}))}),
     "Collections": obj({"collections": array(obj(

@@ -79,6 +79,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/documents/{id:int}/restore"): WRITE,
     ("POST", "/documents/{id:int}/collections"): WRITE,
     ("POST", "/documents/{id:int}/copies"): WRITE,
+    ("POST", "/documents/{id:int}/ocr"): WRITE,
     ("GET", "/drafts"): WRITE,
     ("GET", "/trash"): WRITE,
     ("POST", "/trash/empty"): WRITE,

@@ -18,17 +18,23 @@ from xml.etree import ElementTree
 from archive.errors import InvalidUpload, UnsupportedFormat
 from archive.ingest.extract import encoding, unpack
 
-ACCEPTED = "accepted types are plain text, Markdown, HTML, JSONL, PDF and DOCX"
+ACCEPTED = (
+    "accepted types are plain text, Markdown, HTML, JSONL, PDF, DOCX and images to read by OCR"
+    " (PNG, JPEG, TIFF)"
+)
+# Images read by OCR (image.py), by their magic bytes; other images are refused (_MAGIC).
+IMAGES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+)
 
 # (magic at offset 0, what it is); checked in order, so longer/more specific magics come first.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document (DOC/XLS/PPT)"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF87a", "a GIF image"),
     (b"GIF89a", "a GIF image"),
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
     (b"\x7fELF", "an executable (ELF)"),
     (b"\xca\xfe\xba\xbe", "a compiled program (Java class or Mach-O)"),
     (b"\xcf\xfa\xed\xfe", "an executable (Mach-O)"),
@@ -316,7 +322,7 @@ def classify(text: str, name: str = "") -> str:
 
 def detect_with_text(data: bytes, name: str = "") -> tuple[str, str | None]:
     """(format, decoded text); the text is None for gzip and jsonl, which are read as streams,
-    and for pdf and docx, which are read from their bytes."""
+    and for pdf, docx and images (png, jpeg, tiff), which are read from their bytes."""
     if _skip_space(data) == len(data):
         raise InvalidUpload(f"{name or 'upload'}: the file is empty")
     if data[:2] == b"\x1f\x8b":
@@ -325,6 +331,9 @@ def detect_with_text(data: bytes, name: str = "") -> tuple[str, str | None]:
         return _pdf_kind(data, name), None
     if data.startswith(b"PK\x03\x04"):
         return _zip_kind(data, name), None
+    image = next((kind for magic, kind in IMAGES if data.startswith(magic)), None)
+    if image:
+        return image, None
     what = _binary_kind(data)
     if what:
         raise _refuse(name, what)

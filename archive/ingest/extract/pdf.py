@@ -12,6 +12,9 @@ layout a reader sees:
   headers and footers), and bare page numbers there, are dropped.
 Hints come from the document information dictionary when plausible (see properties.py).
 
+A page without a text layer that paints images (a scan) is read by OCR (ocr.py) and its
+paragraphs take the page's place among the others.
+
 This runs inside the sandbox only (archive.extract.sandbox): pypdf has its own limits, but a
 hostile file must not be able to take the server's memory or time should one of them miss.
 """
@@ -23,7 +26,7 @@ import logging
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +36,7 @@ from pypdf.errors import DependencyError, LimitReachedError, PyPdfError
 from archive.errors import InvalidUpload
 from archive.ingest.dates import parse_date
 from archive.ingest.extract import properties
+from archive.ingest.extract.ocr import OcrOptions, PageReader, check_size
 from archive.models import Block, Extracted, Hints
 
 PARAGRAPH_GAP = 1.6  # baselines of one paragraph sit ~1.2 font sizes apart, paragraphs ~2.2
@@ -40,6 +44,8 @@ HEADING_SCALE = 1.15  # this much larger than the body text reads as a heading
 HEADING_MAX_LINES = 3
 HEADING_MAX_CHARS = 200
 BAND = 0.1  # the top and bottom tenth of a page hold running headers and footers
+# A page with fewer letters and digits in its text layer than this, that paints images, is a scan
+SCAN_TEXT_CHARS = 20
 EOF_WINDOW = 2048  # %%EOF must be this close to the end (Acrobat looks in the last 1024 bytes)
 
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
@@ -106,25 +112,32 @@ class _Page:
         self.pieces = []
 
 
-def extract(data: bytes) -> Extracted:
+def extract(data: bytes, ocr: dict[str, Any] | None = None) -> Extracted:
+    """The text layer; a page without one that paints images (a scan) is read by OCR
+    (ocr.py, with `ocr`'s options), or recorded as needing it where Tesseract is absent."""
     # Warnings about malformed files are expected from uploads; the verdict is the exception.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     if b"%%EOF" not in data[-EOF_WINDOW:]:
         raise InvalidUpload("the PDF is truncated or damaged (it does not end with %%EOF)")
+    scans = PageReader(OcrOptions(**(ocr or {})))
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         _decrypt(reader)
         lines = _read_lines(reader)
+        scanned = _read_scans(reader, _with_text(lines), scans)
         info = reader.metadata or {}
         language = reader.root_object.get("/Lang")
     except LimitReachedError as exc:  # pypdf's own guard against bombs and cycles
         raise InvalidUpload(f"could not be read: it goes past a safety limit ({exc})") from None
     except PyPdfError as exc:
         raise InvalidUpload(f"a damaged PDF ({type(exc).__name__}: {exc})") from None
-    if not lines:
-        raise InvalidUpload("no text layer; OCR is not supported (is it a scan?)")
+    record = scans.record()
+    if not lines and record is None:
+        raise InvalidUpload("no text layer, and no scanned page to read by OCR")
     pages = len({line.page for line in lines})
-    blocks = _blocks(_drop_running(lines, pages))
+    blocks = _in_page_order(_drop_running(lines, pages), scanned)
+    if not blocks and record is not None and not record.needed:
+        raise scans.nothing_read(f"its {len(scanned)} scanned pages (it has no text layer)")
     hints = Hints(
         title=_title(info, blocks),
         authors=properties.people(_field(info, "/Author")),
@@ -132,7 +145,83 @@ def extract(data: bytes) -> Extracted:
         language=properties.text(_resolve(language), 35),
         tags=properties.tags(_field(info, "/Subject"), _field(info, "/Keywords")),
     )
-    return Extracted("pdf", tuple(blocks), hints, pages=len(reader.pages))
+    return Extracted("pdf", tuple(blocks), hints, pages=len(reader.pages), ocr=record)
+
+
+def _with_text(lines: list[_Line]) -> set[int]:
+    """The pages whose text layer holds text: SCAN_TEXT_CHARS letters and digits or more (a
+    scan may carry a stamped page number or a few characters a scanner's OCR made up)."""
+    chars: Counter[int] = Counter()
+    for line in lines:
+        chars[line.page] += sum(ch.isalnum() for ch in line.text)
+    return {page for page, n in chars.items() if n >= SCAN_TEXT_CHARS}
+
+
+def _read_scans(
+    reader: PdfReader, with_text: set[int], scans: PageReader
+) -> dict[int, list[Block]]:
+    """Each page with (next to) no text layer that paints images, read by OCR: {page index:
+    blocks}.
+
+    The page's images are taken as they are stored (a scanner stores a page as one image), not
+    rendered: pypdf decodes them with Pillow and the archive needs no renderer (poppler) beside
+    it. A page whose text is drawn as outlines, without images, is not read."""
+    scanned: dict[int, list[Block]] = {}
+    for index, page in enumerate(reader.pages):
+        if index in with_text or not _image_names(page):
+            continue
+        scanned[index] = []
+        if scans.wanted(index + 1):
+            width = float(page.mediabox.width) or 612.0
+            scanned[index] = scans.read(index + 1, _page_images(page, index + 1, width))
+    return scanned
+
+
+def _image_names(page: Any) -> list[Any]:
+    try:
+        return list(page.images.keys())
+    except (KeyError, AttributeError, TypeError):
+        return []
+
+
+def _page_images(page: Any, number: int, width_pt: float) -> Iterator[tuple[Any, float | None]]:
+    """A page's images, one decoded at a time, each with its resolution on the page (pixels
+    across / inches across, for the full-page image a scan is), refused before decoding when
+    it declares more pixels than ocr.MAX_PIXELS."""
+    resources = _resolve(page.get("/Resources")) or {}
+    xobjects = _resolve(resources.get("/XObject")) if hasattr(resources, "get") else None
+    for name in _image_names(page):
+        if isinstance(name, str) and xobjects is not None and name in xobjects:
+            declared = _resolve(xobjects[name])
+            w, h = int(declared.get("/Width", 0) or 0), int(declared.get("/Height", 0) or 0)
+            check_size(w, h, what=f"an image on page {number}")
+        try:
+            image = page.images[name].image
+        except (KeyError, ValueError, OSError, NotImplementedError) as exc:
+            raise InvalidUpload(f"an image on page {number} cannot be decoded ({exc})") from None
+        if image is None:
+            continue
+        check_size(*image.size, what=f"an image on page {number}")
+        yield image, image.size[0] / (width_pt / 72)
+
+
+def _in_page_order(lines: list[_Line], scanned: dict[int, list[Block]]) -> list[Block]:
+    """The text layer's blocks with each scanned page's OCR blocks in its place (after what
+    little text its own layer has: a title over a picture is kept)."""
+    if not scanned:
+        return _blocks(lines)
+    blocks: list[Block] = []
+    run: list[_Line] = []
+    by_page: defaultdict[int, list[_Line]] = defaultdict(list)
+    for line in lines:
+        by_page[line.page].append(line)
+    for index in sorted({*by_page, *scanned}):
+        if index in scanned:
+            blocks += _blocks(run + by_page[index]) + scanned[index]
+            run = []
+        else:
+            run += by_page[index]
+    return blocks + _blocks(run)
 
 
 def _decrypt(reader: PdfReader) -> None:

@@ -63,17 +63,24 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def run(fn: Callable[[P], Extracted], payload: P, limits: Limits = DEFAULT_LIMITS) -> Extracted:
-    """fn(payload) in a fresh child. `fn` is named by module and qualified name, so it must be
-    importable. Raises InvalidUpload (or the leaf fn raised: 415, 413) when fn fails, runs out
-    of time or memory, or the child dies."""
+def run(
+    fn: Callable[..., Extracted],
+    payload: P,
+    limits: Limits = DEFAULT_LIMITS,
+    options: dict[str, Any] | None = None,
+) -> Extracted:
+    """fn(payload, **options) in a fresh child. `fn` is named by module and qualified name, so
+    it must be importable; options must be JSON. Raises InvalidUpload (or the leaf fn raised:
+    415, 413) when fn fails, runs out of time or memory, or the child dies."""
     # One child per CPU at a time: the wall clock then measures the file's own cost, not a
     # queue of uploads sharing the CPUs, and memory is bounded by slots x memory_bytes.
     with _HELPER.slots:
-        return _run(fn, payload, limits)
+        return _run(fn, payload, limits, options or {})
 
 
-def _run(fn: Callable[[P], Extracted], payload: P, limits: Limits) -> Extracted:
+def _run(
+    fn: Callable[..., Extracted], payload: P, limits: Limits, options: dict[str, Any]
+) -> Extracted:
     conn = _HELPER.child()
     pidfd = -1
     try:
@@ -89,6 +96,7 @@ def _run(fn: Callable[[P], Extracted], payload: P, limits: Limits) -> Extracted:
             "fn": f"{fn.__module__}:{fn.__qualname__}",
             "text": isinstance(payload, str),
             "limits": asdict(limits),
+            "options": options,
         }
         conn.settimeout(limits.wall_seconds)
         _send_frame(conn, json.dumps(header).encode())
@@ -235,7 +243,8 @@ def _child(conn: socket.socket) -> NoReturn:
         fn: Any = importlib.import_module(module)
         for part in name.split("."):
             fn = getattr(fn, part)
-        reply = _call(fn, data.decode() if header["text"] else data, limits)
+        arg = data.decode() if header["text"] else data
+        reply = _call(lambda: fn(arg, **header.get("options", {})), limits)
     except _CpuTime:
         reply = wire.CPU
     except MemoryError:
@@ -248,9 +257,9 @@ def _child(conn: socket.socket) -> NoReturn:
         os._exit(0)
 
 
-def _call(fn: Callable[[Any], Any], arg: bytes | str, limits: Limits) -> bytes:
+def _call(fn: Callable[[], Any], limits: Limits) -> bytes:
     try:
-        result = fn(arg)
+        result = fn()
         if not isinstance(result, Extracted):
             raise TypeError(f"the reader returned {type(result).__name__}, not a document")
         if sum(len(block.text) for block in result.blocks) > limits.max_text_chars:

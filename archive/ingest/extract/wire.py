@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from archive.errors import InvalidUpload, TooLarge, UnsupportedFormat
-from archive.models import BLOCK_KINDS, Block, Extracted, Hints
+from archive.models import BLOCK_KINDS, Block, Extracted, Hints, OcrRecord
 
 _ERRORS: dict[int, type[InvalidUpload]] = {
     413: TooLarge,
@@ -31,6 +31,7 @@ def encode(extracted: Extracted) -> bytes:
             "format": extracted.format,
             "pages": extracted.pages,
             "blocks": [[b.kind, b.text, b.level] for b in extracted.blocks],
+            "ocr": extracted.ocr.to_json() if extracted.ocr else None,
             "hints": {
                 **{k: getattr(hints, k) for k in _TEXT_HINTS},
                 **{
@@ -88,4 +89,5 @@ def _extracted(reply: dict[str, Any]) -> Extracted:
         raise ValueError("not a format")
     if pages is not None and (type(pages) is not int or pages < 0):
         raise ValueError("not a page count")
-    return Extracted(fmt, tuple(blocks), Hints(**texts, **lists, given=given), pages)
+    ocr = OcrRecord.from_json(reply.get("ocr"))
+    return Extracted(fmt, tuple(blocks), Hints(**texts, **lists, given=given), pages, ocr)

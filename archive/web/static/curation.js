@@ -141,8 +141,15 @@
 
     // The start of the extracted text beside the form (as _partials/text_preview.html does
     // on the edit page): see what was read before confirming it.
-    function textPreview(section, blocks) {
+    function textPreview(section, blocks, ocr) {
       var body = section.querySelector(".preview-body");
+      if (ocr && ocr.summary) {
+        // which pages were read by OCR, or wait for it (as _partials/ocr_note.html says)
+        var note = document.createElement("p");
+        note.className = "ocr-note" + (ocr.needs_ocr.length ? " needs-ocr" : "");
+        note.textContent = ocr.summary + ".";
+        section.insertBefore(note, body);
+      }
       var used = 0;
       var total = 0;
       var shown = 0;
@@ -196,7 +203,7 @@
       }
       form.querySelector(".more-link").href = "/documents/" + doc.id + "/edit";
       form.hidden = false;
-      textPreview(item.querySelector(".text-preview"), doc.blocks || []);
+      textPreview(item.querySelector(".text-preview"), doc.blocks || [], doc.ocr);
 
       form.addEventListener("submit", function (event) {
         event.preventDefault();
