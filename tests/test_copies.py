@@ -13,7 +13,7 @@ from archive.errors import BadRequest, NotFound
 from archive.ingest import copies as signatures
 from archive.models import Block, Overrides, SearchQuery
 from archive.search.engine import SearchEngine
-from tests.conftest import CRS_MD, CRS_PDF, demo_records
+from tests.conftest import CRS_MD, CRS_PDF, demo_records, parts
 
 
 def _paragraphs(record: dict) -> list[str]:
@@ -126,25 +126,28 @@ def test_search_shows_a_group_once_with_its_copies(reprinted):
     assert every.total == collapsed.total  # counts documents, collapsed or not
 
 
-def test_folding_copies_does_not_run_the_query_again(reprinted, monkeypatch):
+def test_folding_copies_does_not_run_the_query_again(reprinted):
     """Folding asks for the ranking of the search it follows: the engine answers it from the
     matches it just found (the query is compiled and scored once), and a new query is not
     answered from the last one's."""
     archive, a, b, _ = reprinted
-    scoped: list[str] = []
-    real = SearchEngine._scope
-
-    def counted(self, generation, node, sq):  # noqa: ANN001, ANN202 - the real method, counted
-        scoped.append(sq.text)
-        return real(self, generation, node, sq)
-
-    monkeypatch.setattr(SearchEngine, "_scope", counted)
     word = _paragraphs(_long_records(1)[0])[2].split()[3]
-    page = archive.search(SearchQuery(text=f'"{word}"'))
-    assert any(h.group_id is not None for h in page.hits)  # a page that folds
-    assert scoped == [f'"{word}"']
-    other = archive.search(SearchQuery(text="zzyzx"))
-    assert other.total == 0 and scoped == [f'"{word}"', "zzyzx"]
+    query = SearchQuery(text=f'"{word}"')
+    assert any(h.group_id is not None for h in archive.search(query).hits)  # a page that folds
+    with parts(archive.settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+        page = engine.search(query)
+        assert engine.evaluated == 1
+        ids, total = engine.ranked_ids(query, 40)
+        assert engine.evaluated == 1 and total == page.total
+        assert ids[: len(page.hits)] == [h.id for h in page.hits]
+        engine.search(replace(query, page=2, per_page=1))  # another page of the same query
+        assert engine.evaluated == 1
+        assert engine.search(SearchQuery(text="zzyzx")).total == 0
+        assert engine.evaluated == 2
+        engine.ranked_ids(query, 40)  # the last query was another one
+        assert engine.evaluated == 3
+        engine.close()
 
 
 def test_a_draft_copy_is_seen_only_by_archivists(archive):

@@ -177,7 +177,7 @@ def test_spelling_counts_follow_new_and_retired_segments(settings) -> None:
         assert table.spellings, "two spellings of one name"
         for spelling in {v for vs in table.spellings.values() for v in vs}:
             counted = 0
-            for part in facets._parts:
+            for part in facets.parts:
                 values = part.pairs["names"][0]
                 if spelling in values:
                     counted += int(part.value_counts("names")[values.index(spelling)])

@@ -46,5 +46,5 @@ def test_listed_and_asked_segments_answer_as_whoosh(archive, monkeypatch) -> Non
             for fieldname, text in held + missing:
                 expected = any((fieldname, text) in leaf for _, leaf in leaves)
                 assert presence.contains(leaves, fieldname, text) == expected, (fieldname, text)
-            assert bool(presence._listed) == bool(docs)
+            assert bool(presence.listed) == bool(docs)
         engine.close()

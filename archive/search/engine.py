@@ -82,6 +82,8 @@ class SearchEngine:
         self._stale = False
         # (generation, query key, what _matches found) of the last query: see _matches
         self._last_matches: tuple[Generation, tuple, tuple] | None = None
+        # queries compiled and scored (one answered from the last one's matches is not)
+        self.evaluated = 0
 
     def changed(self) -> None:
         """Our own commit landed: the next search uses a fresh searcher."""
@@ -185,6 +187,7 @@ class SearchEngine:
         if last is not None and last[0] is generation and last[1] == key:
             return last[2]
         compiled, base, selections = self._scope(generation, node, sq)
+        self.evaluated += 1
         found = (compiled, base, selections, _intersect(base.mask, selections.values()))
         self._last_matches = (generation, key, found)
         return found

@@ -277,6 +277,11 @@ class FacetCache:
         self._totals: dict[str, FacetCounts] = {}
         self._doc_order: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
+    @property
+    def parts(self) -> tuple[SegmentValues, ...]:
+        """Each segment's values, in the searcher's order of segments."""
+        return tuple(self._parts)
+
     def docs_with(self, facet: str, values: Iterable[str]) -> np.ndarray:
         """The mask of live documents holding any of the values."""
         table = self.tables.get(facet)

@@ -75,6 +75,11 @@ class Presence:
                 return True
         return False
 
+    @property
+    def listed(self) -> int:
+        """How many segments' terms are listed (the others are asked term by term)."""
+        return len(self._listed)
+
     def _terms_of(self, segment: str, reader) -> frozenset[tuple[str, bytes]] | None:  # noqa: ANN001
         """A small segment's terms, listed once; None for a large one."""
         found = self._listed.get(segment)
