@@ -22,6 +22,7 @@ from archive.core import (
     prepare,
     references,
     transfer,
+    translations,
 )
 from archive.core import copies as grouping
 from archive.core.finder import SIMILAR_LIMIT, Finder, visible
@@ -193,7 +194,9 @@ class Archive:
         prepared = pipeline.prepare(data, filename, self.settings, overrides)
         if not publish:
             prepared = replace(prepared, row=replace(prepared.row, status="draft"))
-        [(doc_id, duplicate)] = imports.commit([prepared], self._store, self._catalog)
+        [(doc_id, duplicate)] = imports.commit(
+            [prepared], self._store, self._catalog, self.settings.variants_path
+        )
         if duplicate:
             raise Duplicate(f"{filename} is already in the archive as document {doc_id}.", doc_id)
         with self._catalog.transaction() as conn:
@@ -470,8 +473,17 @@ class Archive:
         doc = self._catalog.get(doc_id)
         new = metadata.apply(doc.metadata, overrides, self.settings.date_order)
         audit.update_metadata(self._catalog, doc_id, doc.metadata, new, actor)
+        self._repair_translations(doc_id)
         self._changed()
         return self._catalog.get(doc_id)
+
+    def _repair_translations(self, doc_id: int) -> None:
+        """A document's date, language, authors or publication changed (or its text): its
+        translations are looked for again."""
+        doc = self._catalog.get(doc_id)
+        translations.detect(
+            self._catalog, [(doc_id, doc.metadata, doc.blocks)], self.settings.variants_path
+        )
 
     def publish(self, doc_id: int, overrides: Overrides | None = None, *, actor: str) -> Document:
         """Confirm a draft (with the archivist's corrections) and make it searchable."""
@@ -479,6 +491,7 @@ class Archive:
             doc = self._catalog.get(doc_id)
             new = metadata.apply(doc.metadata, overrides, self.settings.date_order)
             audit.update_metadata(self._catalog, doc_id, doc.metadata, new, actor, "confirm")
+            self._repair_translations(doc_id)
         audit.set_status(self._catalog, doc_id, "published", actor, ("draft",))
         self._changed()
         return self._catalog.get(doc_id)
@@ -520,6 +533,7 @@ class Archive:
             raise BadRequest("the new text is empty")
         audit.replace_text(self._catalog, doc_id, blocks, actor)
         grouping.detect(self._catalog, [(doc_id, blocks)])  # a new text may have other copies
+        self._repair_translations(doc_id)
         self._changed()
         return self._catalog.get(doc_id)
 
@@ -672,8 +686,9 @@ class Archive:
     # --- maintenance --------------------------------------------------------------------------
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the index from the catalog alone (copies found before are kept; documents
-        never signed, from before copies were kept, are signed now)."""
+        never signed, from before copies were kept, are signed now; likewise translations)."""
         grouping.backfill(self._catalog)
+        translations.backfill(self._catalog, self.settings.variants_path)
         with self._write_lock:
             self._engine.close()
             self._index.clear()
@@ -755,10 +770,12 @@ class Archive:
 
     def import_export(self, src: Path, progress: Progress | None = None) -> int:
         """Restore an export into this empty archive (same ids), then index it; returns the
-        number of documents. Copies of one text are found again (an export does not carry
-        them; an archivist's splits and joins are not carried yet)."""
+        number of documents. Copies and translations are found again (an export does not
+        carry them), an archivist's splits and joins are restored and hold over them."""
         docs = transfer.import_(self._catalog, self._store, src, progress)
         grouping.backfill(self._catalog)
+        translations.backfill(self._catalog, self.settings.variants_path)
+        grouping.regroup_decided(self._catalog)
         self._catalog.mark_all_unindexed()
         self.index_pending()
         return len(docs)

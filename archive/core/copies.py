@@ -76,6 +76,14 @@ def decide(catalog: Catalog, a: int, b: int, decision: str, *, actor: str) -> No
         store.regroup(conn, [a, b])
 
 
+def regroup_decided(catalog: Catalog) -> None:
+    """Recompute the groups of every document an archivist decided about (after an import
+    restored the decisions and detection found the pairs again: a join of two documents that
+    detection never pairs would otherwise be nowhere)."""
+    with catalog.transaction() as conn:
+        store.regroup(conn, store.decided(conn))
+
+
 # a hit lists at most this many copies (a group of hundreds is a listing, not a line)
 COPIES_PER_HIT = 20
 
