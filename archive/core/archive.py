@@ -60,6 +60,7 @@ from archive.models import (
     Suggestion,
     Token,
     User,
+    apart,
 )
 from archive.search.bulk import BulkWriter
 from archive.search.engine import SearchEngine
@@ -324,12 +325,14 @@ class Archive:
         return grouping.of(self._catalog, doc_id, hidden=hidden)
 
     def join_copies(self, doc_id: int, other: int, *, actor: str) -> tuple[Copy, ...]:
-        """An archivist's decision that two documents are copies of one text (audited)."""
+        """An archivist's decision that two documents are copies of one text, or one the
+        translation of the other (audited): one group."""
         grouping.decide(self._catalog, doc_id, other, "join", actor=actor)
         return grouping.of(self._catalog, doc_id, hidden=True)
 
     def split_copy(self, doc_id: int, other: int, *, actor: str) -> tuple[Copy, ...]:
-        """An archivist's decision that doc_id is not a copy of other's group (audited)."""
+        """An archivist's decision that doc_id is neither a copy nor a translation of other's
+        group (audited)."""
         grouping.decide(self._catalog, doc_id, other, "split", actor=actor)
         return grouping.of(self._catalog, doc_id, hidden=True)
 
@@ -368,14 +371,18 @@ class Archive:
         """The document's passages with the query's highlights, similar documents and its
         copies."""
         view = self._finder.document_view(doc_id, q, hidden)
-        return replace(view, copies=grouping.of(self._catalog, doc_id, hidden=hidden))
+        members = grouping.of(self._catalog, doc_id, hidden=hidden)
+        copies, translated = apart(view.document.metadata.language, members)
+        return replace(view, copies=copies, translations=translated)
 
     def document_with_copies(
         self, doc_id: int, *, hidden: bool = False
-    ) -> tuple[Document, tuple[Copy, ...]]:
-        """A document (as document()) and the copies of its text the viewer may see."""
+    ) -> tuple[Document, tuple[Copy, ...], tuple[Copy, ...]]:
+        """A document (as document()), the copies of its text and its translations that the
+        viewer may see."""
         doc = visible(self._catalog, doc_id, hidden)
-        return doc, grouping.of(self._catalog, doc_id, hidden=hidden)
+        members = grouping.of(self._catalog, doc_id, hidden=hidden)
+        return doc, *apart(doc.metadata.language, members)
 
     def cite(
         self, doc_id: int, fmt: str, link: str = "", passage: str = "", passage_link: str = ""
