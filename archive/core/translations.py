@@ -13,7 +13,6 @@ and their former partners) and gives the same pairs whatever the order of arriva
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -49,7 +48,7 @@ class _Pairing:
     def __init__(
         self,
         catalog: Catalog,
-        conn: sqlite3.Connection,
+        conn: store.Connection,
         texts: dict[int, Sequence[Block]],
         variants: Variants,
     ) -> None:
@@ -110,10 +109,7 @@ class _Pairing:
         return True
 
     def _copies(self, a: int, b: int) -> bool:
-        row = self.conn.execute(
-            "SELECT 1 FROM copy_pairs WHERE a = ? AND b = ?", (min(a, b), max(a, b))
-        ).fetchone()
-        return row is not None
+        return groups.are_copies(self.conn, a, b)
 
     def pair_of(self, doc_id: int, language: str) -> tuple[int, int, float] | None:
         """doc_id's translation into language, if the evidence is strong and mutual."""

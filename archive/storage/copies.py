@@ -151,6 +151,14 @@ def decide(conn: sqlite3.Connection, a: int, b: int, decision: str) -> None:
     )
 
 
+def are_copies(conn: sqlite3.Connection, a: int, b: int) -> bool:
+    """Whether detection found a and b copies of one text."""
+    row = conn.execute(
+        "SELECT 1 FROM copy_pairs WHERE a = ? AND b = ?", (min(a, b), max(a, b))
+    ).fetchone()
+    return row is not None
+
+
 def is_grouped(conn: sqlite3.Connection, doc_id: int) -> bool:
     row = conn.execute("SELECT 1 FROM copy_groups WHERE doc_id = ?", (doc_id,)).fetchone()
     return row is not None

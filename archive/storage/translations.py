@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from archive.storage.catalog import Catalog
 
 Key = tuple[int, int | None, str, str]  # doc_id, day number, language, source keys
+Connection = sqlite3.Connection  # a catalog transaction's, for core/translations.py
 
 
 def put_keys(conn: sqlite3.Connection, keys: Sequence[Key]) -> None:
