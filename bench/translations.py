@@ -9,7 +9,8 @@ ids and URLs (which pair them trivially), then scored against the URLs.
 
 The records go through the real `Archive.ingest_paths` (JSONL import, catalog, the pairing at
 each commit) into a fresh archive in a temporary folder, stripped of "id", "url" and "extra".
-Truth: records of the two languages with the same URL. Pairs found outside that truth are
+Truth: records of the two languages with the same URL (where one URL holds two addresses in
+each language, those with the same record id as well). Pairs found outside that truth are
 printed with their titles for a reading; READ_BY_HAND lists those read as translations the URLs
 miss (the corpus's own slips), and the precision is given both ways.
 
@@ -76,6 +77,24 @@ def native(record_id: str) -> str:
     return record_id.split(":", 2)[2]
 
 
+def url_truth(records: list[dict]) -> set[tuple[str, str]]:
+    """(uk id, en id) of records with the same URL; where a URL has two records in a language
+    (two addresses filed under one video), only those with the same record id as well."""
+    by_url: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        if r.get("url") and r["language"] in ("uk", "en"):
+            by_url[r["url"]].append(r)
+    out = set()
+    for group in by_url.values():
+        uk = [r for r in group if r["language"] == "uk"]
+        en = [r for r in group if r["language"] == "en"]
+        for u in uk:
+            for e in en:
+                if (len(uk) == 1 and len(en) == 1) or native(u["id"]) == native(e["id"]):
+                    out.add((u["id"], e["id"]))
+    return out
+
+
 def fingerprint(language: str, title: str, text: str) -> tuple[str, str, str]:
     return language, " ".join(title.split()), " ".join(text.split())[:300]
 
@@ -109,11 +128,11 @@ def import_stripped(records: list[dict], root: Path) -> tuple[dict[int, list[dic
     return of, pairs
 
 
-def resistinua() -> None:
+def resistinua() -> tuple[int, int, int, float]:
     records = read(CORPUS)
     uk = [r for r in records if r["language"] == "uk"]
     en = [r for r in records if r["language"] == "en"]
-    truth = {(u["id"], e["id"]) for u in uk for e in en if u["url"] and u["url"] == e["url"]}
+    truth = url_truth(records)
     by_hand = {(f"resistinua:uk:{u}", f"resistinua:en:{e}") for u, e in READ_BY_HAND}
     with tempfile.TemporaryDirectory() as tmp:
         of, pairs = import_stripped(records, Path(tmp))
@@ -145,9 +164,10 @@ def resistinua() -> None:
     print(f"precision, pairs read by hand added: {(right + right_by_hand) / max(n, 1):.3f}")
     print(f"recall of the URL pairs:             {len(found_truth) / len(truth):.3f}"
           f" ({len(found_truth)} of {len(truth)})")  # fmt: skip
+    return n, right, right_by_hand, len(found_truth) / len(truth)
 
 
-def orphans(runs: int) -> None:
+def orphans(runs: int) -> int:
     """Imports in which no record has its translation: every pair found is false."""
     records = read(CORPUS)
     by_url = defaultdict(list)
@@ -177,6 +197,7 @@ def orphans(runs: int) -> None:
             x, y = (of[d][0]["id"] if of[d] else d for d in (a, b))
             print(f"  FALSE ({ev:.3f}): {x} {y}")
     print(f"orphans: {total} false pairs in {runs} draws")
+    return total
 
 
 def stress() -> None:
@@ -205,13 +226,7 @@ def stress() -> None:
                     if s > 0:
                         scores[r["id"]].append((s, o["id"]))
     best = {i: max(v) for i, v in scores.items() if v}
-    truth = {
-        frozenset((u["id"], e["id"]))
-        for u in records
-        for e in records
-        if u["language"] == "uk" and e["language"] == "en" and u.get("url") == e.get("url")
-        and u.get("url")
-    }  # fmt: skip
+    truth = {frozenset(pair) for pair in url_truth(records)}
     by_hand = {frozenset((f"resistinua:uk:{u}", f"resistinua:en:{e}")) for u, e in READ_BY_HAND}
     passing = {
         frozenset((i, o))
@@ -243,10 +258,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stress", action="store_true")
     parser.add_argument("--orphans", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--thresholds", default="", help="e.g. 0.15,0.2,0.25: each in turn, then a table"
+    )
     args = parser.parse_args()
-    resistinua()
-    if args.orphans:
-        orphans(args.orphans)
+    table = []
+    for threshold in [float(t) for t in args.thresholds.split(",") if t] or [None]:
+        if threshold is not None:
+            evidence.THRESHOLD = threshold  # read at each pairing (core/translations.py)
+            print(f"--- threshold {threshold}")
+        n, right, by_hand, recall = resistinua()
+        false_orphans = orphans(args.orphans) if args.orphans else None
+        table.append((evidence.THRESHOLD, n, right, by_hand, recall, false_orphans))
+    print("threshold  pairs  by URL  by hand  precision (URL / read)  recall  orphans' false")
+    for t, n, right, by_hand, recall, false in table:
+        print(f"{t:9.2f}  {n:5d}  {right:6d}  {by_hand:7d}  {right / max(n, 1):9.3f} /"
+              f" {(right + by_hand) / max(n, 1):.3f}  {recall:7.3f}  {false}")  # fmt: skip
     if args.stress:
         stress()
 
