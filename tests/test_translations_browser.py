@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from archive import Archive, Settings
-from tests.test_copies_browser import browser, hit_ids  # noqa: F401 (a fixture)
+from tests.test_copies_browser import browser, hit_ids, sign_in  # noqa: F401 (a fixture)
 from tests.test_translations import _day_of_three, _import
 from tests.test_web_curation_browser import CHROMIUM, PASSWORD, Watch, serve
 
@@ -76,11 +76,7 @@ def test_an_archivist_says_not_a_translation_and_it_outlives_reindex(browser, si
     base_url, archive, ids = site
     page = browser.new_page()
     watch = Watch(page)
-    page.goto(f"{base_url}/login?next=/documents/{ids['en']}")
-    page.fill("#login-username", "ann")
-    page.fill("#login-password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form.stacked-form button[type=submit]")
+    sign_in(page, base_url)
     page.goto(f"{base_url}/documents/{ids['en']}")
     expect(page.locator("#translations .translation-list li")).to_have_count(1)
     with page.expect_navigation():
