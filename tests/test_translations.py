@@ -236,3 +236,26 @@ def test_oai_datestamps_stay_when_a_group_changes(day):
     assert before[uk_a][1] == [str(en_a)] and after[uk_a][1] == []
     assert after[uk_b][1] == [str(en_c)]
     assert {i: d for i, (d, _) in after.items()} == {i: d for i, (d, _) in before.items()}
+
+
+def test_not_a_translation_parts_the_languages_and_each_keeps_its_copies(day):
+    """A Ukrainian address, its English version and a reprint of the English: one group. "Not
+    a translation" said on the reprint's page leaves the two English texts together."""
+    from archive.models import Overrides
+
+    archive, uk_a, en_a, _, _ = day
+    english = archive.document(en_a)
+    text = "\n\n".join(
+        [*(b.text for b in english.blocks), "Sign up for our newsletter to read more."]
+    )
+    meta = english.metadata
+    overrides = Overrides(
+        title=f"Reprinted: {meta.title}", authors=meta.authors, date=meta.date, language="en"
+    )
+    reprint = archive.add(text.encode(), "reprint.md", overrides).id
+    assert {c.id for c in archive.copies(uk_a)} == {en_a, reprint}
+    archive.split_copy(reprint, uk_a, actor="alice")
+    assert [c.id for c in archive.copies(reprint)] == [en_a]
+    assert archive.copies(uk_a) == ()
+    archive.reindex()
+    assert [c.id for c in archive.copies(en_a)] == [reprint] and archive.copies(uk_a) == ()
