@@ -274,8 +274,9 @@ class SearchExport:
 
 @dataclass(frozen=True)
 class Copy:
-    """Another document with the same text (a reprint, the PDF of a web page): what a reader
-    needs to tell the copies apart."""
+    """Another document of the same group: the same text (a reprint, the PDF of a web page) or
+    its translation (the same text in another language); what a reader needs to tell them
+    apart."""
 
     id: int
     title: str
@@ -284,6 +285,13 @@ class Copy:
     publication: str
     date: str | None
     status: str = "published"
+
+
+def apart(language: str, members: tuple[Copy, ...]) -> tuple[tuple[Copy, ...], tuple[Copy, ...]]:
+    """A group's other members as (copies: in the document's language, or one unknown;
+    translations: in another language)."""
+    other = tuple(c for c in members if c.language and language and c.language != language)
+    return tuple(c for c in members if c not in other), other
 
 
 @dataclass(frozen=True)
@@ -304,8 +312,17 @@ class Hit:
     # copies of the same text (issue 16): its group (the group's smallest id) and the other
     # members a reader may see, folded into this hit when the search collapses groups
     group_id: int | None = None
-    copies: tuple[Copy, ...] = ()
+    copies: tuple[Copy, ...] = ()  # every other member: copies and translations
     format: str = ""  # its file's format, known when it has copies (to tell them apart)
+
+    @property
+    def translations(self) -> tuple[Copy, ...]:
+        """The members of its group in another language."""
+        return apart(self.language, self.copies)[1]
+
+    @property
+    def same_language_copies(self) -> tuple[Copy, ...]:
+        return apart(self.language, self.copies)[0]
 
     @property
     def passages(self) -> tuple[tuple[str, int | None], ...]:
@@ -433,8 +450,10 @@ class DocumentView:
     similar: tuple[SimilarDocument, ...] = ()  # "more like this"
     # each block's passage fingerprint (core/passages.py): its permalink's stable name
     anchors: tuple[str, ...] = ()
-    # other documents with the same text that the viewer may see (issue 16)
+    # other documents with the same text that the viewer may see (issue 16): copies in its
+    # language, translations in others
     copies: tuple[Copy, ...] = ()
+    translations: tuple[Copy, ...] = ()
 
 
 @dataclass

@@ -61,6 +61,15 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Archive, dict[str, int]]]:
             yield base_url, archive, ids
 
 
+def sign_in(page: playwright_sync.Page, base_url: str) -> None:
+    """Sign in as the site's archivist, ann."""
+    page.goto(f"{base_url}/login")
+    page.fill("#login-username", "ann")
+    page.fill("#login-password", PASSWORD)
+    with page.expect_navigation():
+        page.click("form.stacked-form button[type=submit]")
+
+
 def hit_ids(page: playwright_sync.Page) -> list[int]:
     links = page.locator(".hits .hit-title a").evaluate_all("as => as.map(a => a.href)")
     return [int(re.search(r"/documents/(\d+)", href).group(1)) for href in links]
@@ -100,11 +109,7 @@ def test_an_archivist_splits_and_joins_copies_and_the_decision_outlives_reindex(
     base_url, archive, ids = site
     page = browser.new_page()
     watch = Watch(page)
-    page.goto(f"{base_url}/login?next=/documents/{ids['reprint']}")
-    page.fill("#login-username", "ann")
-    page.fill("#login-password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form.stacked-form button[type=submit]")
+    sign_in(page, base_url)
     page.goto(f"{base_url}/documents/{ids['reprint']}")
     expect(page.locator("#copies .copy-list li")).to_have_count(1)
     with page.expect_navigation():

@@ -15,6 +15,7 @@ from archive.web import create_app
 HIT_KEYS = {
     "group_id",
     "copies",
+    "translations",
     "id",
     "title",
     "authors",

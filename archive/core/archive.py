@@ -21,6 +21,7 @@ from archive.core import (
     prepare,
     references,
     transfer,
+    translations,
 )
 from archive.core import copies as grouping
 from archive.core import ocr as scans
@@ -59,6 +60,7 @@ from archive.models import (
     Suggestion,
     Token,
     User,
+    apart,
 )
 from archive.search.bulk import BulkWriter
 from archive.search.engine import SearchEngine
@@ -193,7 +195,9 @@ class Archive:
         prepared = pipeline.prepare(data, filename, self.settings, overrides)
         if not publish:
             prepared = replace(prepared, row=pipeline.with_status(prepared.row, publish=False))
-        [(doc_id, duplicate)] = imports.commit([prepared], self._store, self._catalog)
+        [(doc_id, duplicate)] = imports.commit(
+            [prepared], self._store, self._catalog, self.settings.variants_path
+        )
         if duplicate:
             raise Duplicate(f"{filename} is already in the archive as document {doc_id}.", doc_id)
         with self._catalog.transaction() as conn:
@@ -320,12 +324,14 @@ class Archive:
         return grouping.of(self._catalog, doc_id, hidden=hidden)
 
     def join_copies(self, doc_id: int, other: int, *, actor: str) -> tuple[Copy, ...]:
-        """An archivist's decision that two documents are copies of one text (audited)."""
+        """An archivist's decision that two documents are copies of one text, or one the
+        translation of the other (audited): one group."""
         grouping.decide(self._catalog, doc_id, other, "join", actor=actor)
         return grouping.of(self._catalog, doc_id, hidden=True)
 
     def split_copy(self, doc_id: int, other: int, *, actor: str) -> tuple[Copy, ...]:
-        """An archivist's decision that doc_id is not a copy of other's group (audited)."""
+        """An archivist's decision that doc_id is neither a copy nor a translation of other's
+        group (audited)."""
         grouping.decide(self._catalog, doc_id, other, "split", actor=actor)
         return grouping.of(self._catalog, doc_id, hidden=True)
 
@@ -364,14 +370,18 @@ class Archive:
         """The document's passages with the query's highlights, similar documents and its
         copies."""
         view = self._finder.document_view(doc_id, q, hidden)
-        return replace(view, copies=grouping.of(self._catalog, doc_id, hidden=hidden))
+        members = grouping.of(self._catalog, doc_id, hidden=hidden)
+        copies, translated = apart(view.document.metadata.language, members)
+        return replace(view, copies=copies, translations=translated)
 
     def document_with_copies(
         self, doc_id: int, *, hidden: bool = False
-    ) -> tuple[Document, tuple[Copy, ...]]:
-        """A document (as document()) and the copies of its text the viewer may see."""
+    ) -> tuple[Document, tuple[Copy, ...], tuple[Copy, ...]]:
+        """A document (as document()), the copies of its text and its translations that the
+        viewer may see."""
         doc = visible(self._catalog, doc_id, hidden)
-        return doc, grouping.of(self._catalog, doc_id, hidden=hidden)
+        members = grouping.of(self._catalog, doc_id, hidden=hidden)
+        return doc, *apart(doc.metadata.language, members)
 
     def cite(
         self, doc_id: int, fmt: str, link: str = "", passage: str = "", passage_link: str = ""
@@ -474,8 +484,17 @@ class Archive:
         doc = self._catalog.get(doc_id)
         new = metadata.apply(doc.metadata, overrides, self.settings.date_order)
         audit.update_metadata(self._catalog, doc_id, doc.metadata, new, actor)
+        self._repair_translations(doc_id)
         self._changed()
         return self._catalog.get(doc_id)
+
+    def _repair_translations(self, doc_id: int) -> None:
+        """A document's date, language, authors or publication changed (or its text): its
+        translations are looked for again."""
+        doc = self._catalog.get(doc_id)
+        translations.detect(
+            self._catalog, [(doc_id, doc.metadata, doc.blocks)], self.settings.variants_path
+        )
 
     def publish(self, doc_id: int, overrides: Overrides | None = None, *, actor: str) -> Document:
         """Confirm a draft (with the archivist's corrections) and make it searchable."""
@@ -483,6 +502,7 @@ class Archive:
             doc = self._catalog.get(doc_id)
             new = metadata.apply(doc.metadata, overrides, self.settings.date_order)
             audit.update_metadata(self._catalog, doc_id, doc.metadata, new, actor, "confirm")
+            self._repair_translations(doc_id)
         audit.set_status(self._catalog, doc_id, "published", actor, ("draft",))
         self._changed()
         return self._catalog.get(doc_id)
@@ -524,6 +544,7 @@ class Archive:
             raise BadRequest("the new text is empty")
         audit.replace_text(self._catalog, doc_id, blocks, actor)
         grouping.detect(self._catalog, [(doc_id, blocks)])  # a new text may have other copies
+        self._repair_translations(doc_id)
         self._changed()
         return self._catalog.get(doc_id)
 
@@ -692,8 +713,9 @@ class Archive:
     # --- maintenance --------------------------------------------------------------------------
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the index from the catalog alone (copies found before are kept; documents
-        never signed, from before copies were kept, are signed now)."""
+        never signed, from before copies were kept, are signed now; likewise translations)."""
         grouping.backfill(self._catalog)
+        translations.backfill(self._catalog, self.settings.variants_path)
         with self._write_lock:
             self._engine.close()
             self._index.clear()
@@ -775,10 +797,12 @@ class Archive:
 
     def import_export(self, src: Path, progress: Progress | None = None) -> int:
         """Restore an export into this empty archive (same ids), then index it; returns the
-        number of documents. Copies of one text are found again (an export does not carry
-        them; an archivist's splits and joins are not carried yet)."""
+        number of documents. Copies and translations are found again (an export does not
+        carry them), an archivist's splits and joins are restored and hold over them."""
         docs = transfer.import_(self._catalog, self._store, src, progress)
         grouping.backfill(self._catalog)
+        translations.backfill(self._catalog, self.settings.variants_path)
+        grouping.regroup_decided(self._catalog)
         self._catalog.mark_all_unindexed()
         self.index_pending()
         return len(docs)

@@ -62,18 +62,38 @@ def backfill(catalog: Catalog) -> int:
 
 def decide(catalog: Catalog, a: int, b: int, decision: str, *, actor: str) -> None:
     """An archivist joins two documents into one group or splits one from the other; audited,
-    and kept in the catalog so a reindex (or new detections) never undoes it."""
+    and kept in the catalog so a reindex (or new detections) never undoes it. Splitting two
+    documents of different languages ("Not a translation") parts the two languages' members,
+    each keeping its copies; otherwise a leaves the group alone."""
     with catalog.transaction() as conn:
+        touched = [a, b]
         if decision == "split":
-            # splitting a from b's group: from every member, so no other path rejoins them
-            others = [b, *store.group_members(conn, b)]
-            others = [o for o in others if o != a]
-            for other in others:
-                store.decide(conn, a, other, "split")
+            members = [b, *store.group_members(conn, b)]
+            languages = {i: d.metadata.language for i, d in catalog.get_many([a, *members]).items()}
+            mine = theirs = []
+            if languages.get(a) and languages.get(b) and languages[a] != languages[b]:
+                # "Not a translation": a's language and b's part ways, each keeping its copies
+                mine = [a, *(m for m in members if m != a and languages.get(m) == languages[a])]
+                theirs = [m for m in members if languages.get(m) == languages[b]]
+            else:
+                # splitting a from b's group: from every member, so no other path rejoins them
+                mine, theirs = [a], [m for m in members if m != a]
+            for one in mine:
+                for other in theirs:
+                    store.decide(conn, one, other, "split")
+            touched = [*mine, *theirs]
         else:
             store.decide(conn, a, b, decision)
         audit.record(conn, actor, f"copies-{decision}", a, {"other": b})
-        store.regroup(conn, [a, b])
+        store.regroup(conn, touched)
+
+
+def regroup_decided(catalog: Catalog) -> None:
+    """Recompute the groups of every document an archivist decided about (after an import
+    restored the decisions and detection found the pairs again: a join of two documents that
+    detection never pairs would otherwise be nowhere)."""
+    with catalog.transaction() as conn:
+        store.regroup(conn, store.decided(conn))
 
 
 # a hit lists at most this many copies (a group of hundreds is a listing, not a line)

@@ -32,9 +32,14 @@ SIMILAR_LIMIT = 10
 
 
 def translations_of(catalog: Catalog, doc_id: int) -> tuple[int, ...]:
-    """The ids of a document's translations, which More like this leaves out and whose terms
-    it looks up too. None are known yet: the translations group (issue 16) answers here."""
-    return ()
+    """The ids of a document's published translations (its group's members in another
+    language: archive.core.translations), which More like this leaves out and whose terms it
+    looks up too."""
+    members = copies.of(catalog, doc_id)
+    if not members:
+        return ()
+    language = catalog.get(doc_id).metadata.language
+    return tuple(m.id for m in members if m.language != language)
 
 
 def visible(catalog: Catalog, doc_id: int, hidden: bool) -> Document:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from archive.config import Settings
-from archive.core import copies
+from archive.core import copies, translations
 from archive.core.prepare import Ready
 from archive.ingest.pipeline import Prepared
 from archive.models import READ_AS_LISTED, IngestReport, Job, Overrides
@@ -34,8 +34,11 @@ FAILURES_PER_UPDATE = 1_000
 Batch = Sequence[tuple[Prepared, dict[str, object] | None]]
 
 
-def commit(items: Sequence[Prepared], store: Store, catalog: Catalog) -> list[tuple[int, bool]]:
-    """Store the originals durably, then catalog them in one transaction: (id, duplicate) each.
+def commit(
+    items: Sequence[Prepared], store: Store, catalog: Catalog, variants_path: Path | None = None
+) -> list[tuple[int, bool]]:
+    """Store the originals durably, then catalog them in one transaction: (id, duplicate) each;
+    then their copies and translations are looked for (variants_path: the names file).
 
     Only after this returns may a document be acknowledged.
     """
@@ -45,9 +48,10 @@ def commit(items: Sequence[Prepared], store: Store, catalog: Catalog) -> list[tu
         store.put_many([(p.data, extension_for(p.row.format)) for p in items])
         results = catalog.add_many([p.row for p in items])
     # copies of one text are found as documents arrive, never at query time (core/copies.py)
-    copies.detect(
-        catalog, [(i, p.row.blocks) for p, (i, dup) in zip(items, results, strict=True) if not dup]
-    )
+    added = [(i, p.row) for p, (i, dup) in zip(items, results, strict=True) if not dup]
+    copies.detect(catalog, [(i, row.blocks) for i, row in added])
+    # and translations, after the copies (two records of one text are no rivals)
+    translations.detect(catalog, [(i, row.metadata, row.blocks) for i, row in added], variants_path)
     return results
 
 
@@ -92,7 +96,7 @@ def run(
 
     def flush() -> None:
         if batch:
-            committed(_commit_batch(batch, store, catalog, report, counts))
+            committed(_commit_batch(batch, store, catalog, report, counts, settings))
 
     with jobs.running(settings.jobs_dir, job.id):
         try:
@@ -146,10 +150,15 @@ def _note_read_as(report: IngestReport, source: str, read_as: str) -> None:
 
 
 def _commit_batch(
-    batch: Batch, store: Store, catalog: Catalog, report: IngestReport, counts: list[int]
+    batch: Batch,
+    store: Store,
+    catalog: Catalog,
+    report: IngestReport,
+    counts: list[int],
+    settings: Settings,
 ) -> list[tuple[int, dict[str, object]]]:
     """Commit a batch and count it; returns the added documents that came with index fields."""
-    results = commit([prepared for prepared, _ in batch], store, catalog)
+    results = commit([prepared for prepared, _ in batch], store, catalog, settings.variants_path)
     for (prepared, _), (doc_id, duplicate) in zip(batch, results, strict=True):
         if duplicate:
             report.more_duplicates += _list_some(report.duplicates, [(prepared.name, doc_id)])

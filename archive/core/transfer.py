@@ -1,9 +1,11 @@
 """`archive export DIR` and `archive import DIR`: the whole archive as plain files with checksums.
 
 An export holds the originals (by checksum, as in uploads/), the catalog's documents with their
-metadata and blocks, collections, users (names and roles, never passwords or tokens) and the audit
-log, as JSON Lines, plus SHA256SUMS over every file. An import into an empty archive restores it
-exactly (same ids), after checking every checksum; the index is then rebuilt from the catalog.
+metadata and blocks, collections, users (names and roles, never passwords or tokens), the audit
+log and an archivist's joins and splits of copies and translations (decisions.jsonl; an export
+made before it has none), as JSON Lines, plus SHA256SUMS over every file. An import into an
+empty archive restores it exactly (same ids), after checking every checksum; the index is then
+rebuilt from the catalog.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from archive.storage.originals import Store, extension_for, file_sha256
 
 SUMS = "SHA256SUMS"
 FORMAT = "archive-export 1"
+DECISIONS = "decisions.jsonl"  # optional: exports before issue 16 have none
 Progress = Callable[[int, int | None, str], None]
 
 
@@ -46,6 +49,7 @@ def export(catalog: Catalog, store: Store, dest: Path, progress: Progress | None
     _write_lines(dest / "collections.jsonl", exports.collections(catalog))
     _write_lines(dest / "users.jsonl", exports.users(catalog))
     _write_lines(dest / "audit.jsonl", exports.audit(catalog))
+    _write_lines(dest / DECISIONS, exports.decisions(catalog))
     (dest / "FORMAT").write_text(FORMAT + "\n")
     sums = [f"{file_sha256(p)}  {p.relative_to(dest).as_posix()}" for p in sorted(_files(dest))]
     (dest / SUMS).write_text("\n".join(sums) + "\n")
@@ -76,6 +80,9 @@ def import_(
         [json.loads(line) for line in _lines(src / "collections.jsonl")],
         [json.loads(line) for line in _lines(src / "users.jsonl")],
         [json.loads(line) for line in _lines(src / "audit.jsonl")],
+        [json.loads(line) for line in _lines(src / DECISIONS)]
+        if (src / DECISIONS).is_file()
+        else [],
     )
     return docs
 

@@ -1,8 +1,9 @@
 """The catalog's copies of one text: signatures, LSH band keys, similar pairs, an archivist's
 decisions, and the groups they make (tables of storage/schema.py, migration 4).
 
-A group is a connected part of the graph whose edges are the pairs found similar (less those an
-archivist split) and the pairs an archivist joined; its id is its smallest document id. Groups
+A group is a connected part of the graph whose edges are the pairs found similar and the
+translations found (storage/translations.py), less those an archivist split, and the pairs an
+archivist joined; its id is its smallest document id. Groups
 are recomputed here for the documents a change touches, never at query time.
 """
 
@@ -77,7 +78,10 @@ def _edges(conn: sqlite3.Connection, doc_id: int) -> tuple[set[int], set[int]]:
         for r in conn.execute(
             "SELECT b FROM copy_pairs WHERE a = ?1 UNION SELECT a FROM copy_pairs WHERE b = ?1"
             " UNION SELECT b FROM copy_decisions WHERE a = ?1 AND decision = 'join'"
-            " UNION SELECT a FROM copy_decisions WHERE b = ?1 AND decision = 'join'",
+            " UNION SELECT a FROM copy_decisions WHERE b = ?1 AND decision = 'join'"
+            # translations (storage/translations.py) join the same groups
+            " UNION SELECT b FROM translation_pairs WHERE a = ?1"
+            " UNION SELECT a FROM translation_pairs WHERE b = ?1",
             (doc_id,),
         )
     }
@@ -147,6 +151,14 @@ def decide(conn: sqlite3.Connection, a: int, b: int, decision: str) -> None:
     )
 
 
+def are_copies(conn: sqlite3.Connection, a: int, b: int) -> bool:
+    """Whether detection found a and b copies of one text."""
+    row = conn.execute(
+        "SELECT 1 FROM copy_pairs WHERE a = ? AND b = ?", (min(a, b), max(a, b))
+    ).fetchone()
+    return row is not None
+
+
 def is_grouped(conn: sqlite3.Connection, doc_id: int) -> bool:
     row = conn.execute("SELECT 1 FROM copy_groups WHERE doc_id = ?", (doc_id,)).fetchone()
     return row is not None
@@ -204,3 +216,11 @@ def decisions(catalog: Catalog, doc_id: int) -> list[tuple[int, str]]:
         (doc_id,),
     )
     return [(r[0], r[1]) for r in rows]
+
+
+def decided(conn: sqlite3.Connection) -> list[int]:
+    """Every document that an archivist's decision names."""
+    return [
+        r[0]
+        for r in conn.execute("SELECT a FROM copy_decisions UNION SELECT b FROM copy_decisions")
+    ]

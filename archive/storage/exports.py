@@ -1,6 +1,7 @@
 """The catalog rows an export carries beside its documents (collections, users without secrets,
-the audit log), read for `archive export` and written back by `archive import` (core.transfer
-owns the folder's layout; this module owns the SQL)."""
+the audit log, an archivist's decisions about copies and translations), read for `archive
+export` and written back by `archive import` (core.transfer owns the folder's layout; this
+module owns the SQL)."""
 
 from __future__ import annotations
 
@@ -36,15 +37,29 @@ def audit(catalog: Catalog) -> Iterator[dict[str, Any]]:
         }
 
 
+def decisions(catalog: Catalog) -> Iterator[dict[str, Any]]:
+    """An archivist's joins and splits of groups (issue 16): the ids are the documents', which
+    an import keeps."""
+    sql = "SELECT a, b, decision FROM copy_decisions ORDER BY a, b"
+    for a, b, decision in catalog.query(sql):
+        yield {"a": a, "b": b, "decision": decision}
+
+
 def restore(
     catalog: Catalog,
     docs: Sequence[Document],
     collections: Sequence[dict[str, Any]],
     users: Sequence[dict[str, Any]],
     audit: Sequence[dict[str, Any]],
+    decisions: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Write an export's collections, memberships, users and audit log in one transaction."""
+    """Write an export's collections, memberships, users, audit log and decisions in one
+    transaction."""
     with catalog.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO copy_decisions (a, b, decision) VALUES (?, ?, ?)",
+            [(min(d["a"], d["b"]), max(d["a"], d["b"]), d["decision"]) for d in decisions],
+        )
         for c in collections:
             conn.execute(
                 "INSERT INTO collections (name, created_at) VALUES (?, ?)",

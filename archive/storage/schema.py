@@ -194,4 +194,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX documents_needing_ocr ON documents (id)"
         " WHERE json_extract(ocr, '$.needed[0]') IS NOT NULL",
     ),
+    (
+        # issue 16 (translations): what pairing a document with its translation needs to find
+        # candidates by an indexed lookup (its day as a day number, language, authors' and
+        # publication's cross-script keys: search/translations.py), and the pairs found. Pairs
+        # join the groups of copy_groups; an archivist's copy_decisions override them too.
+        """CREATE TABLE translation_keys (
+            doc_id INTEGER PRIMARY KEY REFERENCES documents (id) ON DELETE CASCADE,
+            day INTEGER,
+            language TEXT NOT NULL,
+            source TEXT NOT NULL
+        )""",
+        "CREATE INDEX translation_keys_day ON translation_keys (day, language)"
+        " WHERE day IS NOT NULL",
+        """CREATE TABLE translation_pairs (
+            a INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            b INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            evidence REAL NOT NULL,
+            PRIMARY KEY (a, b),
+            CHECK (a < b)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX translation_pairs_b ON translation_pairs (b)",
+    ),
 )

@@ -51,9 +51,11 @@ def page_json(page: Page) -> dict[str, Any]:
                 "tags": list(hit.tags),
                 "score": hit.score,
                 "snippets": list(hit.snippets),
-                # copies of the same text (reprints, other formats): issue 16
+                # its group (issue 16): copies of the same text (reprints, other formats) in
+                # its language, and its translations
                 "group_id": hit.group_id,
-                "copies": [copy_json(c) for c in hit.copies],
+                "copies": [copy_json(c) for c in hit.same_language_copies],
+                "translations": [copy_json(c) for c in hit.translations],
             }
             for hit in page.hits
         ],
@@ -168,13 +170,20 @@ def document(request: Request) -> Response:
     if len(q) > MAX_QUERY_CHARS:
         raise BadRequest(f"q is too long: at most {MAX_QUERY_CHARS} characters.")
     if not q:
-        doc, copies = archive_of(request).document_with_copies(doc_id)
-        return JSONResponse({**document_json(doc), "copies": [copy_json(c) for c in copies]})
+        doc, copies, translations = archive_of(request).document_with_copies(doc_id)
+        return JSONResponse(
+            {
+                **document_json(doc),
+                "copies": [copy_json(c) for c in copies],
+                "translations": [copy_json(c) for c in translations],
+            }
+        )
     view = archive_of(request).document_view(doc_id, q)
     return JSONResponse(
         {
             **document_json(view.document),
             "copies": [copy_json(c) for c in view.copies],
+            "translations": [copy_json(c) for c in view.translations],
             "query": q,
             "passages": passages_json(view),
         }

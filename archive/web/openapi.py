@@ -98,8 +98,12 @@ SCHEMAS: dict[str, Schema] = {
             "date": nullable("string"), "date_ambiguous": BOOL, "language": STR,
             "tags": STRINGS, "score": NUM,
             "snippets": {**STRINGS, "description": "Escaped text; <mark> is the only markup."},
-            "group_id": {**nullable("integer"), "description": "Its copies' group, if any."},
-            "copies": {**array(COPY), "description": "Folded here unless collapse=false."},
+            "group_id": {**nullable("integer"),
+                         "description": "Its group of copies and translations, if any."},
+            "copies": {**array(COPY), "description":
+                       "The same text in its language; folded here unless collapse=false."},
+            "translations": {**array(COPY), "description":
+                             "The same text in other languages; folded here likewise."},
         })),
         "facets": obj({facet: array(FACET_VALUE) for facet in FACETS}),
         "suggestion": nullable("string"),
@@ -107,7 +111,8 @@ SCHEMAS: dict[str, Schema] = {
             {"period": STR, "count": INT, "from": STR, "to": STR, "selected": BOOL})),
     }),
     "Document": obj(
-        {**DOCUMENT, "copies": array(COPY), "query": STR, "passages": array(obj({
+        {**DOCUMENT, "copies": array(COPY), "translations": array(COPY), "query": STR,
+         "passages": array(obj({
             "block": INT, "heading": STR,
             "snippet": {**STR, "description": "Escaped text; <mark> is the only markup."},
             "permalink": {**STR, "description": "Stable across edits and reindexing."},
