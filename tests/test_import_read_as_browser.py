@@ -11,9 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from archive import Archive, Settings
+from archive import Archive
 from tests.test_import_read_as import BAD_LINES, RECORDS, failed_lines, scattered_jsonl
-from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.test_web_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    archivist_site,
+    quick_settings,
+    sign_in,
+)
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -23,22 +29,10 @@ pytestmark = [
     pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium"),
 ]
 
-PASSWORD = "a long enough password"
-
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[str, Archive]]:
-    settings = Settings(
-        root=tmp_path / "archive",
-        index_batch_size=500,
-        password_time_cost=1,
-        password_memory_kib=1024,
-        password_parallelism=1,
-    )
-    with Archive(settings) as archive:
-        archive.add_user("ann", PASSWORD, "archivist")
-        for base_url in serve(archive):
-            yield base_url, archive
+    yield from archivist_site(quick_settings(tmp_path / "archive", index_batch_size=500))
 
 
 def test_import_page_lists_the_bad_lines_and_how_the_file_was_read(
@@ -52,11 +46,7 @@ def test_import_page_lists_the_bad_lines_and_how_the_file_was_read(
         page = browser.new_page()
         problems: list[str] = []
         page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(f"{base_url}/login?next=/import")
-        page.fill("#login-username", "ann")
-        page.fill("#login-password", PASSWORD)
-        with page.expect_navigation():
-            page.click("form.stacked-form button[type=submit]")
+        sign_in(page, base_url, "/import")
         expect(page).to_have_url(f"{base_url}/import")
 
         page.set_input_files("#import-file", path)

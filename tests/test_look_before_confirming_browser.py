@@ -11,9 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from archive import Archive, Settings
+from archive import Archive
 from tests.conftest import CRS_PDF
-from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.test_web_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    archivist_site,
+    quick_settings,
+    sign_in,
+)
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -23,23 +29,13 @@ pytestmark = [
     pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium"),
 ]
 
-PASSWORD = "a long enough password"
 # Chromium's built-in PDF viewer: the extension that renders an inline PDF
 PDF_VIEWER = "chrome-extension://mhjfbmdgcfjbbpaeojofohoefgiehjai/"
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[str, Archive]]:
-    settings = Settings(
-        root=tmp_path / "archive",
-        password_time_cost=1,
-        password_memory_kib=1024,
-        password_parallelism=1,
-    )
-    with Archive(settings) as archive:
-        archive.add_user("ann", PASSWORD, "archivist")
-        for base_url in serve(archive):
-            yield base_url, archive
+    yield from archivist_site(quick_settings(tmp_path / "archive"))
 
 
 def test_a_pdf_is_read_before_confirming_and_its_original_viewed_inline(
@@ -55,11 +51,7 @@ def test_a_pdf_is_read_before_confirming_and_its_original_viewed_inline(
         problems: list[str] = []
         page.on("pageerror", lambda e: problems.append(str(e)))
         context.on("page", lambda p: p.on("download", lambda d: problems.append(d.url)))
-        page.goto(f"{base_url}/login?next=/upload")
-        page.fill("#login-username", "ann")
-        page.fill("#login-password", PASSWORD)
-        with page.expect_navigation():
-            page.click("form.stacked-form button[type=submit]")
+        sign_in(page, base_url, "/upload")
 
         # the confirm form comes with the text the archive read, headings and all
         page.set_input_files("#upload-file", pdf)

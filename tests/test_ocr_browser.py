@@ -14,7 +14,7 @@ import pytest
 
 from archive import Archive
 from tests.test_ocr import ENGLISH, TESSERACT, image_bytes, settings_for
-from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, archivist_site, sign_in
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -25,17 +25,13 @@ pytestmark = [
     pytest.mark.skipif(TESSERACT is None, reason="needs Debian's tesseract-ocr"),
 ]
 
-PASSWORD = "a long enough password"
-
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[str, Archive, Path]]:
     """A server whose tesseract setting names a path where nothing is installed yet."""
     tesseract = tmp_path / "bin" / "tesseract"
-    with Archive(settings_for(tmp_path / "archive", str(tesseract))) as archive:
-        archive.add_user("ann", PASSWORD, "archivist")
-        for base_url in serve(archive):
-            yield base_url, archive, tesseract
+    for base_url, archive in archivist_site(settings_for(tmp_path / "archive", str(tesseract))):
+        yield base_url, archive, tesseract
 
 
 def test_a_scan_waits_for_ocr_then_the_button_reads_it(
@@ -49,11 +45,7 @@ def test_a_scan_waits_for_ocr_then_the_button_reads_it(
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         problems: list[str] = []
         page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(f"{base_url}/login?next=/upload")
-        page.fill("#login-username", "ann")
-        page.fill("#login-password", PASSWORD)
-        with page.expect_navigation():
-            page.click("form.stacked-form button[type=submit]")
+        sign_in(page, base_url, "/upload")
 
         # the upload form takes an image, and says it waits for OCR
         assert ".png" in (page.get_attribute("#upload-file", "accept") or "")

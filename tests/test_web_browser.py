@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from archive.config import Settings
 from archive.core.archive import Archive
 from archive.models import Overrides, SearchQuery
 from archive.web import create_app
@@ -52,6 +53,35 @@ def serve(archive: Archive) -> Iterator[str]:
     """Run the app on a free port in a thread; yield its base URL."""
     with serving(create_app(archive)) as base_url:
         yield base_url
+
+
+# The archivist of archivist_site, and how the browser tests sign in as her.
+ARCHIVIST, ARCHIVIST_PASSWORD = "ann", "a long enough password"
+
+
+def quick_settings(root: Path, **more: object) -> Settings:
+    """An archive's settings with quick password hashing: a browser test signs in, it does not
+    measure Argon2."""
+    return Settings(
+        root=root, password_time_cost=1, password_memory_kib=1024, password_parallelism=1, **more
+    )
+
+
+def archivist_site(settings: Settings) -> Iterator[tuple[str, Archive]]:
+    """An archive with one archivist (ARCHIVIST), served; yields (base URL, archive)."""
+    with Archive(settings) as archive:
+        archive.add_user(ARCHIVIST, ARCHIVIST_PASSWORD, "archivist")
+        for base_url in serve(archive):
+            yield base_url, archive
+
+
+def sign_in(page, base_url: str, then: str = "/") -> None:  # noqa: ANN001 - a Playwright page
+    """Sign in as ARCHIVIST through the login form, to land on `then`."""
+    page.goto(f"{base_url}/login?next={then}")
+    page.fill("#login-username", ARCHIVIST)
+    page.fill("#login-password", ARCHIVIST_PASSWORD)
+    with page.expect_navigation():
+        page.click("form.stacked-form button[type=submit]")
 
 
 @pytest.fixture
