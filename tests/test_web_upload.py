@@ -91,7 +91,11 @@ def test_multipart_upload_returns_201_and_the_document(client: TestClient, archi
         ["winter", "rivers"],
         "The Chronicle",
     )
-    assert client.get(f"/api/documents/{doc.id}").json() == {**document_json(doc), "copies": []}
+    assert client.get(f"/api/documents/{doc.id}").json() == {
+        **document_json(doc),
+        "copies": [],
+        "translations": [],
+    }
     assert found(archive, "partisans") == [doc.id]
     assert archive.audit_log(doc.id)[0].actor == "token:tests@ann"
 
