@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from archive import Archive, Settings
 from archive.cli.demo import demo_size
 from tests.conftest import sample_path
@@ -80,7 +82,15 @@ def test_serve_demo_fills_a_progress_bar_and_is_no_ones_import(tmp_path: Path) -
                 break
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
+        # both pipes read while it stops (a full pipe would hold it); a ^C right after the
+        # demo loads waits for the index worker's round over the demo, which a busy machine
+        # (CI, the whole suite around it) has taken past a minute
+        try:
+            _, rest = server.communicate(timeout=240)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            _, rest = server.communicate()
+            pytest.fail(f"the server did not stop within 240 s of ^C:\n{rest[-4000:]}")
     text = "".join(lines)
     assert f"Making a new archive in {tmp_path}" in text, text
     total = demo_size()
