@@ -15,7 +15,9 @@ from playwright.sync_api import expect
 from archive import Archive, Settings
 from archive.models import Overrides
 from tests.test_copies import _long_records, original, reprint
-from tests.test_web_curation_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, Watch, serve
+from tests.test_web_browser import ARCHIVIST_PASSWORD as PASSWORD
+from tests.test_web_browser import sign_in
+from tests.test_web_curation_browser import CHROMIUM, CHROMIUM_ARGS, Watch, serve
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -59,15 +61,6 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Archive, dict[str, int]]]:
         }  # fmt: skip
         for base_url in serve(archive):
             yield base_url, archive, ids
-
-
-def sign_in(page: playwright_sync.Page, base_url: str) -> None:
-    """Sign in as the site's archivist, ann."""
-    page.goto(f"{base_url}/login")
-    page.fill("#login-username", "ann")
-    page.fill("#login-password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form.stacked-form button[type=submit]")
 
 
 def hit_ids(page: playwright_sync.Page) -> list[int]:

@@ -14,8 +14,9 @@ import pytest
 from playwright.sync_api import expect
 
 from archive import Archive, Settings
-from tests.test_copies_browser import browser, hit_ids, sign_in  # noqa: F401 (a fixture)
+from tests.test_copies_browser import browser, hit_ids  # noqa: F401 (a fixture)
 from tests.test_translations import _day_of_three, _import
+from tests.test_web_browser import sign_in
 from tests.test_web_curation_browser import CHROMIUM, PASSWORD, Watch, serve
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
