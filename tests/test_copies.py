@@ -145,7 +145,9 @@ def test_folding_copies_does_not_run_the_query_again(reprinted):
         assert engine.evaluated == 1
         assert engine.search(SearchQuery(text="zzyzx")).total == 0
         assert engine.evaluated == 2
-        engine.ranked_ids(query, 40)  # the last query was another one
+        engine.ranked_ids(query, 40)  # asked before on this generation: remembered
+        assert engine.evaluated == 2
+        engine.ranked_ids(query, 80)  # a new limit, and the last query was another one
         assert engine.evaluated == 3
         engine.close()
 

@@ -32,6 +32,7 @@ from archive.models import (
     SimilarDocument,
     Suggestion,
 )
+from archive.search.answers import Answer, fingerprint, query_key
 from archive.search.compile import ALL, NOTHING, Compiled, weighting
 from archive.search.facets import FacetCache, FacetCounts, SegmentValues, facet_page
 from archive.search.generation import Generation
@@ -137,43 +138,69 @@ class SearchEngine:
 
     def search(self, sq: SearchQuery) -> Page:
         node = parse(sq.text)
+        key = query_key(sq)
         with self._lock:
             generation = self._current()
-            cache = generation.facets
-            compiled, base, selections, matched = self._matches(generation, node, sq)
-            facets, totals = {}, {}
-            for facet in FACET_FIELDS:
-                counts = cache.count(facet, _facet_docs(facet, base.mask, matched, selections))
-                facets[facet] = _facet_values(facet, counts, sq.filters.get(facet, ()))
-                totals[facet] = len(counts)
-            # the timeline ignores the date range, as a facet ignores its own selection
-            undated = _intersect(
-                base.mask, [s for name, s in selections.items() if name != "_dates"]
-            )
-            years = sq.filters.get("year", ())
-            timeline = months_buckets(cache.months(undated), sq.date_from, sq.date_to, years)
-            ranked = self._rank(generation, compiled.query, base, matched, sq)
-            total = int(np.count_nonzero(matched))
-            suggestion = None
-            base_count = int(np.count_nonzero(base.mask))
-            if node is not None and base_count <= FEW_HITS:
-                suggestion = self._suggest(generation, sq.text, node, base_count)
-        docs = self.fetch([doc_id for doc_id, _ in ranked])
-        highlighter = Highlighter(node, compiled.marks)
-        hits = tuple(_hit(docs[i], score, highlighter) for i, score in ranked if i in docs)
-        return Page(sq, total, hits, facets, suggestion, timeline, totals)
+            answers = generation.answers
+            answer = answers.page(key)
+            if answer is None:
+                answer = self._answer(generation, node, sq)
+                answers.keep_page(key, answer)
+        docs = self.fetch([doc_id for doc_id, _ in answer.ranked])
+        # only published documents, should the index lag behind a trash or an unpublish
+        shown = [
+            (docs[i], s) for i, s in answer.ranked if i in docs and docs[i].status == "published"
+        ]
+        prints = tuple(fingerprint(doc) for doc, _ in shown)
+        hits = answers.hits(key, prints)
+        if hits is None:
+            highlighter = Highlighter(node, answer.marks)
+            hits = tuple(_hit(doc, score, highlighter) for doc, score in shown)
+            answers.keep_hits(key, prints, hits)
+        return Page(
+            sq, answer.total, hits, answer.facets, answer.suggestion, answer.timeline, answer.totals
+        )
+
+    def _answer(self, generation: Generation, node: Node | None, sq: SearchQuery) -> Answer:
+        """The index's part of sq's page on this generation (under the lock)."""
+        cache = generation.facets
+        compiled, base, selections, matched = self._matches(generation, node, sq)
+        facets, totals = {}, {}
+        for facet in FACET_FIELDS:
+            counts = cache.count(facet, _facet_docs(facet, base.mask, matched, selections))
+            facets[facet] = _facet_values(facet, counts, sq.filters.get(facet, ()))
+            totals[facet] = len(counts)
+        # the timeline ignores the date range, as a facet ignores its own selection
+        undated = _intersect(base.mask, [s for name, s in selections.items() if name != "_dates"])
+        years = sq.filters.get("year", ())
+        timeline = months_buckets(cache.months(undated), sq.date_from, sq.date_to, years)
+        ranked = self._rank(generation, compiled.query, base, matched, sq)
+        suggestion = None
+        base_count = int(np.count_nonzero(base.mask))
+        if node is not None and base_count <= FEW_HITS:
+            suggestion = self._suggest(generation, sq.text, node, base_count)
+        total = int(np.count_nonzero(matched))
+        return Answer(
+            tuple(ranked), total, facets, totals, tuple(timeline), suggestion, compiled.marks
+        )
 
     def ranked_ids(self, sq: SearchQuery, limit: int) -> tuple[list[int], int]:
         """The ids of the first limit documents the search matches, in its order (its page and
         per_page ignored), and how many it matches."""
         node = parse(sq.text)
+        key = (query_key(sq, with_page=False), limit)
         with self._lock:
             generation = self._current()
+            found = generation.answers.ranking(key)
+            if found is not None:
+                return found
             compiled, base, _, matched = self._matches(generation, node, sq)
             ranked = self._rank(
                 generation, compiled.query, base, matched, replace(sq, page=1, per_page=limit)
             )
-        return [doc_id for doc_id, _ in ranked], int(np.count_nonzero(matched))
+            ids, total = [doc_id for doc_id, _ in ranked], int(np.count_nonzero(matched))
+            generation.answers.keep_ranking(key, ids, total)
+        return ids, total
 
     def _matches(
         self, generation: Generation, node: Node | None, sq: SearchQuery

@@ -5,7 +5,8 @@ Everything a generation keeps is a cache of its searcher's documents and the var
 goes with it: each live document's facet values and date (archive.search.facets), the lexicon
 lookups of fuzzy matching and "did you mean" (archive.search.lexicon), what recent queries match
 besides their own words (a hit's document view highlights them without compiling the query
-again) and the autocomplete vocabulary. The engine uses a generation under its lock only.
+again), the pages it answered (archive.search.answers) and the autocomplete vocabulary. The
+engine uses a generation under its lock only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from archive.search.analysis import WORD_RE, fold
+from archive.search.answers import Answers
 from archive.search.compile import ALL, Compiled, compile_node
 from archive.search.facets import FacetCache, SegmentValues
 from archive.search.highlight import Marks
@@ -62,6 +64,7 @@ class Generation:
         segments = [(key, reader) for key, reader, _ in cache.leaves]
         self.lexicon = Lexicon(self.reader, segments, presence)
         self._marks: dict[Node, Marks] = {}
+        self.answers = Answers()
         self._vocabulary: Vocabulary | None = None
         self._name_words: frozenset[str] | None = None
 

@@ -1,0 +1,71 @@
+"""A generation of the index remembers the pages it answered (archive.search.answers): asked
+again, a search is not compiled or scored again; a new generation answers anew; and hits follow
+the catalog where it changed before the index's next round (a retitled or trashed document)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from archive import Archive
+from archive.models import SearchQuery
+from archive.search.engine import SearchEngine
+from archive.storage import audit
+from tests.conftest import parts
+
+QUERY = SearchQuery(text="ukraine", per_page=5)
+
+
+@pytest.fixture
+def engine(sample_archive: Archive) -> Iterator[tuple[SearchEngine, object]]:
+    """A SearchEngine of its own over the sample archive's index and catalog (as a search
+    process opens them), with that catalog."""
+    with parts(sample_archive.settings) as (_, catalog, index):
+        opened = SearchEngine(index, catalog.get_many)
+        yield opened, catalog
+        opened.close()
+
+
+def test_a_search_asked_again_is_answered_from_memory(engine) -> None:
+    engine, _ = engine
+    first = engine.search(QUERY)
+    assert first.total > 5 and engine.evaluated == 1
+    again = engine.search(QUERY)
+    assert engine.evaluated == 1 and engine.generation().answers.remembered == 1
+    assert again == first
+    # another page, another filter, another sort: answered on their own
+    second = engine.search(replace(QUERY, page=2))
+    assert {h.id for h in second.hits}.isdisjoint(h.id for h in first.hits)
+    newest = engine.search(replace(QUERY, sort="newest"))
+    assert newest.total == first.total and newest.hits != first.hits
+    assert engine.generation().answers.remembered == 1
+
+
+def test_hits_follow_the_catalog_before_the_next_round(engine) -> None:
+    """The ranking is remembered; a hit whose document changed in the catalog (not yet
+    reindexed) is built again from it, and a trashed one is not shown."""
+    engine, catalog = engine
+    first = engine.search(QUERY)
+    top = first.hits[0]
+    doc = catalog.get(top.id)
+    catalog.update_metadata(top.id, replace(doc.metadata, title="A title given since"))
+    again = engine.search(QUERY)
+    assert engine.evaluated == 1  # the index has not changed: the ranking is remembered
+    assert again.hits[0].id == top.id and again.hits[0].title == "A title given since"
+    assert [h.title for h in again.hits[1:]] == [h.title for h in first.hits[1:]]
+    audit.set_status(catalog, top.id, "trashed", "tester", ("published",))
+    assert top.id not in {h.id for h in engine.search(QUERY).hits}
+    assert engine.evaluated == 1
+
+
+def test_a_new_generation_answers_anew(sample_archive: Archive) -> None:
+    before = sample_archive.search(QUERY)
+    doc = sample_archive.add(
+        b"# Ukraine ukraine ukraine\n\nUkraine, ukraine and ukraine again: a new report.",
+        "new-report.md",
+    )
+    after = sample_archive.search(QUERY)
+    assert after.total == before.total + 1
+    assert after.hits[0].id == doc.id
