@@ -34,6 +34,10 @@ class Settings:
     # each with its own reader of the index, so that searching uses every core; 0: in the server
     # process itself (ARCHIVE_SEARCH_PROCESSES). The CLI's commands always search in-process.
     search_processes: int = 0
+    # Pages each generation of the index remembers having answered (archive.search.answers),
+    # so that a search asked again before the next commit is not run again; 0: none
+    # (ARCHIVE_SEARCH_ANSWERS; bench/compare.py's timed pass asks its warm-up's queries again).
+    search_answers: int = 128
     # The longest a search waits for a free search process and then for its answer before it is
     # refused with 503 (a process that took that long is replaced; ARCHIVE_SEARCH_WAIT_SECONDS).
     search_wait_seconds: float = 30.0
@@ -130,6 +134,8 @@ class Settings:
             kwargs["index_wait_seconds"] = float(env["ARCHIVE_INDEX_WAIT_SECONDS"])
         if "ARCHIVE_INDEX_ROUND_SECONDS" in env:
             kwargs["index_round_seconds"] = float(env["ARCHIVE_INDEX_ROUND_SECONDS"])
+        if "ARCHIVE_SEARCH_ANSWERS" in env:
+            kwargs["search_answers"] = int(env["ARCHIVE_SEARCH_ANSWERS"])
         if "ARCHIVE_SEARCH_PROCESSES" in env:
             kwargs["search_processes"] = int(env["ARCHIVE_SEARCH_PROCESSES"])
         if "ARCHIVE_SEARCH_WAIT_SECONDS" in env:

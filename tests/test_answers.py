@@ -69,3 +69,14 @@ def test_a_new_generation_answers_anew(sample_archive: Archive) -> None:
     after = sample_archive.search(QUERY)
     assert after.total == before.total + 1
     assert after.hits[0].id == doc.id
+
+
+def test_no_answers_are_remembered_when_settings_say_none(sample_archive: Archive) -> None:
+    """Settings.search_answers = 0 (ARCHIVE_SEARCH_ANSWERS=0, as bench/compare.py sets for its
+    timed pass): every search runs."""
+    settings = replace(sample_archive.settings, search_answers=0)
+    with parts(settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+        assert engine.search(QUERY) == engine.search(QUERY)
+        assert engine.evaluated == 2 and engine.generation().answers.remembered == 0
+        engine.close()

@@ -24,7 +24,7 @@ from archive.search.highlight import Marks
 
 # Pages (and as many rankings and hit lists) a generation keeps: a page's answer is a few KB
 # (its facets' 30 values each, the timeline), its hits up to a few tens of KB of snippets.
-MAX_ANSWERS = 128
+MAX_ANSWERS = 128  # Settings.search_answers
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,9 @@ class Answers:
 
 
 def _bounded(kept: dict, limit: int) -> dict:
+    """kept, emptied when full; a dict that keeps nothing when limit is 0."""
     if len(kept) >= limit:
         kept.clear()
+        if limit <= 0:
+            return {}
     return kept

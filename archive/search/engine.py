@@ -116,6 +116,7 @@ class SearchEngine:
                 self._terms,
                 self.index.path,
                 self._presence,
+                self.index.settings.search_answers,
             )
         except BaseException:
             searcher.close()

@@ -51,7 +51,9 @@ class Generation:
         terms: TermCache,
         index_dir: Path | None = None,
         presence: Presence | None = None,
+        answers: int = 0,
     ) -> None:
+        """answers: how many pages it remembers having answered (Settings.search_answers)."""
         self.searcher = searcher
         self.reader = searcher.reader()
         self.variants = variants
@@ -64,7 +66,7 @@ class Generation:
         segments = [(key, reader) for key, reader, _ in cache.leaves]
         self.lexicon = Lexicon(self.reader, segments, presence)
         self._marks: dict[Node, Marks] = {}
-        self.answers = Answers()
+        self.answers = Answers(answers)
         self._vocabulary: Vocabulary | None = None
         self._name_words: frozenset[str] | None = None
 
