@@ -169,3 +169,21 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_server_starts_its_worker_before_the_first_write_and_keeps_it(settings) -> None:  # noqa: ANN001
+    """The worker is started once searches are ready, not by the first write (whose answer
+    waited for its imports), and by the indexing thread: started by a thread that ends, it
+    died with it (PR_SET_PDEATHSIG) and the first round failed."""
+    with Archive(settings, background=True) as archive:
+        assert archive.index_worker is not None
+        deadline = time.monotonic() + 30
+        while archive.index_worker.pid is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = archive.index_worker.pid
+        assert started is not None, "no worker before any write"
+        time.sleep(1.0)  # a thread that started it and ended would have taken it along by now
+        doc = archive.add(b"Otters slide down the muddy bank.", "otters.txt")
+        assert archive.wait_searchable(30)
+        assert found(archive, "otters") == [doc.id]
+        assert archive.index_worker.pid == started and archive.index_worker.exit_code is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -315,3 +317,24 @@ def test_apply_dates_are_parsed() -> None:
 def test_apply_rejects_bad_language(code: str) -> None:
     with pytest.raises(BadRequest, match="two-letter"):
         apply(SUGGESTED, Overrides(language=code))
+
+
+def test_the_language_model_is_loaded_once_when_many_ask_at_once() -> None:
+    """A server's first uploads come together: each thread used to load a model of its own
+    (20 uploads at once waited 10 s). In a fresh interpreter, 8 threads ask at once."""
+    script = (
+        "import threading\n"
+        "from archive.ingest import language_id\n"
+        "barrier, got = threading.Barrier(8), []\n"
+        "def ask():\n"
+        "    barrier.wait()\n"
+        "    got.append(id(language_id.model()))\n"
+        "threads = [threading.Thread(target=ask) for _ in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(len(got), len(set(got)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["8", "1"], done.stderr

@@ -22,6 +22,7 @@ from archive.core import (
     references,
     transfer,
     translations,
+    warmup,
 )
 from archive.core import copies as grouping
 from archive.core import ocr as scans
@@ -140,8 +141,18 @@ class Archive:
         writes return once the catalog has them, and wait_searchable() until the index does."""
         if self._indexer is None:
             self._worker = IndexWorker(self.settings)
-            self._indexer = BackgroundIndexer(self._index_round, self.settings.index_round_seconds)
+            wanted = self.settings.search_processes
+
+            def searches_ready() -> bool:
+                return len(self.search_processes) >= wanted
+
+            self._indexer = BackgroundIndexer(
+                self._index_round,
+                self.settings.index_round_seconds,
+                warmup.worker_starter(self._worker, searches_ready),
+            )
             self._indexer.start()
+            warmup.load_language_model(searches_ready)
 
     @property
     def index_worker(self) -> IndexWorker | None:

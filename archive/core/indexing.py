@@ -85,11 +85,18 @@ def refill(
 
 
 class BackgroundIndexer(threading.Thread):
-    def __init__(self, index_pending: Callable[[], int], round_seconds: float = 0.0) -> None:
-        """round_seconds: the least time from one round's start to the next one's."""
+    def __init__(
+        self,
+        index_pending: Callable[[], int],
+        round_seconds: float = 0.0,
+        prepare: Callable[[threading.Event], None] | None = None,
+    ) -> None:
+        """round_seconds: the least time from one round's start to the next one's; prepare:
+        run first in this thread, given the event a write sets (archive.core.warmup)."""
         super().__init__(name="archive-indexer", daemon=True)
         self._index_pending = index_pending
         self._round_seconds = round_seconds
+        self._prepare = prepare
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self.failures = 0
@@ -125,6 +132,11 @@ class BackgroundIndexer(threading.Thread):
             self.join(timeout)
 
     def run(self) -> None:
+        if self._prepare is not None:
+            try:
+                self._prepare(self._wake)
+            except Exception:  # noqa: BLE001 - the first round starts what is missing itself
+                log.exception("could not get ready for writes; the first write will")
         began = 0.0
         while not self._stopping.is_set():
             self._wake.wait(IDLE_SECONDS)

@@ -73,6 +73,13 @@ class IndexWorker:
             raise WorkerFailed(f"indexing worker: {answer['error']}")
         return int(answer["done"])
 
+    def start(self) -> None:
+        """Start the worker process now rather than at the first round (its imports and index
+        opening take seconds that the first write would otherwise wait for)."""
+        with self._lock:
+            if not self._closed:
+                self._running()
+
     def _running(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
@@ -115,6 +122,10 @@ class IndexWorker:
         if proc.stdout is not None:
             proc.stdout.close()
         self._exit_code = proc.returncode
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def pid(self) -> int | None:
