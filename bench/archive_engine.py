@@ -190,8 +190,23 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _pss(pid: int) -> int:
+    """The process's proportional set size in bytes (a page shared by n processes counts 1/n:
+    libraries, the page cache of files they map), from /proc/PID/smaps_rollup; 0 if unread."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def process_tree_memory(pid: int) -> dict[str, object]:
-    """VmRSS and VmHWM of a process and all its descendants (kB in /proc, bytes here)."""
+    """VmRSS and VmHWM of a process and all its descendants (kB in /proc, bytes here), with
+    each one's anonymous part (RssAnon) and proportional set size (PSS): their total counts a
+    page shared by several of them once, which the RSS total counts in each."""
     rows: list[dict[str, object]] = []
     todo = [pid]
     while todo:
@@ -206,6 +221,8 @@ def process_tree_memory(pid: int) -> dict[str, object]:
                 "name": "server" if p == pid else f"child {p}",
                 "rss": int(status.get("VmRSS", "0 kB").split()[0]) * 1024,
                 "hwm": int(status.get("VmHWM", "0 kB").split()[0]) * 1024,
+                "anon": int(status.get("RssAnon", "0 kB").split()[0]) * 1024,
+                "pss": _pss(p),
             }
         )
         todo.extend(_children(p))
@@ -213,6 +230,8 @@ def process_tree_memory(pid: int) -> dict[str, object]:
         "processes": rows,
         "rss": sum(r["rss"] for r in rows),  # type: ignore[misc]
         "hwm": sum(r["hwm"] for r in rows),  # type: ignore[misc]
+        "anon": sum(r["anon"] for r in rows),  # type: ignore[misc]
+        "pss": sum(r["pss"] for r in rows),  # type: ignore[misc]
     }
 
 

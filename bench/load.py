@@ -116,6 +116,7 @@ class Stats:
         self.missed_after_201 = 0  # a search begun after a "searchable" 201 did not find it
         self.missed_not_searchable = 0  # the same for a 201 that said "searchable": false
         self.not_searchable_201 = 0  # 201s that said "searchable": false (the wait timed out)
+        self.not_searchable_sent: list[float] = []  # when each of those was sent (monotonic)
 
     def status(self, kind: str, code: int) -> None:
         with self.lock:
@@ -145,6 +146,8 @@ def _uploader(url: str, token: str, docs: Documents, stats: Stats, until: float)
                 doc.searchable = body.get("searchable") is True
                 with stats.lock:
                     stats.not_searchable_201 += body.get("searchable") is not True
+                    if body.get("searchable") is not True:
+                        stats.not_searchable_sent.append(began)
                     stats.upload_ms.append(took * 1000)
                     stats.acked.append(doc)
                     stats.pending[doc.word] = doc
@@ -394,6 +397,10 @@ def run(
             ),
             "missed_by_search_begun_after_201": stats.missed_after_201,
             "201_said_not_yet_searchable": stats.not_searchable_201,
+            # when the load had run this long (s), each of those uploads was sent
+            "not_yet_searchable_sent_at_s": [
+                round(t - start, 1) for t in stats.not_searchable_sent
+            ],
             "missed_after_a_not_yet_searchable_201": stats.missed_not_searchable,
             "not_seen_by_watcher": len(stats.acked) - len(lags),
             "server_tracebacks": len(tracebacks),

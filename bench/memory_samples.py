@@ -8,7 +8,10 @@
 
 Each sample is the VmRSS of every process in the tree (from /proc/PID/status, as `ps` shows
 it), their total, and this process's own VmRSS (the bench's, to show it stays bounded). A run
-of 600 s at one sample every 5 s keeps 121 samples of a few processes each.
+of 600 s at one sample every 5 s keeps 121 samples of a few processes each. The goals are judged
+on the VmRSS total, which counts a page shared by several processes (Python's and NumPy's
+libraries, read-only file pages) once in each; the report also gives the same windows' PSS
+total (such a page once in all: /proc/PID/smaps_rollup) and anonymous memory (RssAnon).
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ class MemorySampler:
             entry = {
                 "t": round(now - origin, 1),
                 "total_rss": int(tree["rss"]),  # type: ignore[arg-type]
+                "total_pss": int(tree["pss"]),  # type: ignore[arg-type]
+                "total_anon": int(tree["anon"]),  # type: ignore[arg-type]
                 "rss": rss,
                 "bench_rss": own_memory()["rss"],
             }
@@ -129,6 +134,14 @@ class MemorySampler:
                 if first_window and last_window
                 else None
             )
+            # the same windows of the PSS total (shared pages once) and of the anonymous memory
+            shared = {
+                kind: [
+                    self._window(during, w["from_t"], w["to_t"], f"total_{kind}") if w else None
+                    for w in (first_window, last_window)
+                ]
+                for kind in ("pss", "anon")
+            }
             processes = [
                 {
                     "pid": pid,
@@ -155,15 +168,19 @@ class MemorySampler:
                     else None
                 ),
                 "peak_total_rss": max((s["total_rss"] for s in self.samples), default=None),
+                "pss_windows": shared["pss"],
+                "anon_windows": shared["anon"],
                 "bench_peak_rss": max((s["bench_rss"] for s in self.samples), default=None),
                 "processes": processes,
                 "samples": list(self.samples),
             }
 
     @staticmethod
-    def _window(samples: list[dict], start: float, end: float) -> dict | None:
+    def _window(
+        samples: list[dict], start: float, end: float, total: str = "total_rss"
+    ) -> dict | None:
         """Median and maximum total of the samples taken from start to end (seconds of load)."""
-        totals = [s["total_rss"] for s in samples if start <= s["t"] <= end]
+        totals = [s[total] for s in samples if start <= s["t"] <= end and total in s]
         if not totals:
             return None
         return {"from_t": start, "to_t": end, "samples": len(totals),
@@ -203,6 +220,15 @@ def describe(figures: dict) -> list[str]:
         f"  {growth}; under 1 GB (the last window's max, else the last sample):"
         f" {'-' if under is None else ('met' if under else 'NOT MET')}",
     ]
+    for kind, label in (("pss", "PSS, shared pages once"), ("anon", "anonymous (RssAnon)")):
+        first, last = figures.get(f"{kind}_windows") or (None, None)
+        if first:
+            ratio = f"; ratio {last['median'] / first['median']:.2f}" if last else ""
+            lines.append(
+                f"  {label}: first minute's last {WINDOW_SECONDS:g} s median {mb(first['median'])},"
+                f" the run's last {WINDOW_SECONDS:g} s median {mb(last['median']) if last else '-'}"
+                f" (max {mb(last['max']) if last else '-'}){ratio}"
+            )
     for p in figures["processes"]:
         lines.append(
             f"  {p['name']:<16} pid {p['pid']:<8} peak sampled {mb(p['peak_rss'])},"
