@@ -240,6 +240,10 @@ class Server:
     def logs(self) -> str:
         return self.log.read_text(errors="replace") if self.log and self.log.exists() else ""
 
+    def slow_rounds(self) -> list[str]:
+        """The server's warnings of index rounds that took long (archive.core.worker)."""
+        return [line for line in self.logs().splitlines() if "slow index round" in line]
+
     def tracebacks(self) -> list[str]:
         """Lines of the server's output that show a traceback or a Whoosh lock error."""
         bad = ("Traceback", "LockError", "Exception in ASGI", "indexing failed")

@@ -374,6 +374,7 @@ def run(
         lags = list(stats.lag.values())
         fivexx = sum(n for k, n in stats.statuses.items() if k.split()[1].startswith("5"))
         tracebacks = server.tracebacks() if server else []
+        slow_rounds = server.slow_rounds() if server else []
         summary = {
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "seconds": round(elapsed, 1),
@@ -404,6 +405,8 @@ def run(
             "missed_after_a_not_yet_searchable_201": stats.missed_not_searchable,
             "not_seen_by_watcher": len(stats.acked) - len(lags),
             "server_tracebacks": len(tracebacks),
+            # what held the index rounds that took over 5 s (the server's warnings)
+            "slow_rounds": slow_rounds[:20],
             "load_average_1min_start_end": [load_start, os.getloadavg()[0]],
             **made,
         }

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -32,8 +33,12 @@ from archive.config import Settings
 from archive.errors import WorkerFailed
 from archive.processes import die_with_parent, return_large_allocations
 
+log = logging.getLogger(__name__)
 START_SECONDS = 60.0
 ROUND_MEMORY_MB = 64
+# A round that takes longer is logged with what held it (a write waits for its round, at most
+# Settings.index_wait_seconds).
+SLOW_ROUND_SECONDS = 5.0
 _PATH_FIELDS = ("root", "variants_path")
 
 
@@ -68,9 +73,17 @@ class IndexWorker:
             if self._closed:
                 raise WorkerFailed("the archive is closing")
             proc = self._running()
+            began = time.monotonic()
             answer = self._ask(proc, {"index": True, "fresh": fresh})
+            took = time.monotonic() - began
         if "error" in answer:
             raise WorkerFailed(f"indexing worker: {answer['error']}")
+        if took > SLOW_ROUND_SECONDS:  # a write waits for its round: say what held this one
+            log.warning(
+                "slow index round: %.1f s for %d documents (indexing and merging %.1f s; saving"
+                " the facet arrays of the round before %.1f s)",
+                took, answer["done"], answer.get("seconds", 0.0), answer.get("saving", 0.0),
+            )  # fmt: skip
         return int(answer["done"])
 
     def start(self) -> None:
@@ -178,11 +191,13 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     bounded = tiered_merges(settings.index_batch_size)
     idle = fewest_merges(IDLE_MAX_SEGMENTS)
     last_work = time.monotonic()
+    saving = 0.0  # seconds spent saving the last round's facet arrays, after its answer
     answer({"ready": True})
     try:
         for line in requests:
             request = json.loads(line)
             index.fresh = bool(request.get("fresh"))
+            began = time.monotonic()
             try:
                 # the round's segments' facet arrays are saved after the answer: the writes
                 # it acknowledges wait for the commit only (a searcher that is quicker reads
@@ -203,8 +218,10 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             except Exception as exc:  # noqa: BLE001 - told to the server, which retries
                 answer({"error": f"{type(exc).__name__}: {exc}"})
             else:
-                answer({"done": done})
+                answer({"done": done, "seconds": time.monotonic() - began, "saving": saving})
+                began = time.monotonic()
                 index.save_segment_values()
+                saving = time.monotonic() - began
     finally:
         index.close()
         catalog.close()
