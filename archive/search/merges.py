@@ -69,21 +69,9 @@ def tiered_merges(limit: int) -> MergePolicy:
     steady stream of uploads each document was rewritten at every round until its segment
     reached `limit` (at 10 uploads/s on 20k documents, merges took 60-80% of the worker's core).
     Merging only like sizes rewrites a document about log4(limit / round) times, as Lucene's
-    tiered and log merge policies do, and leaves at most 3 segments of each size class (4 for
-    one round after a merge).
-
-    A commit that merged is followed by one that does not: a merge's result often makes a
-    fourth segment of the next size class, and under the 20k load test two merges in a row
-    (~120, then ~500 documents: 8 s and more with both cores busy) made the writes waiting
-    behind both pass the 10 s wait (20 uploads a run answered "not yet searchable"). The
-    policy carries this from one round to the next: the worker makes it once."""
-    merged_last = False
+    tiered and log merge policies do, and leaves at most 3 segments of each size class."""
 
     def policy(writer: Any, segments: list[Any]) -> list[Any]:
-        nonlocal merged_last
-        if merged_last:  # this commit only adds its documents
-            merged_last = False
-            return segments
         tiers: defaultdict[int, list[Any]] = defaultdict(list)
         for segment in segments:
             if segment.doc_count_all() < limit:
@@ -96,7 +84,6 @@ def tiered_merges(limit: int) -> MergePolicy:
                 # holding each one's arrays: likely much of the 1.46 GB after ten minutes of the
                 # load test there)
                 by_size = sorted(tiers[tier], key=lambda s: s.doc_count_all())
-                merged_last = True
                 return _merge(writer, segments, by_size[:ROUND_MERGE_MIN_SEGMENTS])
         return segments
 
