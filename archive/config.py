@@ -26,10 +26,12 @@ class Settings:
     index_wait_seconds: float = 10.0
     # A server's index rounds begin at most this often (a group commit): the writes that arrive
     # meanwhile share one commit, one merge and one new index generation for every search
-    # process (ARCHIVE_INDEX_ROUND_SECONDS; 0: a round as soon as the last one ends). Under the
-    # 20k load test, 0.5 s gave search p50 430 against 498 ms and the worker 34 against 45 ms
-    # of CPU an upload; a write waits for its round: up to this much longer.
-    index_round_seconds: float = 0.5
+    # process (ARCHIVE_INDEX_ROUND_SECONDS; 0: a round as soon as the last one ends). A write
+    # after a quiet spell starts its round at once; under a stream a write waits for its round:
+    # up to this much longer. Under the 20k load test (docs/reliability.md, session 8) 2 s
+    # against 0.5 s: no upload past the 10 s wait against 20 a run (a round's merges are
+    # fewer and smaller), search p50 80-93 against 100-105 ms, uploads 7.6 against 10-11/s.
+    index_round_seconds: float = 2.0
     # A server's searches run in this many search processes beside it (archive.core.searchers),
     # each with its own reader of the index, so that searching uses every core; 0: in the server
     # process itself (ARCHIVE_SEARCH_PROCESSES). The CLI's commands always search in-process.

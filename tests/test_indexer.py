@@ -61,3 +61,31 @@ def test_a_failed_round_covers_nothing_and_the_next_one_does() -> None:
         assert len(calls) >= 3 and worker.failures == 0
     finally:
         worker.stop()
+
+
+def test_rounds_that_wrote_are_paced_and_a_write_after_a_quiet_spell_is_not() -> None:
+    """A group commit: under a stream of writes a round begins at most every round_seconds;
+    a round that found nothing does not count, so a write after a quiet spell (the rounds an
+    idle server runs every IDLE_SECONDS) starts its round at once."""
+    wrote: list[int] = []
+    began: list[float] = []
+
+    def rounds() -> int:
+        began.append(time.monotonic())
+        return wrote.pop() if wrote else 0
+
+    worker = BackgroundIndexer(rounds, round_seconds=3.0)
+    worker.start()
+    try:
+        assert worker.wait(worker.ticket(), 5)  # a first round, idle
+        wrote.append(1)
+        sent = time.monotonic()
+        assert worker.wait(worker.ticket(), 5)
+        assert time.monotonic() - sent < 1.0  # after an idle round: at once
+        wrote.append(1)
+        sent = time.monotonic()
+        assert worker.wait(worker.ticket(), 10)
+        assert time.monotonic() - sent > 1.5  # after a round that wrote: its turn (3 s apart)
+        assert began[-1] - began[-2] >= 2.9
+    finally:
+        worker.stop()

@@ -148,7 +148,7 @@ class BackgroundIndexer(threading.Thread):
                 self._begun += 1
                 number = self._begun
             try:
-                self._index_pending()
+                done = self._index_pending()
             except Exception:  # noqa: BLE001 - the rows stay unindexed; the next round retries
                 if self._stopping.is_set():
                     return
@@ -157,6 +157,8 @@ class BackgroundIndexer(threading.Thread):
                 self._stopping.wait(min(30.0, 2.0**self.failures))
             else:
                 self.failures = 0
+                if not done:  # an idle round: the next write's round need not wait its turn
+                    began = 0.0
                 with self._rounds:
                     self._done = number
                     self._rounds.notify_all()
