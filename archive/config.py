@@ -29,8 +29,9 @@ class Settings:
     # process (ARCHIVE_INDEX_ROUND_SECONDS; 0: a round as soon as the last one ends). A write
     # after a quiet spell starts its round at once; under a stream a write waits for its round:
     # up to this much longer. Under the 20k load test (docs/reliability.md, session 8) 2 s
-    # against 0.5 s: no upload past the 10 s wait against 20 a run (a round's merges are
-    # fewer and smaller), search p50 80-93 against 100-105 ms, uploads 7.6 against 10-11/s.
+    # against 0.5 s: no upload past the 10 s wait in six 60 s runs against 20 a run (a round's
+    # largest merge ~960 documents every ~960 uploads, against ~1,500), search p50 80-93
+    # against 100-105 ms, uploads 7.6 against 10-11/s.
     index_round_seconds: float = 2.0
     # A server's searches run in this many search processes beside it (archive.core.searchers),
     # each with its own reader of the index, so that searching uses every core; 0: in the server
