@@ -152,7 +152,6 @@ class Archive:
                 warmup.worker_starter(self._worker, searches_ready),
             )
             self._indexer.start()
-            warmup.load_language_model(searches_ready)
 
     @property
     def index_worker(self) -> IndexWorker | None:

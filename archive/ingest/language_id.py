@@ -38,11 +38,6 @@ def model() -> Any:
     return _model
 
 
-def preload() -> None:
-    """Load the model now (a server, before its first upload needs it)."""
-    model()
-
-
 def identify(text: str) -> str:
     """ISO 639-1 code by py3langid when it is confident, else ""."""
     sample = text[:SAMPLE_CHARS]
