@@ -86,11 +86,6 @@ class SearchEngine:
         # queries compiled and scored (one answered from the last one's matches is not)
         self.evaluated = 0
 
-    @property
-    def opened(self) -> bool:
-        """Whether a generation has been opened (by a search, or by warming)."""
-        return self._generation is not None
-
     def changed(self) -> None:
         """Our own commit landed: the next search uses a fresh searcher."""
         self._stale = True
