@@ -144,7 +144,8 @@ class Archive:
             wanted = self.settings.search_processes
 
             def searches_ready() -> bool:
-                return len(self.search_processes) >= wanted
+                # a rebuild needs its rounds at once
+                return self.rebuilding or len(self.search_processes) >= wanted
 
             self._indexer = BackgroundIndexer(
                 self._index_round,
