@@ -6,8 +6,8 @@ once while the search processes were opening) the first 20 uploads waited over 1
 answered "not yet searchable" (with py3langid's model, which each of them loaded at once: now
 once, under a lock, ingest/language_id.py; not at start, where it would hold 73 MB in every
 server whose uploads never need it). The worker is started once the search processes are
-ready, so that the first search answer waits for no more than it did, or as soon as a write
-comes.
+ready (at once when the server searches itself, or rebuilds), so that the first search answer
+waits for no more than it did, or as soon as a write comes.
 """
 
 from __future__ import annotations

@@ -137,10 +137,6 @@ class IndexWorker:
         self._exit_code = proc.returncode
 
     @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
     def pid(self) -> int | None:
         """The worker process's id while one runs (it is started on first use)."""
         proc = self._proc
