@@ -178,7 +178,7 @@ def test_spelling_counts_follow_new_and_retired_segments(settings) -> None:
         for spelling in {v for vs in table.spellings.values() for v in vs}:
             counted = 0
             for part in facets.parts:
-                values = part.pairs["names"][0]
+                values = part.values("names")
                 if spelling in values:
                     counted += int(part.value_counts("names")[values.index(spelling)])
             assert table.tally[spelling] == counted, spelling

@@ -190,3 +190,15 @@ def test_a_phrase_kept_from_an_earlier_search_scores_as_whoosh_does(
     kept = engine.generation().evaluator.cache._phrases  # noqa: SLF001 - what this test is about
     # keys: (segment, field, the phrase's indexed words, slop); words carry their language
     assert any(key[2] == ("en:new", "en:york") for key in kept) or text != '"new york"'
+
+
+def test_kept_postings_are_compact_only_where_exact() -> None:
+    # a term's postings are kept as int32 numbers and float32 frequencies (half the memory);
+    # a frequency float32 would round stays float64, so scores stay Whoosh's to the last bit
+    from archive.search.scoring import TermCache, _compact
+
+    ids, weights = _compact(np.array([0, 5, 9], dtype=np.int64), np.array([1.0, 3.0, 250.0]))
+    assert ids.dtype == np.int32 and weights.dtype == np.float32
+    assert TermCache.frequencies(weights).tolist() == [1.0, 3.0, 250.0]
+    _, boosted = _compact(np.array([1], dtype=np.int64), np.array([0.1]))
+    assert boosted.dtype == np.float64 and boosted[0] == 0.1

@@ -57,10 +57,10 @@ def test_saved_arrays_are_what_the_segment_holds(archive) -> None:
             read = SegmentValues.read(leaf)
             assert sidecars.load(index.path, key, leaf.doc_count_all()) is not None
             assert np.array_equal(loaded.dates, read.dates)
-            for facet, (values, doc, ord_) in read.pairs.items():
-                assert loaded.pairs[facet][0] == values
-                assert np.array_equal(loaded.pairs[facet][1], doc)
-                assert np.array_equal(loaded.pairs[facet][2], ord_)
+            for facet, (values, starts, ord_) in read.facets.items():
+                assert loaded.facets[facet][0] == values
+                assert np.array_equal(loaded.facets[facet][1], starts)
+                assert np.array_equal(loaded.facets[facet][2], ord_)
         engine.close()
 
 
@@ -167,3 +167,77 @@ def test_a_value_in_several_segments_is_kept_once(archive) -> None:
         for copies in repeated.values():
             assert all(c is copies[0] for c in copies)
         engine.close()
+
+
+def whoosh_pairs(engine: SearchEngine, facet: str) -> dict[int, set[str]]:
+    """Each searcher document's values of a facet, as Whoosh's own postings give them."""
+    reader = engine.generation().reader
+    held: dict[int, set[str]] = {}
+    for leaf, offset in reader.leaf_readers():
+        if facet not in leaf.indexed_field_names():
+            continue
+        for text in leaf.lexicon(facet):
+            value = text.decode("utf-8")
+            for doc in leaf.postings(facet, text).all_ids():
+                held.setdefault(doc + offset, set()).add(value)
+    return held
+
+
+def test_counts_and_filters_agree_with_whoosh_over_any_documents(archive) -> None:
+    # the generation keeps each document's values side by side (pairs ordered by document):
+    # counts over any set of documents and a filter's documents must be Whoosh's, document
+    # for document, a trashed one left out
+    fill(archive)
+    archive.trash(archive.search(SearchQuery(text="senate")).hits[0].id, actor="test")
+    with parts(archive.settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+        cache = engine.generation().facets
+        rng = np.random.default_rng(5)
+        masks = [cache.live, rng.random(len(cache.live)) < 0.5, rng.random(len(cache.live)) < 0.2]
+        for facet in ("tags", "names", "year", "language"):
+            held = whoosh_pairs(engine, facet)
+            for mask in masks:
+                mask = mask & cache.live
+                expected: dict[str, int] = {}
+                for doc in np.flatnonzero(mask).tolist():
+                    for value in held.get(doc, ()):
+                        expected[value] = expected.get(value, 0) + 1
+                assert dict(cache.count(facet, mask).items()) == expected, facet
+            for value in {v for values in held.values() for v in values}:
+                docs = {d for d, values in held.items() if value in values and cache.live[d]}
+                assert set(np.flatnonzero(cache.docs_with(facet, [value])).tolist()) == docs
+        engine.close()
+
+
+def test_a_file_of_the_older_layout_is_read_and_saved_anew(archive) -> None:
+    # format 2 kept (document, value) pairs in value order; a file of it is converted on
+    # load (no reading out of Whoosh) and saved in the current layout
+    from archive.search.facets import FACET_FIELDS
+
+    fill(archive)
+    with parts(archive.settings) as (_, catalog, index):
+        engine = SearchEngine(index, catalog.get_many)
+        expected = page_facets(engine, "grain")
+        engine.close()
+        for path in sidecars.folder(index.path).glob("*.npz"):
+            with np.load(path) as data:
+                saved = {k: data[k] for k in data.files}
+            size = int(saved["size"])
+            older = {"format": np.array(2), "size": saved["size"]}
+            for key, value in saved.items():
+                facet = key.split(".")[0]
+                if facet in FACET_FIELDS and key.endswith(".starts"):
+                    doc = np.repeat(np.arange(size, dtype=np.int32), np.diff(value))
+                    ord_ = saved[f"{facet}.ord"]
+                    order = np.lexsort((doc, ord_))  # value order, as Whoosh's lexicon gives
+                    older[f"{facet}.doc"], older[f"{facet}.ord"] = doc[order], ord_[order]
+                elif not key.endswith(".ord") and key not in ("format", "size"):
+                    older[key] = value
+            with open(path, "wb") as f:
+                np.savez(f, **older)
+        again = SearchEngine(index, catalog.get_many)
+        assert page_facets(again, "grain") == expected
+        for path in sidecars.folder(index.path).glob("*.npz"):
+            with np.load(path) as data:
+                assert int(data["format"]) == sidecars.FORMAT and "names.starts" in data.files
+        again.close()

@@ -36,40 +36,58 @@ from archive.search.values import KEYED_FACETS, ValueTable, new_table
 
 
 class SegmentValues:
-    """What one segment's documents hold, as arrays by segment document number: each facet's
-    (document, value) pairs, the values' texts, each document's date and its live flag."""
+    """What one segment's documents hold, by segment document number: each facet's values and
+    each document's value indexes (by document: document d's at starts[d]:starts[d + 1]), each
+    document's date and catalog id.
+
+    One array of pairs a facet, ordered by document, serves every count: a broad search
+    repeats its mask over each document's pairs, a narrow one gathers its documents' slices, a
+    filter finds its value's pairs and their documents by the starts. (Kept as (document,
+    value) pairs with a copy ordered by document, a copy numbered for the engine and the
+    generation's joined copies of all three, a 100k search process held seven such arrays,
+    ~86 MB of its ~350: tracemalloc.)"""
 
     def __init__(
         self,
         size: int,
-        pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]],
+        facets: dict[str, tuple[list[str], np.ndarray, np.ndarray]],
         dates: np.ndarray,
         ids: np.ndarray,
         identities: dict[str, list[str]] | None = None,
     ) -> None:
+        """facets: facet -> (values in lexicon order, starts (size + 1), each pair's value
+        index, the pairs ordered by document)."""
         self.size = size
         # a keyed facet's value identities (spellings.value_identity, encoded), computed once by the
         # writer and saved with the arrays: 20 µs a value, seconds for a large segment
         self.identities = identities if identities is not None else {}
-        # facet -> (values in lexicon order, document of each pair, value index of each pair)
-        self.pairs = pairs
+        self.facets = facets
         self.dates = dates
         self.ids = ids  # each document's catalog id (0: none)
-        # facet -> each pair's value in the engine's ValueTable (numbered on first use)
-        self.numbered: dict[str, np.ndarray] = {}
-        self.ordered: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # facet -> (the table, each of the segment's values' number in it), numbered on first use
+        self._numbers: dict[str, tuple[ValueTable, np.ndarray]] = {}
         self.counted: dict[str, np.ndarray] = {}
+
+    def values(self, facet: str) -> list[str]:
+        return self.facets[facet][0]
+
+    def lengths(self, facet: str) -> np.ndarray:
+        """How many values each document holds."""
+        return np.diff(self.facets[facet][1])
 
     @classmethod
     def read(cls, reader) -> SegmentValues:  # noqa: ANN001 - a Whoosh segment reader
         """Read out of the segment (seconds for a large one: see archive.search.sidecars)."""
         n = reader.doc_count_all()
-        pairs = {facet: field_pairs(reader, facet) for facet in FACET_FIELDS}
+        facets = {}
+        for facet in FACET_FIELDS:
+            values, doc, ord_ = field_pairs(reader, facet)
+            facets[facet] = (values, *by_document(n, doc, ord_))
         dates = numeric_column(reader, "date_desc").astype(np.int32) if n else _NO_DATES
         identities = {
-            f: sidecars.shared(list(map(encode_identity, pairs[f][0]))) for f in KEYED_FACETS
+            f: sidecars.shared(list(map(encode_identity, facets[f][0]))) for f in KEYED_FACETS
         }
-        return cls(n, pairs, dates, _catalog_ids(reader, n), identities)
+        return cls(n, facets, dates, _catalog_ids(reader, n), identities)
 
     @classmethod
     def of(cls, reader, index_dir: Path | None) -> SegmentValues:  # noqa: ANN001
@@ -81,18 +99,22 @@ class SegmentValues:
         saved = sidecars.load(index_dir, key, n)
         if saved is not None:
             try:
-                return cls.from_arrays(n, saved)
+                part = cls.from_arrays(n, saved)
             except (KeyError, ValueError, TypeError):
                 pass  # a file of another shape: read again below
+            else:
+                if int(saved["format"]) != sidecars.FORMAT:  # an older layout: saved anew
+                    sidecars.save(index_dir, key, n, part.arrays())
+                return part
         part = cls.read(reader)
         sidecars.save(index_dir, key, n, part.arrays())
         return part
 
     def arrays(self) -> dict[str, np.ndarray | list[str]]:
         out: dict[str, np.ndarray | list[str]] = {"dates": self.dates, "ids": self.ids}
-        for facet, (values, doc, ord_) in self.pairs.items():
+        for facet, (values, starts, ord_) in self.facets.items():
             out[f"{facet}.values"] = values
-            out[f"{facet}.doc"] = doc
+            out[f"{facet}.starts"] = starts
             out[f"{facet}.ord"] = ord_
         for facet, identities in self.identities.items():
             out[f"{facet}.identity.values"] = identities
@@ -100,16 +122,29 @@ class SegmentValues:
 
     @classmethod
     def from_arrays(cls, size: int, data: dict[str, np.ndarray | list[str]]) -> SegmentValues:
-        pairs = {}
+        facets = {}
         for facet in FACET_FIELDS:
             values = data[f"{facet}.values"]
-            doc = np.asarray(data[f"{facet}.doc"], dtype=np.int32)
-            ord_ = np.asarray(data[f"{facet}.ord"], dtype=np.int32)
-            if not isinstance(values, list) or len(doc) != len(ord_):
+            if not isinstance(values, list):
                 raise ValueError("not a segment's facet arrays")
-            if len(ord_) and (ord_.max() >= len(values) or doc.max() >= size):
+            ord_ = np.asarray(data[f"{facet}.ord"], dtype=np.int32)
+            if f"{facet}.starts" in data:
+                starts = np.asarray(data[f"{facet}.starts"], dtype=np.int32)
+            else:  # format 2: (document, value) pairs in value order
+                doc = np.asarray(data[f"{facet}.doc"], dtype=np.int32)
+                if len(doc) != len(ord_) or (len(doc) and (doc.min() < 0 or doc.max() >= size)):
+                    raise ValueError("facet pairs out of range")
+                starts, ord_ = by_document(size, doc, ord_)
+            if (
+                len(starts) != size + 1
+                or starts[0] != 0
+                or starts[-1] != len(ord_)
+                or np.any(starts[1:] < starts[:-1])
+            ):
+                raise ValueError("facet starts of another segment")
+            if len(ord_) and (ord_.min() < 0 or ord_.max() >= len(values)):
                 raise ValueError("facet arrays out of range")
-            pairs[facet] = (values, doc, ord_)
+            facets[facet] = (values, starts, ord_)
         dates = np.asarray(data["dates"], dtype=np.int32)
         ids = np.asarray(data["ids"], dtype=np.int64)
         if len(dates) != size or len(ids) != size:
@@ -117,35 +152,35 @@ class SegmentValues:
         identities = {}
         for facet in KEYED_FACETS:  # KeyError: saved before names had identities, read again
             found = data[f"{facet}.identity.values"]
-            if not isinstance(found, list) or len(found) != len(pairs[facet][0]):
+            if not isinstance(found, list) or len(found) != len(facets[facet][0]):
                 raise ValueError("identities of other values")
             identities[facet] = found
-        return cls(size, pairs, dates, ids, identities)
-
-    def by_doc(self, facet: str, table: ValueTable) -> tuple[np.ndarray, np.ndarray]:
-        """The pairs' value numbers ordered by document, and each document's number of pairs."""
-        found = self.ordered.get(facet)
-        if found is None:
-            doc = self.pairs[facet][1]
-            order = np.argsort(doc, kind="stable")
-            lengths = np.bincount(doc, minlength=self.size).astype(np.int64)
-            found = self.ordered[facet] = (self.numbered_values(facet, table)[order], lengths)
-        return found
+        return cls(size, facets, dates, ids, identities)
 
     def value_counts(self, facet: str) -> np.ndarray:
         """How many of the segment's documents hold each of its values (deleted ones too)."""
         found = self.counted.get(facet)
         if found is None:
-            values, _, ord_ = self.pairs[facet]
+            values, _, ord_ = self.facets[facet]
             found = self.counted[facet] = np.bincount(ord_, minlength=len(values))
         return found
 
     def numbered_values(self, facet: str, table: ValueTable) -> np.ndarray:
-        found = self.numbered.get(facet)
-        if found is None:
-            values, _, ord_ = self.pairs[facet]
-            found = self.numbered[facet] = table.numbers(values, self.identities.get(facet))[ord_]
-        return found
+        """Each pair's value number in the table (by document, as the pairs)."""
+        found = self._numbers.get(facet)
+        if found is None or found[0] is not table:
+            numbers = table.numbers(self.facets[facet][0], self.identities.get(facet))
+            found = self._numbers[facet] = (table, numbers)
+        return found[1][self.facets[facet][2]]
+
+
+def by_document(size: int, doc: np.ndarray, ord_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(document, value) pairs as starts (size + 1) and the values ordered by document (a
+    document's values in the order the pairs give them)."""
+    order = np.argsort(doc, kind="stable")
+    starts = np.zeros(size + 1, dtype=np.int32)
+    np.cumsum(np.bincount(doc, minlength=size), out=starts[1:])
+    return starts, np.asarray(ord_, dtype=np.int32)[order]
 
 
 _NO_DATES = np.zeros(0, dtype=np.int32)
@@ -223,7 +258,9 @@ class FacetCache:
     """The searcher-wide view: the segments' arrays side by side, at their document offsets.
 
     Documents are the searcher's numbers; a set of documents is a boolean array over them
-    (a mask). Counting a facet over a mask is one bincount over its (document, value) pairs."""
+    (a mask). A facet is each document's value numbers, side by side in document order
+    (`ords`, document d's at starts[d]:starts[d + 1]); counting it over a mask is one bincount
+    over the pairs of the documents in it."""
 
     def __init__(
         self,
@@ -238,11 +275,6 @@ class FacetCache:
         leaves = searcher.reader().leaf_readers()
         self.leaves: list[tuple[str, object, int]] = []
         self._parts: list[SegmentValues] = []
-        docs: dict[str, list[np.ndarray]] = {f: [] for f in FACET_FIELDS}
-        ords: dict[str, list[np.ndarray]] = {f: [] for f in FACET_FIELDS}
-        dates: list[np.ndarray] = []
-        ids: list[np.ndarray] = []
-        live: list[np.ndarray] = []
         for reader, offset in leaves:
             key = _segment_key(reader)
             part = segments.get(key)
@@ -250,37 +282,47 @@ class FacetCache:
                 part = segments[key] = SegmentValues.of(reader, index_dir)
             self.leaves.append((key, reader, offset))
             self._parts.append(part)
-            for facet in FACET_FIELDS:
-                table = tables.get(facet) or tables.setdefault(facet, new_table(facet))
-                docs[facet].append(part.pairs[facet][1] + np.int32(offset))
-                ords[facet].append(part.numbered_values(facet, table))
-            dates.append(part.dates)
-            ids.append(part.ids)
-            live.append(live_mask(reader))
         seen = {key for key, _, _ in self.leaves}
         for key in set(segments) - seen:
             del segments[key]
         self.tables = tables
+        # facet -> (each pair's value number, by document; each document's number of pairs)
+        self.pairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._starts: dict[str, np.ndarray] = {}
+        for facet in FACET_FIELDS:
+            table = tables.get(facet) or tables.setdefault(facet, new_table(facet))
+            ords = [part.numbered_values(facet, table) for part in self._parts]
+            self.pairs[facet] = (
+                _joined(ords, np.int32),
+                _joined([part.lengths(facet) for part in self._parts], np.int32),
+            )
+        # which spelling each name is shown under: numbering the segments' values found them
         parts = {key: part for (key, _, _), part in zip(self.leaves, self._parts, strict=True)}
         for facet, table in tables.items():
             if table.spellings:
                 table.show(_spelling_tally(table, facet, parts).__getitem__)
-        self.pairs = {
-            f: (_joined(docs[f], np.int32), _joined(ords[f], np.int32)) for f in FACET_FIELDS
-        }
-        self.dates = _joined(dates, np.int32)
+        self.dates = _joined([part.dates for part in self._parts], np.int32)
         # each document's catalog id: the order of equal scores or dates, whatever the
         # documents' places in the index (a reindex with sub-writers places them otherwise)
-        self.ids = _joined(ids, np.int64)
-        self.live = _joined(live, bool)
+        self.ids = _joined([part.ids for part in self._parts], np.int64)
+        self.live = _joined([live_mask(reader) for reader, _ in leaves], bool)
         self.live_count = int(self.live.sum())
         self._totals: dict[str, FacetCounts] = {}
-        self._doc_order: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def parts(self) -> tuple[SegmentValues, ...]:
         """Each segment's values, in the searcher's order of segments."""
         return tuple(self._parts)
+
+    def starts(self, facet: str) -> np.ndarray:
+        """Where each document's pairs begin (and, last, where the pairs end), made on first
+        use: a narrow count and a filter need them, a broad count does not."""
+        found = self._starts.get(facet)
+        if found is None:
+            lengths = self.pairs[facet][1]
+            found = self._starts[facet] = np.zeros(len(lengths) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=found[1:])
+        return found
 
     def docs_with(self, facet: str, values: Iterable[str]) -> np.ndarray:
         """The mask of live documents holding any of the values."""
@@ -288,8 +330,9 @@ class FacetCache:
         wanted = [table.number[v] for v in values if table and v in table.number]
         mask = np.zeros(len(self.live), dtype=bool)
         if wanted:
-            doc, ord_ = self.pairs[facet]
-            mask[doc[np.isin(ord_, wanted)]] = True
+            ords = self.pairs[facet][0]
+            at = np.flatnonzero(np.isin(ords, wanted))
+            mask[np.searchsorted(self.starts(facet), at, side="right") - 1] = True
             mask &= self.live
         return mask
 
@@ -303,33 +346,26 @@ class FacetCache:
 
     def _count(self, facet: str, docs: np.ndarray) -> FacetCounts:
         table = self.tables.get(facet) or self.tables.setdefault(facet, new_table(facet))
-        doc, ord_ = self.pairs[facet]
+        ords, lengths = self.pairs[facet]
         ids = np.flatnonzero(docs)
         if len(ids) * SPARSE_SHARE < len(docs):
             # few documents: gather their own pairs (a names facet holds ~25 a document)
-            counts = np.bincount(self._by_doc(facet, ids), minlength=len(table.values))
+            counts = np.bincount(self._of_docs(facet, ids), minlength=len(table.values))
         else:
-            counts = np.bincount(ord_[docs[doc]], minlength=len(table.values))
+            counts = np.bincount(ords[np.repeat(docs, lengths)], minlength=len(table.values))
         return FacetCounts(table, counts)
 
-    def _by_doc(self, facet: str, ids: np.ndarray) -> np.ndarray:
-        """The value numbers of the documents ids' pairs (each segment's pairs ordered by
-        document once, side by side for the generation)."""
-        found = self._doc_order.get(facet)
-        if found is None:
-            table = self.tables[facet]
-            parts = [part.by_doc(facet, table) for part in self._parts]
-            starts = np.zeros(len(self.live) + 1, dtype=np.int64)
-            np.cumsum(_joined([lengths for _, lengths in parts], np.int64), out=starts[1:])
-            found = self._doc_order[facet] = (_joined([o for o, _ in parts], np.int32), starts)
-        ords, starts = found
-        begin, end = starts[ids], starts[ids + 1]
-        lengths = end - begin
-        total = int(lengths.sum())
+    def _of_docs(self, facet: str, ids: np.ndarray) -> np.ndarray:
+        """The value numbers of the documents ids' pairs."""
+        ords, lengths = self.pairs[facet]
+        starts = self.starts(facet)
+        begin = starts[ids]
+        counts = lengths[ids].astype(np.int64)
+        total = int(counts.sum())
         if not total:
             return ords[:0]
-        # the positions begin[i] .. end[i] of every document, in one array
-        shift = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths)
+        # the positions begin[i] .. begin[i] + counts[i] of every document, in one array
+        shift = np.repeat(begin - (np.cumsum(counts) - counts), counts)
         return ords[np.arange(total) + shift]
 
     def date_range(self, lo: int, hi: int) -> np.ndarray:
@@ -371,7 +407,7 @@ class SpellingTally(dict[str, int]):
             self._add(facet, parts[key], spellings, 1)
 
     def _add(self, facet: str, part: SegmentValues, spellings: set[str], sign: int) -> None:
-        values = part.pairs[facet][0]
+        values = part.values(facet)
         if not values or not spellings:
             return
         counts = part.value_counts(facet)

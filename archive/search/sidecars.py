@@ -26,7 +26,9 @@ from pathlib import Path
 import numpy as np
 
 FOLDER = "facets"
-FORMAT = 2  # 2: each document's catalog id (ids)
+# 2: each document's catalog id (ids); 3: a facet's pairs ordered by document (starts)
+FORMAT = 3
+READABLE = (2, 3)  # an older file is read (archive.search.facets converts it) and rewritten
 _SEPARATOR = "\x00"
 
 
@@ -47,7 +49,7 @@ def load(index_dir: Path, segment_id: str, size: int) -> dict[str, np.ndarray | 
     path = folder(index_dir) / f"{segment_id}.npz"
     try:
         with np.load(path, allow_pickle=False) as data:
-            if int(data["format"]) != FORMAT or int(data["size"]) != size:
+            if int(data["format"]) not in READABLE or int(data["size"]) != size:
                 return None
             found: dict[str, np.ndarray | list[str]] = {}
             for key in data.files:
