@@ -52,3 +52,33 @@ def test_a_large_block_freed_is_given_back() -> None:
 def test_without_it_glibc_keeps_the_block() -> None:
     # the case the function exists for: shows that the test above measures something
     assert given_back("default") < 1 << 20
+
+
+def _anon() -> int:
+    for line in open("/proc/self/status"):  # noqa: SIM115, PTH123 - one read of a proc file
+        if line.startswith("RssAnon"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def test_work_in_a_forked_child_leaves_the_parent_as_it_was(tmp_path) -> None:  # noqa: ANN001
+    # what the child allocates and keeps (objects a merge leaves behind) is not the parent's;
+    # what it writes to files is; a failure is told by the answer
+    from archive.processes import in_forked_child
+
+    kept: list[bytes] = []
+    out = tmp_path / "written"
+
+    def work() -> None:
+        kept.extend(bytes(1000) + bytes([n % 256]) for n in range(50_000))  # ~50 MB of objects
+        out.write_text(str(len(kept)))
+
+    before = _anon()
+    assert in_forked_child(work)
+    assert out.read_text() == "50000"
+    assert kept == [] and _anon() - before < 10 << 20
+
+    def failing() -> None:
+        raise RuntimeError("a merge that fails")
+
+    assert not in_forked_child(failing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -187,3 +188,34 @@ def test_a_server_starts_its_worker_before_the_first_write_and_keeps_it(settings
         assert archive.wait_searchable(30)
         assert found(archive, "otters") == [doc.id]
         assert archive.index_worker.pid == started and archive.index_worker.exit_code is None
+
+
+def test_a_servers_merges_come_after_its_rounds_in_a_child_of_the_worker(
+    settings: Settings,
+) -> None:
+    # one-document rounds: every fourth leaves four segments of one size class, which the
+    # worker merges after answering, in a forked child (what a merge allocates goes with it);
+    # the worker stays the same process and every document stays searchable
+    from archive.search import sidecars
+
+    settings = dataclasses.replace(settings, index_batch_size=50)
+    with Archive(settings, background=True) as archive:
+        assert archive.index_worker is not None
+        worker = None
+        for n in range(13):
+            archive.add(f"Note {n} on the migration of storks.".encode(), f"{n}.txt")
+            assert archive.wait_searchable(30)
+            worker = worker or archive.index_worker.pid
+            assert archive.index_worker.pid == worker
+        deadline = time.monotonic() + 10
+        with parts(settings) as (_, _, index):
+            while len(index.segment_sizes()) > 4 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            sizes = index.segment_sizes()
+            assert sum(sizes) == 13 and len(sizes) <= 4, sizes  # merged: 13 rounds, <= 4 left
+            saved = {p.stem for p in sidecars.folder(index.path).glob("*.npz")}
+            with whoosh_index.open_dir(str(settings.index_dir)).reader() as reader:
+                ids = {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+            assert saved == ids  # the merged segment's arrays saved, the retired ones removed
+        assert archive.search(SearchQuery(text="storks")).total == 13
+        assert archive.index_worker.pid == worker

@@ -72,22 +72,33 @@ def tiered_merges(limit: int) -> MergePolicy:
     tiered and log merge policies do, and leaves at most 3 segments of each size class."""
 
     def policy(writer: Any, segments: list[Any]) -> list[Any]:
-        tiers: defaultdict[int, list[Any]] = defaultdict(list)
-        for segment in segments:
-            if segment.doc_count_all() < limit:
-                tiers[_tier(segment.doc_count_all())].append(segment)
-        for tier in sorted(tiers):
-            if len(tiers[tier]) >= ROUND_MERGE_MIN_SEGMENTS:
-                # each below `limit`, but not their sum: capping the sum at `limit` left the
-                # segments of ~150 documents (4 of them: 600) unmerged, one more every 150
-                # uploads (65 segments after 8,232 uploads at 100k, and every search process
-                # holding each one's arrays: likely much of the 1.46 GB after ten minutes of the
-                # load test there)
-                by_size = sorted(tiers[tier], key=lambda s: s.doc_count_all())
-                return _merge(writer, segments, by_size[:ROUND_MERGE_MIN_SEGMENTS])
-        return segments
+        chosen = tiered_choice(limit, segments, lambda s: s.doc_count_all())
+        return _merge(writer, segments, chosen) if chosen else segments
 
     return policy
+
+
+def tiered_choice(limit: int, segments: list[Any], size: Callable[[Any], int] = int) -> list[Any]:
+    """The segments tiered_merges(limit) would merge now (none: []); size gives a segment's
+    documents (segments may be their sizes: whether a merge is due)."""
+    tiers: defaultdict[int, list[Any]] = defaultdict(list)
+    for segment in segments:
+        if size(segment) < limit:
+            tiers[_tier(size(segment))].append(segment)
+    for tier in sorted(tiers):
+        if len(tiers[tier]) >= ROUND_MERGE_MIN_SEGMENTS:
+            # each below `limit`, but not their sum: capping the sum at `limit` left the
+            # segments of ~150 documents (4 of them: 600) unmerged, one more every 150
+            # uploads (65 segments after 8,232 uploads at 100k, and every search process
+            # holding each one's arrays: likely much of the 1.46 GB after ten minutes of the
+            # load test there)
+            return sorted(tiers[tier], key=size)[:ROUND_MERGE_MIN_SEGMENTS]
+    return []
+
+
+def no_merges(writer: Any, segments: list[Any]) -> list[Any]:
+    """A merge policy that merges nothing (a server's round: its merges come after it)."""
+    return segments
 
 
 def fewest_merges(keep: int) -> MergePolicy:
