@@ -44,10 +44,15 @@ def return_large_allocations() -> None:
 def in_forked_child(work: Callable[[], None]) -> bool:
     """Run work in a forked child and wait for it; whether it succeeded (its traceback goes to
     stderr). For a single-threaded process whose work leaves memory behind that the process
-    would keep: what the child allocates goes back to the system when it ends (the index
-    worker's merges: Whoosh's pools and the heap's holes after them grew it from ~90 to ~200 MB
-    over ten minutes of the 100k load test). The child shares the parent's open files and must
-    not use its database connections; it ends without running the parent's clean-ups."""
+    would keep: what the child allocates goes back to the system when it ends. The child shares
+    the parent's open files and must not use its database connections; it ends without
+    running the parent's clean-ups."""
+    return child_ended(start_forked_child(work), wait=True) is True
+
+
+def start_forked_child(work: Callable[[], None]) -> int:
+    """Start work in a forked child (see in_forked_child), dying with this process; its pid,
+    for child_ended."""
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child
@@ -62,5 +67,13 @@ def in_forked_child(work: Callable[[], None]) -> bool:
             with contextlib.suppress(Exception):
                 sys.stderr.flush()
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
+    return pid
+
+
+def child_ended(pid: int, wait: bool = False) -> bool | None:
+    """Whether a child started by start_forked_child succeeded, once it has ended (reaped);
+    None while it runs (wait=True: waits for it)."""
+    found, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
+    if found == 0:
+        return None
     return os.waitstatus_to_exitcode(status) == 0

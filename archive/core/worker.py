@@ -32,7 +32,13 @@ from typing import IO, Any
 
 from archive.config import Settings
 from archive.errors import WorkerFailed
-from archive.processes import die_with_parent, in_forked_child, return_large_allocations
+from archive.processes import (
+    child_ended,
+    die_with_parent,
+    in_forked_child,
+    return_large_allocations,
+    start_forked_child,
+)
 
 log = logging.getLogger(__name__)
 START_SECONDS = 60.0
@@ -81,10 +87,10 @@ class IndexWorker:
             raise WorkerFailed(f"indexing worker: {answer['error']}")
         if took > SLOW_ROUND_SECONDS:  # a write waits for its round: say what held this one
             log.warning(
-                "slow index round: %.1f s for %d documents (indexing %.1f s; after the round"
-                " before: saving the facet arrays %.1f s, merging %.1f s)",
-                took, answer["done"], answer.get("seconds", 0.0), answer.get("saving", 0.0),
-                answer.get("merging", 0.0),
+                "slow index round: %.1f s for %d documents (indexing %.1f s; swapping in a merge"
+                " %.1f s; saving the facet arrays of the round before %.1f s)",
+                took, answer["done"], answer.get("seconds", 0.0), answer.get("swapping", 0.0),
+                answer.get("saving", 0.0),
             )  # fmt: skip
         return int(answer["done"])
 
@@ -164,8 +170,9 @@ class IndexWorker:
 
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     from archive.core.indexing import IDLE_MAX_SEGMENTS, IDLE_MERGE_SECONDS, drain
+    from archive.search import merging
     from archive.search.index import Index
-    from archive.search.merges import fewest_merges, no_merges, tiered_choice, tiered_merges
+    from archive.search.merges import fewest_merges, no_merges, tiered_choice
     from archive.storage.catalog import Catalog
 
     def answer(message: dict[str, Any]) -> None:
@@ -187,11 +194,11 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     catalog = Catalog(settings.catalog_path)
     index = Index(settings)
     limit = settings.index_batch_size
-    bounded = tiered_merges(limit)
     idle = fewest_merges(IDLE_MAX_SEGMENTS)
     last_work = time.monotonic()
     saving = 0.0  # seconds spent saving the last round's facet arrays, after its answer
-    merging = 0.0  # and merging segments after it
+    swapping = 0.0  # and swapping in a merge before this round
+    merger: int | None = None  # the child writing a merge (search/merging.py), if any
     answer({"ready": True})
     try:
         for line in requests:
@@ -199,9 +206,15 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             index.fresh = bool(request.get("fresh"))
             began = time.monotonic()
             try:
+                if merger is not None and (ended := child_ended(merger)) is not None:
+                    merger = None
+                    if ended:
+                        merging.swap_in(index)
+                    swapping = time.monotonic() - began
+                    began = time.monotonic()
                 # the round's segments' facet arrays are saved after the answer: the writes
                 # it acknowledges wait for the commit only (a searcher that is quicker reads
-                # a small new segment itself); its merges come after the answer too
+                # a small new segment itself); the merges it makes due are written beside
                 with index.bulk(save_after=False):
                     done = drain(catalog, index, limit, merge=no_merges)
                 if done:
@@ -214,31 +227,33 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
                     "done": done,
                     "seconds": time.monotonic() - began,
                     "saving": saving,
-                    "merging": merging,
+                    "swapping": swapping,
                 }
             )
+            swapping = 0.0
             began = time.monotonic()
             index.save_segment_values()
             saving = time.monotonic() - began
-            began = time.monotonic()
-            merge = None
+            if merger is not None or index.fresh:
+                continue  # one merge at a time; none while a rebuild refills the index
             if tiered_choice(limit, index.segment_sizes()):
-                merge = bounded
+                # written by a child beside the next rounds, swapped in by the round after it
+                # ends: a merge of ~1,000 documents took 12-15 s at 100k under the load test,
+                # and the writes behind it waited past the 10 s a write waits for its round;
+                # what it allocates goes with the child
+                work = partial(merging.write_merged, index, limit, settings.index_memory_mb)
+                merger = start_forked_child(work)
             # an idle merge only once the writes have paused: under a stream of uploads many
             # rounds find nothing new (their writes came in the round before), and merging
-            # then took 40% of the worker and delayed the next round's uploads
+            # then took 40% of the worker and delayed the next round's uploads; in a child, as
+            # the merges are, so that this process does not keep what it allocates
             elif (
                 not done
-                and began - last_work > IDLE_MERGE_SECONDS
+                and time.monotonic() - last_work > IDLE_MERGE_SECONDS
                 and index.segment_count() > IDLE_MAX_SEGMENTS
+                and not in_forked_child(partial(index.write, [], merge=idle))
             ):
-                merge = idle
-            # in a child: what a merge allocates (Whoosh's pools, the heap's holes after them)
-            # goes with it, where this process kept it (~90 -> ~200 MB over ten minutes of the
-            # 100k load test); searchers see the merge within their refresh (a second)
-            if merge is not None and not in_forked_child(partial(index.write, [], merge=merge)):
-                log.warning("a merge of the index's segments failed; the next round tries again")
-            merging = time.monotonic() - began
+                log.warning("an idle merge of the index's segments failed")
     finally:
         index.close()
         catalog.close()

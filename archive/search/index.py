@@ -310,6 +310,11 @@ class Index:
     def segment_count(self) -> int:
         return len(self.segment_sizes())
 
+    @property
+    def whoosh_index(self) -> index.Index:
+        """The Whoosh index itself, for archive/search's own writers (search/merging.py)."""
+        return self._ix
+
     def searcher(self, weighting: WeightingModel) -> Searcher:
         """A Whoosh searcher scoring with `weighting`, for search/engine.py (no Whoosh
         object leaves archive/search)."""

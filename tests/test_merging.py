@@ -1,0 +1,87 @@
+"""search/merging.py: a merge written beside the rounds (no lock) and swapped in by a commit,
+with the documents deleted meanwhile deleted in the merged segment too."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from whoosh import index as whoosh_index
+
+from archive import Archive, Settings
+from archive.core.imports import commit
+from archive.core.indexing import drain
+from archive.ingest import pipeline
+from archive.search import merging
+from archive.search.merges import no_merges
+
+from .conftest import parts
+
+
+def live_ids(settings: Settings) -> list[int]:
+    """The catalog ids of the index's live documents, as Whoosh reads them."""
+    with whoosh_index.open_dir(str(settings.index_dir)).reader() as reader:
+        return sorted(int(text) for text in reader.field_terms("id") if _live(reader, text))
+
+
+def _live(reader, text: str) -> bool:  # noqa: ANN001 - a Whoosh reader
+    return any(not reader.is_deleted(d) for d in reader.postings("id", text).all_ids())
+
+
+def rounds(settings: Settings, texts: list[str], per_round: int = 1) -> list[int]:
+    """Rounds of per_round documents (no merging), as a server's worker commits them; the ids."""
+    ids = []
+    with parts(settings) as (store, catalog, index):
+        for start in range(0, len(texts), per_round):
+            batch = [
+                pipeline.prepare(text.encode(), f"{start + n}-{len(text)}.txt", settings)
+                for n, text in enumerate(texts[start : start + per_round])
+            ]
+            ids += [doc_id for doc_id, _ in commit(batch, store, catalog)]
+            drain(catalog, index, 50, merge=no_merges)
+    return ids
+
+
+def test_a_merge_written_beside_keeps_the_deletions_made_meanwhile(settings: Settings) -> None:
+    settings = dataclasses.replace(settings, index_batch_size=50)
+    Archive(settings).close()
+    texts = [f"Report {n} on the herons of the delta." for n in range(12)]
+    ids = rounds(settings, texts, per_round=3)  # four segments of three: a merge is due
+    with parts(settings) as (_, catalog, index):
+        index.write([], delete_ids=[ids[4]])  # deleted before the merge begins
+        assert merging.write_merged(index, 50, 16)  # the child's part, here in this process
+        assert index.segment_sizes() == [3, 3, 3, 3]  # written beside: nothing changed yet
+        # meanwhile the rounds go on: merged documents are deleted (a trash), one replaced
+        index.write([], delete_ids=[ids[0], ids[5], ids[10]])
+        index.write(list(catalog.get_many([ids[7]]).values()))  # a new copy, the old deleted
+    ids += rounds(settings, ["A thirteenth report, on storks."])
+    with parts(settings) as (_, _, index):
+        assert merging.swap_in(index) is True
+        # the twelve merged into one of eleven (ids[4] left out), its deletions carried over,
+        # and the copy of ids[7] and the thirteenth report in their own rounds' segments
+        assert sorted(index.segment_sizes()) == [1, 1, 11]
+        assert not merging.folder(index).exists()
+        assert merging.swap_in(index) is None  # nothing left to swap
+    gone = {ids[0], ids[4], ids[5], ids[10]}
+    assert live_ids(settings) == sorted(set(ids) - gone)
+    with Archive(settings) as archive:
+        from archive.models import SearchQuery
+
+        found = archive.search(SearchQuery(text="herons", per_page=20))
+        assert sorted(h.id for h in found.hits) == sorted(set(ids[:12]) - gone)
+        # the catalog and the index agree but for the documents this test deleted from the
+        # index alone (a trash deletes them from both)
+        assert sorted(p.doc_id for p in archive.check()) == sorted(gone)
+
+
+def test_a_merge_whose_segments_changed_otherwise_is_dropped(settings: Settings) -> None:
+    from archive.search.merges import fewest_merges
+
+    settings = dataclasses.replace(settings, index_batch_size=50)
+    Archive(settings).close()
+    ids = rounds(settings, [f"Note {n} about cranes." for n in range(4)])
+    with parts(settings) as (_, _, index):
+        assert merging.write_merged(index, 50, 16)
+        index.write([], merge=fewest_merges(1))  # another writer merged them meanwhile
+        assert merging.swap_in(index) is False
+        assert index.segment_sizes() == [4] and not merging.folder(index).exists()
+    assert live_ids(settings) == sorted(ids)
