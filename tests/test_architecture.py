@@ -43,9 +43,15 @@ MODULE_WRITES = {
     "tempfile": {"mkstemp", "mkdtemp", "NamedTemporaryFile", "TemporaryDirectory"},
 }
 # Writers outside storage/, each for a folder that is its own: the Whoosh index (index/, which
-# only the search room may touch; sidecars.py keeps its facet arrays in index/facets/) and an
-# export's destination (outside the data root).
-OWN_FOLDER_WRITERS = {"search/index.py", "search/sidecars.py", "core/transfer.py"}
+# only the search room may touch; sidecars.py keeps its facet arrays in index/facets/, merging.py
+# writes merges in index/merging/ and moves their segments into the index) and an export's
+# destination (outside the data root).
+OWN_FOLDER_WRITERS = {
+    "search/index.py",
+    "search/sidecars.py",
+    "search/merging.py",
+    "core/transfer.py",
+}
 PART_ATTRIBUTES = {"catalog", "store", "index", "engine", "accounts", "worker", "indexer"}
 
 

@@ -48,19 +48,22 @@ def test_a_merge_written_beside_keeps_the_deletions_made_meanwhile(settings: Set
     ids = rounds(settings, texts, per_round=3)  # four segments of three: a merge is due
     with parts(settings) as (_, catalog, index):
         index.write([], delete_ids=[ids[4]])  # deleted before the merge begins
-        assert merging.write_merged(index, 50, 16)  # the child's part, here in this process
+        chosen = merging.choose(index, 50)
+        assert len(chosen) == 4 and merging.choose(index, 50, set(chosen)) == []
+        target = merging.folder(index, "1")
+        assert merging.write_merged(index, chosen, target, 16)  # the child's part, here
         assert index.segment_sizes() == [3, 3, 3, 3]  # written beside: nothing changed yet
         # meanwhile the rounds go on: merged documents are deleted (a trash), one replaced
         index.write([], delete_ids=[ids[0], ids[5], ids[10]])
         index.write(list(catalog.get_many([ids[7]]).values()))  # a new copy, the old deleted
     ids += rounds(settings, ["A thirteenth report, on storks."])
     with parts(settings) as (_, _, index):
-        assert merging.swap_in(index) is True
+        assert merging.swap_in(index, target) is True
         # the twelve merged into one of eleven (ids[4] left out), its deletions carried over,
         # and the copy of ids[7] and the thirteenth report in their own rounds' segments
         assert sorted(index.segment_sizes()) == [1, 1, 11]
-        assert not merging.folder(index).exists()
-        assert merging.swap_in(index) is None  # nothing left to swap
+        assert not target.exists()
+        assert merging.swap_in(index, target) is None  # nothing left to swap
     gone = {ids[0], ids[4], ids[5], ids[10]}
     assert live_ids(settings) == sorted(set(ids) - gone)
     with Archive(settings) as archive:
@@ -80,8 +83,11 @@ def test_a_merge_whose_segments_changed_otherwise_is_dropped(settings: Settings)
     Archive(settings).close()
     ids = rounds(settings, [f"Note {n} about cranes." for n in range(4)])
     with parts(settings) as (_, _, index):
-        assert merging.write_merged(index, 50, 16)
+        target = merging.folder(index, "1")
+        assert merging.write_merged(index, merging.choose(index, 50), target, 16)
         index.write([], merge=fewest_merges(1))  # another writer merged them meanwhile
-        assert merging.swap_in(index) is False
-        assert index.segment_sizes() == [4] and not merging.folder(index).exists()
+        assert merging.swap_in(index, target) is False
+        assert index.segment_sizes() == [4] and not target.exists()
+        # and a merge of segments already gone is not written at all
+        assert not merging.write_merged(index, ["gone"], target, 16)
     assert live_ids(settings) == sorted(ids)

@@ -43,6 +43,9 @@ from archive.processes import (
 log = logging.getLogger(__name__)
 START_SECONDS = 60.0
 ROUND_MEMORY_MB = 64
+# Merges written beside the rounds at once (of different segments): while one of ~1,000
+# documents runs for a minute at 100k under load, the rounds' small segments still merge.
+MERGES_AT_ONCE = 2
 # A round that takes longer is logged with what held it (a write waits for its round, at most
 # Settings.index_wait_seconds).
 SLOW_ROUND_SECONDS = 5.0
@@ -172,7 +175,7 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     from archive.core.indexing import IDLE_MAX_SEGMENTS, IDLE_MERGE_SECONDS, drain
     from archive.search import merging
     from archive.search.index import Index
-    from archive.search.merges import fewest_merges, no_merges, tiered_choice
+    from archive.search.merges import fewest_merges, no_merges
     from archive.storage.catalog import Catalog
 
     def answer(message: dict[str, Any]) -> None:
@@ -197,8 +200,11 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     idle = fewest_merges(IDLE_MAX_SEGMENTS)
     last_work = time.monotonic()
     saving = 0.0  # seconds spent saving the last round's facet arrays, after its answer
-    swapping = 0.0  # and swapping in a merge before this round
-    merger: int | None = None  # the child writing a merge (search/merging.py), if any
+    swapping = 0.0  # and swapping in merges before this round
+    # the children writing merges (search/merging.py): pid -> (its folder, the segments it merges)
+    mergers: dict[int, tuple[Path, list[str]]] = {}
+    written = 0  # merges started, which name their folders
+    merging.clear(index)
     answer({"ready": True})
     try:
         for line in requests:
@@ -206,12 +212,13 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             index.fresh = bool(request.get("fresh"))
             began = time.monotonic()
             try:
-                if merger is not None and (ended := child_ended(merger)) is not None:
-                    merger = None
-                    if ended:
-                        merging.swap_in(index)
-                    swapping = time.monotonic() - began
-                    began = time.monotonic()
+                for pid in list(mergers):
+                    if (ended := child_ended(pid)) is not None:
+                        target, _ = mergers.pop(pid)
+                        if ended:
+                            merging.swap_in(index, target)
+                swapping = time.monotonic() - began
+                began = time.monotonic()
                 # the round's segments' facet arrays are saved after the answer: the writes
                 # it acknowledges wait for the commit only (a searcher that is quicker reads
                 # a small new segment itself); the merges it makes due are written beside
@@ -234,21 +241,27 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             began = time.monotonic()
             index.save_segment_values()
             saving = time.monotonic() - began
-            if merger is not None or index.fresh:
-                continue  # one merge at a time; none while a rebuild refills the index
-            if tiered_choice(limit, index.segment_sizes()):
+            if len(mergers) >= MERGES_AT_ONCE or index.fresh:
+                continue  # none while a rebuild refills the index
+            busy = {key for _, keys in mergers.values() for key in keys}
+            if chosen := merging.choose(index, limit, busy):
                 # written by a child beside the next rounds, swapped in by the round after it
                 # ends: a merge of ~1,000 documents took 12-15 s at 100k under the load test,
                 # and the writes behind it waited past the 10 s a write waits for its round;
                 # what it allocates goes with the child
-                work = partial(merging.write_merged, index, limit, settings.index_memory_mb)
-                merger = start_forked_child(work)
+                written += 1
+                target = merging.folder(index, str(written))
+                work = partial(
+                    merging.write_merged, index, chosen, target, settings.index_memory_mb
+                )
+                mergers[start_forked_child(work)] = (target, chosen)
             # an idle merge only once the writes have paused: under a stream of uploads many
             # rounds find nothing new (their writes came in the round before), and merging
             # then took 40% of the worker and delayed the next round's uploads; in a child, as
             # the merges are, so that this process does not keep what it allocates
             elif (
                 not done
+                and not mergers
                 and time.monotonic() - last_work > IDLE_MERGE_SECONDS
                 and index.segment_count() > IDLE_MAX_SEGMENTS
                 and not in_forked_child(partial(index.write, [], merge=idle))

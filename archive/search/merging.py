@@ -51,26 +51,34 @@ class _Beside:
         return self._toc
 
 
-def folder(index: Index) -> Path:
-    return index.path / FOLDER
+def folder(index: Index, name: str = "") -> Path:
+    """Where merges are written (name: one merge's own folder in it)."""
+    return index.path / FOLDER / name if name else index.path / FOLDER
 
 
-def write_merged(index: Index, limit: int, memory_mb: int) -> bool:
-    """Write the merge tiered_merges(limit) would make now into `merging/` (for a forked
-    child: it takes no lock and changes nothing the index's readers or writers see); whether
-    there was one to write."""
+def choose(index: Index, limit: int, busy: set[str] = frozenset()) -> list[str]:
+    """The ids of the segments tiered_merges(limit) would merge now, leaving out `busy` ones
+    (being merged already): [] when no merge is due."""
+    toc = index.whoosh_index._read_toc()  # noqa: SLF001 - the segments as they stand
+    free = [s for s in toc.segments if s.segment_id() not in busy]
+    return [s.segment_id() for s in tiered_choice(limit, free, lambda s: s.doc_count_all())]
+
+
+def write_merged(index: Index, chosen: list[str], target: Path, memory_mb: int) -> bool:
+    """Write the merge of the chosen segments (their ids) into the folder target (for a forked
+    child: it takes no lock and changes nothing the index's readers or writers see); False
+    when one of them is gone (another writer merged it)."""
     ix = index.whoosh_index
     toc = ix._read_toc()  # noqa: SLF001 - the segments as they stand, without a lock
-    chosen = tiered_choice(limit, toc.segments, lambda s: s.doc_count_all())
-    if not chosen:
+    by_id = {s.segment_id(): s for s in toc.segments}
+    if not chosen or any(key not in by_id for key in chosen):
         return False
-    target = folder(index)
     shutil.rmtree(target, ignore_errors=True)
-    target.mkdir()
+    target.mkdir(parents=True)
     storage = FileStorage(str(target))
     writer = SegmentWriter(_Beside(storage, ix.indexname, toc), _lk=False, limitmb=memory_mb)
     merged = []
-    for segment in chosen:
+    for segment in (by_id[key] for key in chosen):
         reader = SegmentReader(ix.storage, toc.schema, segment)
         try:
             writer.add_reader(reader)
@@ -88,10 +96,14 @@ def write_merged(index: Index, limit: int, memory_mb: int) -> bool:
     return True
 
 
-def swap_in(index: Index) -> bool | None:
-    """Commit the merge `write_merged` left, if any: True when swapped in, False when dropped
-    (the merged segments changed otherwise), None when there was none."""
-    target = folder(index)
+def clear(index: Index) -> None:
+    """Remove what merges left (a worker's start: no merge of an earlier one still runs)."""
+    shutil.rmtree(folder(index), ignore_errors=True)
+
+
+def swap_in(index: Index, target: Path) -> bool | None:
+    """Commit the merge `write_merged` left in target, if any: True when swapped in, False
+    when dropped (the merged segments changed otherwise), None when there was none."""
     try:
         with open(target / RESULT, "rb") as f:
             result = pickle.load(f)  # noqa: S301 - our own child's, in our own index folder
