@@ -46,10 +46,6 @@ ROUND_MEMORY_MB = 64
 # Merges written beside the rounds at once (of different segments): while one of ~1,000
 # documents runs for a minute at 100k under load, the rounds' small segments still merge.
 MERGES_AT_ONCE = 2
-# Their niceness: at 100k under the load test, with merges beside the rounds at the searches'
-# weight, search p50 was ~370 ms (~130 ms with the merges in the writer, whose waits held the
-# uploads to half the rate).
-MERGE_NICENESS = 10
 # A round that takes longer is logged with what held it (a write waits for its round, at most
 # Settings.index_wait_seconds).
 SLOW_ROUND_SECONDS = 5.0
@@ -255,7 +251,9 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
                 # what it allocates goes with the child
                 written += 1
                 target = merging.folder(index, str(written))
-                work = partial(_merge, index, chosen, target, settings.index_memory_mb)
+                work = partial(
+                    merging.write_merged, index, chosen, target, settings.index_memory_mb
+                )
                 mergers[start_forked_child(work)] = (target, chosen)
             # an idle merge only once the writes have paused: under a stream of uploads many
             # rounds find nothing new (their writes came in the round before), and merging
@@ -272,15 +270,6 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     finally:
         index.close()
         catalog.close()
-
-
-def _merge(index: Any, chosen: list[str], target: Path, memory_mb: int) -> None:
-    """A merge child's work (search/merging.py), yielding the cores to the searches and the
-    rounds: nothing waits for a merge written beside them."""
-    from archive.search import merging
-
-    os.nice(MERGE_NICENESS)
-    merging.write_merged(index, chosen, target, memory_mb)
 
 
 def main() -> None:
