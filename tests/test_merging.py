@@ -91,3 +91,12 @@ def test_a_merge_whose_segments_changed_otherwise_is_dropped(settings: Settings)
         # and a merge of segments already gone is not written at all
         assert not merging.write_merged(index, ["gone"], target, 16)
     assert live_ids(settings) == sorted(ids)
+
+
+def test_a_round_merges_in_the_writer_again_once_segments_pile_up() -> None:
+    # merges beside the rounds that fall behind must not let segments grow without bound
+    from archive.search.merges import no_merges
+
+    assert merging.round_merges(merging.MAX_SEGMENTS_BESIDE, 500) is no_merges
+    piled = merging.round_merges(merging.MAX_SEGMENTS_BESIDE + 1, 500)
+    assert piled is not no_merges and piled.__qualname__.startswith("tiered_merges")

@@ -175,7 +175,7 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     from archive.core.indexing import IDLE_MAX_SEGMENTS, IDLE_MERGE_SECONDS, drain
     from archive.search import merging
     from archive.search.index import Index
-    from archive.search.merges import fewest_merges, no_merges
+    from archive.search.merges import fewest_merges
     from archive.storage.catalog import Catalog
 
     def answer(message: dict[str, Any]) -> None:
@@ -223,7 +223,8 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
                 # it acknowledges wait for the commit only (a searcher that is quicker reads
                 # a small new segment itself); the merges it makes due are written beside
                 with index.bulk(save_after=False):
-                    done = drain(catalog, index, limit, merge=no_merges)
+                    policy = merging.round_merges(index.segment_count(), limit)
+                    done = drain(catalog, index, limit, merge=policy)
                 if done:
                     last_work = time.monotonic()
             except Exception as exc:  # noqa: BLE001 - told to the server, which retries

@@ -31,10 +31,14 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from archive.search.index import Index
-from archive.search.merges import tiered_choice
+from archive.search.merges import MergePolicy, no_merges, tiered_choice, tiered_merges
 
 FOLDER = "merging"
 RESULT = "result.pickle"
+# Segments beyond which a round merges in the writer again (round_merges): merges beside the
+# rounds that fall behind (a machine too busy to give them the CPU) let small segments pile
+# up, and every search reads each of them; merging in the round holds the writes back instead.
+MAX_SEGMENTS_BESIDE = 40
 
 
 class _Beside:
@@ -49,6 +53,13 @@ class _Beside:
 
     def _read_toc(self) -> Any:
         return self._toc
+
+
+def round_merges(segments: int, limit: int) -> MergePolicy:
+    """What a server's round merges as it commits: nothing while the merges beside it keep
+    the segments few, else tiered_merges(limit) in the round (a merge beside that overlaps it
+    is then dropped when it ends, see swap_in)."""
+    return tiered_merges(limit) if segments > MAX_SEGMENTS_BESIDE else no_merges
 
 
 def folder(index: Index, name: str = "") -> Path:
