@@ -90,6 +90,12 @@ def test_a_merge_whose_segments_changed_otherwise_is_dropped(settings: Settings)
         assert index.segment_sizes() == [4] and not target.exists()
         # and a merge of segments already gone is not written at all
         assert not merging.write_merged(index, ["gone"], target, 16)
+        # what a failed merge left is removed, and the index is as it was
+        half = merging.folder(index, "2")
+        (half / "MAIN_partial.seg").parent.mkdir(parents=True)
+        (half / "MAIN_partial.seg").write_bytes(b"cut short")
+        merging.discard(half)
+        assert not half.exists() and index.segment_sizes() == [4]
     assert live_ids(settings) == sorted(ids)
 
 

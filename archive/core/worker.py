@@ -217,6 +217,9 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
                         target, _ = mergers.pop(pid)
                         if ended:
                             merging.swap_in(index, target)
+                        else:  # its traceback is in the log; the rounds make it due again
+                            log.warning("a merge beside the rounds failed")
+                            merging.discard(target)
                 swapping = time.monotonic() - began
                 began = time.monotonic()
                 # the round's segments' facet arrays are saved after the answer: the writes

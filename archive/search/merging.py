@@ -112,6 +112,11 @@ def clear(index: Index) -> None:
     shutil.rmtree(folder(index), ignore_errors=True)
 
 
+def discard(target: Path) -> None:
+    """Remove what a merge that failed left in its folder."""
+    shutil.rmtree(target, ignore_errors=True)
+
+
 def swap_in(index: Index, target: Path) -> bool | None:
     """Commit the merge `write_merged` left in target, if any: True when swapped in, False
     when dropped (the merged segments changed otherwise), None when there was none."""
