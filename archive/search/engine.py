@@ -126,15 +126,19 @@ class SearchEngine:
     def _current(self) -> Generation:
         now = time.monotonic()
         generation = self._generation
+        # the flag is taken before the index is looked at, not cleared after: a commit told
+        # (changed()) while a generation opens, from the server's indexing thread, must make
+        # the next search look again (cleared after the opening, it was lost, and a search
+        # begun after a write's "searchable" answer could miss it for up to REFRESH_SECONDS)
+        stale, self._stale = self._stale, False
         if generation is None or generation.closed:
             generation = self._open()
-        elif self._stale or now - self._checked > REFRESH_SECONDS:
+        elif stale or now - self._checked > REFRESH_SECONDS:
             if not generation.searcher.up_to_date():
                 # a new searcher rather than refresh(): refresh() fails on an empty index's reader
                 generation.close()
                 generation = self._open()
             self._checked = now
-        self._stale = False
         return generation
 
     def search(self, sq: SearchQuery) -> Page:
