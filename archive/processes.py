@@ -41,6 +41,13 @@ def return_large_allocations() -> None:
         ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, LARGE_ALLOCATION_BYTES)
 
 
+def give_back_free_memory() -> None:
+    """Have glibc return the free pages inside its heap to the system (malloc_trim): what a
+    long-lived process freed in small pieces is otherwise kept, and the process only grows."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def in_forked_child(work: Callable[[], None]) -> bool:
     """Run work in a forked child and wait for it; whether it succeeded (its traceback goes to
     stderr). For a single-threaded process whose work leaves memory behind that the process

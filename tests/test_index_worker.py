@@ -194,8 +194,8 @@ def test_a_servers_merges_come_after_its_rounds_in_a_child_of_the_worker(
     settings: Settings,
 ) -> None:
     # one-document rounds: every fourth leaves four segments of one size class, which the
-    # worker merges after answering, in a forked child (what a merge allocates goes with it);
-    # the worker stays the same process and every document stays searchable
+    # worker merges after answering, in a process of its own (what a merge allocates goes
+    # with it); the worker stays the same process and every document stays searchable
     from archive.search import sidecars
 
     settings = dataclasses.replace(settings, index_batch_size=50)

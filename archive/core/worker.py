@@ -33,11 +33,10 @@ from typing import IO, Any
 from archive.config import Settings
 from archive.errors import WorkerFailed
 from archive.processes import (
-    child_ended,
     die_with_parent,
+    give_back_free_memory,
     in_forked_child,
     return_large_allocations,
-    start_forked_child,
 )
 
 log = logging.getLogger(__name__)
@@ -201,8 +200,8 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     last_work = time.monotonic()
     saving = 0.0  # seconds spent saving the last round's facet arrays, after its answer
     swapping = 0.0  # and swapping in merges before this round
-    # the children writing merges (search/merging.py): pid -> (its folder, the segments it merges)
-    mergers: dict[int, tuple[Path, list[str]]] = {}
+    # the processes writing merges (search/merging.py) -> (its folder, the segments it merges)
+    mergers: dict[subprocess.Popen[bytes], tuple[Path, list[str]]] = {}
     written = 0  # merges started, which name their folders
     merging.clear(index)
     answer({"ready": True})
@@ -212,10 +211,10 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             index.fresh = bool(request.get("fresh"))
             began = time.monotonic()
             try:
-                for pid in list(mergers):
-                    if (ended := child_ended(pid)) is not None:
-                        target, _ = mergers.pop(pid)
-                        if ended:
+                for merger in list(mergers):
+                    if (ended := merger.poll()) is not None:
+                        target, _ = mergers.pop(merger)
+                        if ended == 0:
                             merging.swap_in(index, target)
                         else:  # its traceback is in the log; the rounds make it due again
                             log.warning("a merge beside the rounds failed")
@@ -244,21 +243,22 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             swapping = 0.0
             began = time.monotonic()
             index.save_segment_values()
+            # a round's writer frees tens of MB (its sorting pool, the segment's arrays) in
+            # pieces glibc keeps in the heap: at 100k under the load test the worker grew from
+            # ~110 to ~160 MB over three minutes, and every merge forked from it counted them
+            give_back_free_memory()
             saving = time.monotonic() - began
             if len(mergers) >= MERGES_AT_ONCE or index.fresh:
                 continue  # none while a rebuild refills the index
             busy = {key for _, keys in mergers.values() for key in keys}
             if chosen := merging.choose(index, limit, busy):
-                # written by a child beside the next rounds, swapped in by the round after it
-                # ends: a merge of ~1,000 documents took 12-15 s at 100k under the load test,
-                # and the writes behind it waited past the 10 s a write waits for its round;
-                # what it allocates goes with the child
+                # written by a process beside the next rounds, swapped in by the round after
+                # it ends: a merge of ~1,000 documents took 12-15 s at 100k under the load
+                # test, and the writes behind it waited past the 10 s a write waits for its
+                # round; what it allocates goes with that process
                 written += 1
                 target = merging.folder(index, str(written))
-                work = partial(
-                    merging.write_merged, index, chosen, target, settings.index_memory_mb
-                )
-                mergers[start_forked_child(work)] = (target, chosen)
+                mergers[_start_merge(settings, chosen, target)] = (target, chosen)
             # an idle merge only once the writes have paused: under a stream of uploads many
             # rounds find nothing new (their writes came in the round before), and merging
             # then took 40% of the worker and delayed the next round's uploads; in a child, as
@@ -274,6 +274,51 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     finally:
         index.close()
         catalog.close()
+
+
+def _start_merge(settings: Settings, chosen: list[str], target: Path) -> subprocess.Popen[bytes]:
+    """A process writing the merge of the chosen segments into target (merge_main).
+
+    A new interpreter rather than a fork of the worker: a forked child's resident memory counts
+    every page it shares with the worker (150-210 MB a merge at 100k under the load test, two
+    at once: the server's total then passed 1 GB); a new one holds its imports (~70 MB) and its
+    merge. Its output goes where the worker's does (the server's log)."""
+    proc = subprocess.Popen(  # noqa: S603 - our own module, by our own interpreter
+        [sys.executable, "-c", "from archive.core.worker import merge_main; merge_main()"],
+        stdin=subprocess.PIPE,
+        close_fds=True,
+    )
+    assert proc.stdin is not None
+    order = {
+        "settings": settings_to_json(settings),
+        "parent": os.getpid(),
+        "chosen": chosen,
+        "target": str(target),
+    }
+    with contextlib.suppress(BrokenPipeError):  # it died at once: poll() tells the worker
+        proc.stdin.write(json.dumps(order).encode() + b"\n")
+        proc.stdin.close()
+    return proc
+
+
+def merge_main() -> None:
+    """A merge process (_start_merge): one order on stdin, the merge written, exit code 0."""
+    from archive.search import merging
+    from archive.search.index import Index
+
+    order = json.loads(sys.stdin.buffer.readline() or b"{}")
+    if "settings" not in order:  # the worker went away before it said anything
+        sys.exit(1)
+    die_with_parent(int(order["parent"]))
+    return_large_allocations()
+    settings = settings_from_json(order["settings"])
+    # read-only: an index that is missing or of another version is not recreated here
+    index = Index(settings, read_only=True)
+    try:
+        target = Path(order["target"])
+        merging.write_merged(index, order["chosen"], target, settings.index_memory_mb)
+    finally:
+        index.close()
 
 
 def main() -> None:
