@@ -96,6 +96,11 @@ class SearchEngine:
                 self._generation.close()
                 self._generation = None
 
+    def warm(self) -> None:
+        """Open the current generation now (a server's start) rather than at the first search."""
+        with self._lock:
+            self._current()
+
     def generation(self) -> Generation:
         """The current generation, for tests that compare the engine's lookups with Whoosh's own
         (it holds Whoosh objects: nothing outside archive.search may use it)."""

@@ -84,9 +84,7 @@ class SegmentValues:
             values, doc, ord_ = field_pairs(reader, facet)
             facets[facet] = (values, *by_document(n, doc, ord_))
         dates = numeric_column(reader, "date_desc").astype(np.int32) if n else _NO_DATES
-        identities = {
-            f: sidecars.shared(list(map(encode_identity, facets[f][0]))) for f in KEYED_FACETS
-        }
+        identities = {f: list(map(encode_identity, facets[f][0])) for f in KEYED_FACETS}
         return cls(n, facets, dates, _catalog_ids(reader, n), identities)
 
     @classmethod
@@ -116,8 +114,10 @@ class SegmentValues:
             out[f"{facet}.values"] = values
             out[f"{facet}.starts"] = starts
             out[f"{facet}.ord"] = ord_
-        for facet, identities in self.identities.items():
-            out[f"{facet}.identity.values"] = identities
+        for facet in KEYED_FACETS:  # numbered already, it let them go: computed again
+            values = self.facets[facet][0]
+            found = self.identities.get(facet) or list(map(encode_identity, values))
+            out[f"{facet}.identity.values"] = found
         return out
 
     @classmethod
@@ -169,7 +169,9 @@ class SegmentValues:
         """Each pair's value number in the table (by document, as the pairs)."""
         found = self._numbers.get(facet)
         if found is None or found[0] is not table:
-            numbers = table.numbers(self.facets[facet][0], self.identities.get(facet))
+            # the identities are let go once read: ~500,000 strings at 100k (a table numbering
+            # the segment again, which an engine never does, computes them)
+            numbers = table.numbers(self.facets[facet][0], self.identities.pop(facet, None))
             found = self._numbers[facet] = (table, numbers)
         return found[1][self.facets[facet][2]]
 
