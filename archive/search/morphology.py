@@ -22,9 +22,10 @@ from typing import Any
 import pymorphy3
 
 MORPH_LANGUAGES = ("ru", "uk")
-# Distinct words remembered per process: a 20,000-document corpus has about 300,000 (ru + uk
-# share one cache); each entry costs about 200 bytes.
-CACHE_SIZE = 400_000
+# Distinct words remembered per process (ru + uk share each cache; an entry costs about 200
+# bytes): the words a corpus repeats, not all of them (a 20,000-document corpus has about
+# 300,000), since a server's index worker keeps them for its life (see names.CACHE_SIZE).
+CACHE_SIZE = 20_000
 # The three apostrophes written inside Ukrainian words (Премʼєр, Прем’єр, Прем'єр); the
 # dictionaries write "'".
 APOSTROPHES = "'\u2019\u02bc"

@@ -39,9 +39,12 @@ from archive.search.variants import Variants, name_key
 
 MAX_NAMES = 30
 MAX_RUN = 4  # words in a name
-# Distinct runs and parts analysed, kept across documents (a corpus repeats its names); each of
-# the two caches holds about 15 MB when full.
-CACHE_SIZE = 50_000
+# Distinct runs and parts analysed, kept across documents (a corpus repeats its names). Small,
+# because a server's index worker keeps them for its life: with these at 50,000, morphology's
+# at 400,000 and the stems' at 500,000, making the fields and terms of 3,000 articles grew a
+# process from 42 to 219 MB (and on with every new word); with 10,000, 20,000 and 50,000, to
+# 185 MB, 5% slower (bench/naming_memory.py at 100k).
+CACHE_SIZE = 10_000
 # Runs of capitalised words joined by one space or a hyphen, found by one regex (a Python loop
 # over every word cost more than the rest of indexing). Upper-case letters of the Latin, Greek
 # and Cyrillic blocks make the class, since `re` has no \p{Lu}.
