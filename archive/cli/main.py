@@ -16,7 +16,7 @@ from archive.config import Settings
 from archive.core.archive import Archive
 from archive.errors import ArchiveError, OcrUnavailable
 from archive.models import IngestReport, Overrides, SearchQuery
-from archive.processes import return_large_allocations
+from archive.processes import return_large_allocations, trim_heap_now_and_then
 
 # An import of this many files or fewer says how it read each one; a larger one counts them.
 READ_AS_ONE_BY_ONE = 20
@@ -97,6 +97,7 @@ def serve(ctx: click.Context, host: str, port: int, demo: bool) -> None:
 
     settings = roots.announced(ctx) if demo else roots.existing(ctx)
     return_large_allocations()  # a server searching in-process holds the same arrays
+    trim_heap_now_and_then()  # and its threads search
     # a damaged or outdated index is rebuilt by the indexing worker while the server answers
     archive = Archive(settings, background=True)
     if demo and archive.is_empty():

@@ -26,7 +26,11 @@ from typing import Any
 from archive.config import Settings
 from archive.core.finder import OPERATIONS, Finder
 from archive.errors import ArchiveError
-from archive.processes import die_with_parent, return_large_allocations
+from archive.processes import (
+    die_with_parent,
+    return_large_allocations,
+    trim_heap_now_and_then,
+)
 
 log = logging.getLogger(__name__)
 # A large archive's process opens its first generation before it says it is ready.
@@ -213,6 +217,7 @@ def main() -> None:
         return
     die_with_parent(parent)
     return_large_allocations()
+    trim_heap_now_and_then()
     os.nice(NICENESS)
     _serve(settings, requests, answers)
 
