@@ -3,14 +3,14 @@
 A server's round commits its writes without merging; a merge the rounds make due used to run
 in the one writer, holding the index's lock, and every write behind it waited: at 100k under
 the load test a merge of ~1,000 documents took 12-15 s with both cores busy, and the uploads
-of those seconds were answered "not yet searchable". Here the merge is written by a forked
-child of the index worker without the lock (`write_merged`: the chosen segments read as they
-stood when it began, the new segment written into `index/merging/`), while the worker goes on
-committing rounds; `swap_in` then replaces the merged segments by the new one in one commit,
-after marking deleted in it the documents deleted from them meanwhile (an edit, a trash, a
-replaced upload), and moves its file into the index.
+of those seconds were answered "not yet searchable". Here the merge is written by a process
+the index worker starts (core/worker.py, merge_main) without the lock (`write_merged`: the
+chosen segments read as they stood when it began, the new segment written into
+`index/merging/`), while the worker goes on committing rounds; `swap_in` then replaces the
+merged segments by the new one in one commit, after marking deleted in it the documents deleted
+from them meanwhile (an edit, a trash, a replaced upload), and moves its file into the index.
 
-Nothing acknowledged depends on it: a merge abandoned half-way (the child killed, the server
+Nothing acknowledged depends on it: a merge abandoned half-way (its process killed, the server
 stopped) leaves files in `index/merging/` that the next merge clears, and a new segment whose
 merged segments changed otherwise (a CLI import's writer merged them, a rebuild recreated the
 index) is dropped, not swapped in.
@@ -76,8 +76,8 @@ def choose(index: Index, limit: int, busy: set[str] = frozenset()) -> list[str]:
 
 
 def write_merged(index: Index, chosen: list[str], target: Path, memory_mb: int) -> bool:
-    """Write the merge of the chosen segments (their ids) into the folder target (for a forked
-    child: it takes no lock and changes nothing the index's readers or writers see); False
+    """Write the merge of the chosen segments (their ids) into the folder target (for a merge
+    process: it takes no lock and changes nothing the index's readers or writers see); False
     when one of them is gone (another writer merged it)."""
     ix = index.whoosh_index
     toc = ix._read_toc()  # noqa: SLF001 - the segments as they stand, without a lock
