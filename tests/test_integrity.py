@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 from archive import Archive, Settings
@@ -84,27 +83,3 @@ def test_the_cli_reports_and_repairs(thousand_template, tmp_path):
         [*run, "--repair"], cwd=repo, capture_output=True, text=True, timeout=120
     )
     assert fixed.returncode == 0 and "0 left after repair" in fixed.stdout
-
-
-def test_a_server_sweeps_an_unacknowledged_uploads_file_once_its_searches_are_ready(tmp_path):
-    # the start's sweep runs in the server's indexing thread, after its searcher is open (its
-    # first answer does not wait for it): the file of an upload cut off before its catalog
-    # row is quarantined, and an upload meanwhile is kept
-    settings = Settings(root=tmp_path / "a")
-    with Archive(settings) as archive:
-        kept = archive.add(b"Herons wait in the shallows.", "herons.txt")
-    with parts(settings) as (store, _, _):
-        orphan = store.put(b"an upload whose catalog row never committed", "txt")
-    with Archive(settings, background=True) as archive:
-        assert archive.swept == 0  # not at opening: a server sweeps later
-        added = archive.add(b"Egrets wait in the shallows too.", "egrets.txt")
-        deadline = time.monotonic() + 30
-        while archive.swept == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert archive.swept == 1
-        quarantined = list((settings.root / "uploads" / "quarantine").iterdir())
-        assert [p.name.split(".")[0] for p in quarantined] == [orphan]
-        assert archive.wait_searchable(30)
-        hits = archive.search(SearchQuery(text="shallows")).hits
-        assert sorted(h.id for h in hits) == sorted([kept.id, added.id])
-        assert archive.check() == []

@@ -95,8 +95,7 @@ class Archive:
         self._store = Store(settings.originals_dir)
         self._store.clean_partials()
         self._catalog = Catalog(settings.catalog_path)
-        # a server sweeps once its searches are ready (start_background_indexing)
-        self.swept = 0 if background else self._sweep()
+        self.swept = integrity.sweep_at_start(self._catalog, self._store, self._quarantine_dir)
         jobs.interrupt_orphans(self._catalog, settings.jobs_dir)
         self._accounts = Accounts(self._catalog, settings)
         self._index = Index(settings)
@@ -150,22 +149,12 @@ class Archive:
 
             # a server that searches itself opens its searcher before its first reader comes
             warm = None if wanted or self.rebuilding else self._engine.warm
-
-            def sweep() -> None:
-                self.swept = self._sweep()
-
             self._indexer = BackgroundIndexer(
                 self._index_round,
                 self.settings.index_round_seconds,
-                warmup.worker_starter(self._worker, searches_ready, warm, sweep),
+                warmup.worker_starter(self._worker, searches_ready, warm),
             )
             self._indexer.start()
-
-    def _sweep(self) -> int:
-        """Quarantine the files of uploads that never reached the catalog (a crash between
-        the two); how many. Safe at any time: it waits for no writer, and skips while one
-        writes (integrity.sweep_at_start)."""
-        return integrity.sweep_at_start(self._catalog, self._store, self._quarantine_dir)
 
     @property
     def index_worker(self) -> IndexWorker | None:

@@ -30,16 +30,13 @@ def worker_starter(
     worker: IndexWorker,
     searches_ready: Callable[[], bool],
     warm: Callable[[], None] | None = None,
-    sweep: Callable[[], None] | None = None,
 ) -> Callable[[threading.Event], None]:
     """For the indexing thread (BackgroundIndexer's prepare): start the worker once searches
     are ready or a write came. It must be that thread: the worker dies with the thread that
     started it (PR_SET_PDEATHSIG), and a warm-up thread of its own would end and take it along.
 
     warm: open this process's searcher first (a server that searches itself), so that its first
-    reader finds it open, or opening since the server began, rather than starting it. sweep:
-    last, the start's sweep of unacknowledged uploads' files (integrity.sweep_at_start: ~0.4 s
-    at 100k, which a server's first answer no longer waits for)."""
+    reader finds it open, or opening since the server began, rather than starting it."""
 
     def start(written: threading.Event) -> None:
         if warm is not None:
@@ -51,7 +48,5 @@ def worker_starter(
         while not searches_ready() and not written.is_set() and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
         worker.start()
-        if sweep is not None:
-            sweep()
 
     return start
