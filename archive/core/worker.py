@@ -34,7 +34,6 @@ from archive.config import Settings
 from archive.errors import WorkerFailed
 from archive.processes import (
     die_with_parent,
-    give_back_free_memory,
     in_forked_child,
     return_large_allocations,
 )
@@ -243,10 +242,6 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             swapping = 0.0
             began = time.monotonic()
             index.save_segment_values()
-            # a round's writer frees tens of MB (its sorting pool, the segment's arrays) in
-            # pieces glibc keeps in the heap: at 100k under the load test the worker grew from
-            # ~110 to ~160 MB over three minutes, and every merge forked from it counted them
-            give_back_free_memory()
             saving = time.monotonic() - began
             if len(mergers) >= MERGES_AT_ONCE or index.fresh:
                 continue  # none while a rebuild refills the index
