@@ -64,6 +64,8 @@ class Generation:
             searcher, cache.leaves, cache.live, cache.dates, terms, ids=cache.ids
         )
         segments = [(key, reader) for key, reader, _ in cache.leaves]
+        if presence is not None:
+            presence.retain({key for key, _ in segments})
         self.lexicon = Lexicon(self.reader, segments, presence)
         self._marks: dict[Node, Marks] = {}
         self.answers = Answers(answers)

@@ -51,13 +51,27 @@ class Presence:
 
     def __init__(self, limit: int = MAX_PRESENCE) -> None:
         self.limit = limit
-        self._known: dict[tuple[str, str, str], bool] = {}
+        # segment id -> (field, text) -> held; `_count` answers in all
+        self._known: dict[str, dict[tuple[str, str], bool]] = {}
+        self._count = 0
         self._listed: dict[str, frozenset[tuple[str, bytes]]] = {}
 
+    def retain(self, segments: set[str]) -> None:
+        """Forget what was learned of segments no longer in the index (merged into others).
+
+        Under writes every index round adds a segment and merges retire them by the dozen; their
+        answers stayed until a limit was reached (64 listed segments, 300,000 answers), and a
+        server under writes grew for as long as that took."""
+        for segment in [s for s in self._known if s not in segments]:
+            self._count -= len(self._known.pop(segment))
+        for segment in [s for s in self._listed if s not in segments]:
+            del self._listed[segment]
+
     def contains(self, leaves: list[tuple[str, object]], fieldname: str, text: str) -> bool:
-        known = self._known
-        if len(known) >= self.limit:
-            known.clear()
+        if self._count >= self.limit:
+            self._known.clear()
+            self._count = 0
+        key = (fieldname, text)
         for segment, reader in leaves:
             terms = self._terms_of(segment, reader)
             if terms is not None:
@@ -67,13 +81,21 @@ class Presence:
                 ):
                     return True
                 continue
-            key = (segment, fieldname, text)
-            found = known.get(key)
+            answers = self._known.get(segment)
+            if answers is None:
+                answers = self._known[segment] = {}
+            found = answers.get(key)
             if found is None:
-                found = known[key] = (fieldname, text) in reader
+                found = answers[key] = key in reader
+                self._count += 1
             if found:
                 return True
         return False
+
+    @property
+    def known(self) -> int:
+        """How many answers of segments asked term by term are kept."""
+        return self._count
 
     @property
     def listed(self) -> int:
