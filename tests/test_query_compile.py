@@ -12,7 +12,7 @@ from archive.search.engine import SearchEngine
 from archive.search.nearby import fuzzy_allowance
 from archive.search.syntax import parse
 
-from .conftest import parts, sample_path
+from .conftest import parts
 
 TEXTS = [
     "Shelling near Donetsk went on; the Donetsk front held.",
@@ -202,33 +202,3 @@ def test_kept_postings_are_compact_only_where_exact() -> None:
     assert TermCache.frequencies(weights).tolist() == [1.0, 3.0, 250.0]
     _, boosted = _compact(np.array([1], dtype=np.int64), np.array([0.1]))
     assert boosted.dtype == np.float64 and boosted[0] == 0.1
-
-
-def test_the_term_cache_holds_no_more_than_its_budget(archive) -> None:
-    # an entry of a rare term (a few postings) costs ~500 bytes beside its 16 bytes of data: a
-    # budget that counted only the data let a server under writes keep ~100,000 of them
-    import gc
-    import tracemalloc
-
-    from archive.search.scoring import TermCache
-
-    archive.add(sample_path().read_bytes(), "sample.txt", Overrides(date="2023-06-11"))
-    with parts(archive.settings) as (_, catalog, index):
-        engine = SearchEngine(index, catalog.get_many)
-        (leaf,) = [leaf for leaf, _ in engine.generation().reader.leaf_readers()]
-        segment = leaf.segment().segment_id()
-        terms = [(f, raw.decode()) for f, raw in leaf.all_terms() if f in ("body", "spell")]
-        budget = 100_000
-        assert len(terms) * 520 > 2 * budget  # enough to fill it twice over
-        tracemalloc.start()
-        try:
-            before = tracemalloc.get_traced_memory()[0]
-            cache = TermCache(budget)
-            for fieldname, text in terms:
-                cache.postings(segment, leaf, fieldname, text)
-            gc.collect()
-            held = tracemalloc.get_traced_memory()[0] - before
-        finally:
-            tracemalloc.stop()
-            engine.close()
-    assert 0.5 * budget < held < 1.2 * budget, held

@@ -31,11 +31,6 @@ from archive.search.postings import field_lengths, posting_arrays
 # Bytes of term arrays kept across searches (ids and frequencies, kept compact: 8 bytes a
 # posting; 16 before, under a budget of 48 MB that a 100k search process filled).
 TERM_CACHE_BYTES = 24_000_000
-# What an entry costs besides its arrays' data (two array objects, the key and its text, the
-# ordered dict's slot: ~520 bytes measured with tracemalloc). Counted since a server under writes
-# kept ~100,000 entries of a term in a small segment (a few postings each) within "24 MB" of data
-# that held ~50 MB more.
-TERM_ENTRY_BYTES = 500
 # Phrases whose matching documents are kept per segment (within an eighth of that budget).
 PHRASES_KEPT = 4096
 # How Evaluator.evaluate counts the phrases that add no document to their Or (see ranked).
@@ -75,13 +70,14 @@ class TermCache:
                 self._terms.move_to_end(key)
                 return found
         found = _compact(*posting_arrays(reader, fieldname, text))
-        size = _entry_bytes(found)
+        size = found[0].nbytes + found[1].nbytes
         with self._lock:
             if key not in self._terms and size < self.budget // 4:
                 self._terms[key] = found
                 self._bytes += size
                 while self._bytes > self.budget:
-                    self._bytes -= _entry_bytes(self._terms.popitem(last=False)[1])
+                    _, (ids, weights) = self._terms.popitem(last=False)
+                    self._bytes -= ids.nbytes + weights.nbytes
         return found
 
     @staticmethod
@@ -130,18 +126,14 @@ class TermCache:
         """Forget the segments a merge retired."""
         with self._lock:
             for key in [k for k in self._terms if k[0] not in segments]:
-                self._bytes -= _entry_bytes(self._terms.pop(key))
+                ids, weights = self._terms.pop(key)
+                self._bytes -= ids.nbytes + weights.nbytes
             for key in [k for k in self._lengths if k[0] not in segments]:
                 del self._lengths[key]
             for key in [k for k in self._phrases if k[0] not in segments]:
                 self._phrase_bytes -= self._phrases.pop(key).nbytes
             for key in [k for k in self._asked if k[0] not in segments]:
                 del self._asked[key]
-
-
-def _entry_bytes(found: tuple[np.ndarray, np.ndarray]) -> int:
-    """What a term cache entry holds: its arrays' data and what comes with every entry."""
-    return found[0].nbytes + found[1].nbytes + TERM_ENTRY_BYTES
 
 
 class Evaluator:
