@@ -94,7 +94,7 @@ _stem_caches: dict[str, dict[str, str]] = {lang: {} for lang in TERM_LANGUAGES}
 # caches of a server that searches itself grew with every document a snippet was made of;
 # stemming the 3.8 million words of 6,000 articles took 6.0 s with a cap of 50,000 as with
 # one of 500,000 (63,000 English words met).
-STEM_CACHE_SIZE = 50_000
+STEM_CACHE_SIZE = 25_000
 
 
 def stem(word: str, lang: str) -> str:

@@ -25,7 +25,7 @@ MORPH_LANGUAGES = ("ru", "uk")
 # Distinct words remembered per process (ru + uk share each cache; an entry costs about 200
 # bytes): the words a corpus repeats, not all of them (a 20,000-document corpus has about
 # 300,000), since a server's index worker keeps them for its life (see names.CACHE_SIZE).
-CACHE_SIZE = 20_000
+CACHE_SIZE = 10_000
 # The three apostrophes written inside Ukrainian words (Премʼєр, Прем’єр, Прем'єр); the
 # dictionaries write "'".
 APOSTROPHES = "'\u2019\u02bc"
@@ -42,7 +42,7 @@ def _analyser(lang: str) -> Any:  # noqa: ANN401 - pymorphy3.MorphAnalyzer, unty
 
 # Parses of the words names are made of, shared by the functions below (a name's word is asked
 # about three or four times); fewer than the words, as each costs about 1 KB.
-PARSE_CACHE_SIZE = 50_000
+PARSE_CACHE_SIZE = 25_000
 
 
 @lru_cache(maxsize=PARSE_CACHE_SIZE)

@@ -43,8 +43,11 @@ MAX_RUN = 4  # words in a name
 # because a server's index worker keeps them for its life: with these at 50,000, morphology's
 # at 400,000 and the stems' at 500,000, making the fields and terms of 3,000 articles grew a
 # process from 42 to 219 MB (and on with every new word); with 10,000, 20,000 and 50,000, to
-# 185 MB, 5% slower (bench/naming_memory.py at 100k).
-CACHE_SIZE = 10_000
+# 185 MB, 5% slower (bench/naming_memory.py at 100k). Halved again (and morphology's, the
+# stems' and the variants' with it) so that a worker under a steady stream of uploads fills
+# them within its first minute or two rather than its fifth: 3,000 articles 151 -> 129 MB
+# (102 -> 98 MB after the first 500), 11.0 -> 11.9 s.
+CACHE_SIZE = 5_000
 # Runs of capitalised words joined by one space or a hyphen, found by one regex (a Python loop
 # over every word cost more than the rest of indexing). Upper-case letters of the Latin, Greek
 # and Cyrillic blocks make the class, since `re` has no \p{Lu}.

@@ -20,7 +20,7 @@ from archive.search.morphology import MORPH_LANGUAGES, nominative
 from archive.search.variants import name_key, script
 
 # Spellings whose word keys a filter remembers: it asks again for every value at each keystroke.
-CACHE_SIZE = 10_000  # as names.CACHE_SIZE: kept for a server's life
+CACHE_SIZE = 5_000  # as names.CACHE_SIZE: kept for a server's life
 
 
 def value_key(words: tuple[str, ...] | str) -> tuple[str, ...]:

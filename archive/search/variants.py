@@ -80,7 +80,7 @@ def name_key(word: str) -> str:
     return latin if len(latin) >= MIN_KEY else ""
 
 
-@lru_cache(maxsize=50_000)  # a corpus repeats its names; this runs for each capitalised word
+@lru_cache(maxsize=25_000)  # a corpus repeats its names; this runs for each capitalised word
 def alias_term(word: str) -> str | None:
     """The index term that lets a word be found from the other script: "c:key" or "l:key"."""
     kind = script(word)
