@@ -202,3 +202,29 @@ def test_kept_postings_are_compact_only_where_exact() -> None:
     assert TermCache.frequencies(weights).tolist() == [1.0, 3.0, 250.0]
     _, boosted = _compact(np.array([1], dtype=np.int64), np.array([0.1]))
     assert boosted.dtype == np.float64 and boosted[0] == 0.1
+
+
+def test_the_term_cache_keeps_no_entry_of_a_rounds_small_segment(engine, monkeypatch) -> None:
+    # under writes a segment comes with every index round and goes with the next merges: its
+    # terms' postings are read each time (microseconds), not kept (the cache filled with them)
+    from archive.search import scoring
+    from archive.search.postings import posting_arrays
+
+    (segment, leaf), *_ = [
+        (leaf.segment().segment_id(), leaf) for leaf, _ in engine.generation().reader.leaf_readers()
+    ]
+    terms = [(f, raw.decode()) for f, raw in leaf.all_terms() if f == "body"]
+    absent = [("body", "en:qqxnowhere"), ("title", "en:qqxnowhere")]
+    assert terms and leaf.doc_count_all() <= scoring.UNKEPT_SEGMENT_DOCS
+    for unkept, kept in ((scoring.UNKEPT_SEGMENT_DOCS, 0), (0, len(terms) + len(absent))):
+        monkeypatch.setattr(scoring, "UNKEPT_SEGMENT_DOCS", unkept)
+        cache = scoring.TermCache()
+        for fieldname, text in terms + absent:
+            ids, weights = cache.postings(segment, leaf, fieldname, text)
+            theirs, their_weights = posting_arrays(leaf, fieldname, text)
+            assert ids.tolist() == theirs.tolist() and weights.tolist() == their_weights.tolist()
+        assert len(cache._terms) == kept  # noqa: SLF001 - what this test is about
+        # an absent term's entry is one pair shared by all (most terms asked for are absent)
+        assert cache.postings(segment, leaf, *absent[0]) is cache.postings(
+            segment, leaf, *absent[1]
+        )

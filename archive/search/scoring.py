@@ -31,6 +31,12 @@ from archive.search.postings import field_lengths, posting_arrays
 # Bytes of term arrays kept across searches (ids and frequencies, kept compact: 8 bytes a
 # posting; 16 before, under a budget of 48 MB that a 100k search process filled).
 TERM_CACHE_BYTES = 24_000_000
+# A segment of at most this many documents (an index round's, a small merge's) has its terms'
+# postings read each time, not kept: under writes such segments come with every round and go
+# with the next merges, and the cache filled with their entries (a few postings each or none,
+# ~520 bytes an entry of which its budget counted at most a few dozen), so that a server under
+# writes grew for minutes. Read again, a term of such a segment costs microseconds.
+UNKEPT_SEGMENT_DOCS = 100
 # Phrases whose matching documents are kept per segment (within an eighth of that budget).
 PHRASES_KEPT = 4096
 # How Evaluator.evaluate counts the phrases that add no document to their Or (see ranked).
@@ -63,6 +69,8 @@ class TermCache:
         self._lock = threading.Lock()
 
     def postings(self, segment: str, reader, fieldname: str, text: str):  # noqa: ANN001, ANN201
+        if reader.doc_count_all() <= UNKEPT_SEGMENT_DOCS:
+            return _compact(*posting_arrays(reader, fieldname, text))
         key = (segment, fieldname, text)
         with self._lock:
             found = self._terms.get(key)
@@ -393,10 +401,17 @@ class Evaluator:
         return found
 
 
+_ABSENT = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+for _array in _ABSENT:
+    _array.flags.writeable = False
+
+
 def _compact(ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A segment's postings of a term as kept: numbers as int32 (a segment holds fewer than 2**31
     documents), frequencies as float32 when that holds them exactly (whole numbers do; a
     weight it would round stays float64, so that scores agree with Whoosh's to the last bit)."""
+    if not len(ids):  # most terms asked for are absent from most segments: one pair for all
+        return _ABSENT
     small = weights.astype(np.float32)
     if np.array_equal(small, weights):
         weights = small
