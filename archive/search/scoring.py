@@ -26,6 +26,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from archive.search.compile import BM25_B, BM25_K1, DATE_FIELD, NOTHING
+from archive.search.lexicon import LISTED_SEGMENT_DOCS
 from archive.search.postings import field_lengths, posting_arrays
 
 # Bytes of term arrays kept across searches (ids and frequencies, kept compact: 8 bytes a
@@ -35,8 +36,9 @@ TERM_CACHE_BYTES = 24_000_000
 # postings read each time, not kept: under writes such segments come with every round and go
 # with the next merges, and the cache filled with their entries (a few postings each or none,
 # ~520 bytes an entry of which its budget counted at most a few dozen), so that a server under
-# writes grew for minutes. Read again, a term of such a segment costs microseconds.
-UNKEPT_SEGMENT_DOCS = 100
+# writes grew for minutes. Read again, a term of such a segment costs microseconds. The same
+# segments Presence lists whole (one meaning, one number).
+UNKEPT_SEGMENT_DOCS = LISTED_SEGMENT_DOCS
 # Phrases whose matching documents are kept per segment (within an eighth of that budget).
 PHRASES_KEPT = 4096
 # How Evaluator.evaluate counts the phrases that add no document to their Or (see ranked).
