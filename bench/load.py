@@ -107,6 +107,7 @@ class Stats:
         self.lock = threading.Lock()
         self.upload_ms: list[float] = []
         self.search_ms: list[float] = []
+        self.search_log: list[tuple[float, int, float]] = []  # (began, query number, ms)
         self.statuses: Counter[str] = Counter()  # "upload 500", "search 400", ...
         self.errors: Counter[str] = Counter()  # transport errors by kind
         self.acked: list[Doc] = []
@@ -172,6 +173,7 @@ def _searcher(url: str, offset: int, stats: Stats, until: float) -> None:
             if r.status_code == 200:
                 with stats.lock:
                     stats.search_ms.append(took * 1000)
+                    stats.search_log.append((began, n % len(QUERIES), took * 1000))
 
 
 def _watcher(url: str, stats: Stats, until: float, uploads_done: threading.Event) -> None:
@@ -392,6 +394,9 @@ def run(
             "lost_examples": lost[:5],
             "upload_ms": _dist(stats.upload_ms),
             "search_ms": _dist(stats.search_ms),
+            # which queries and which minutes make the tail
+            "search_ms_by_query": _by_query(stats.search_log),
+            "search_ms_by_minute": _by_minute(stats.search_log, start),
             "searchable_after_201_s": _dist(lags, scale=1, digits=2),
             "201_to_start_of_finding_search_s": _dist(
                 list(stats.lag_sent.values()), scale=1, digits=2
@@ -432,6 +437,21 @@ def _dist(values: list[float], scale: float = 1, digits: int = 1) -> dict[str, f
         "p99": round(percentile(values, 99) * scale, digits),
         "max": round(max(values) * scale, digits) if values else float("nan"),
     }
+
+
+def _by_query(log: list[tuple[float, int, float]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for number, params in enumerate(QUERIES):
+        label = "&".join(f"{k}={v}" for k, v in params.items())
+        out[label] = _dist([ms for _, n, ms in log if n == number])
+    return out
+
+
+def _by_minute(log: list[tuple[float, int, float]], start: float) -> list[dict[str, float]]:
+    minutes: dict[int, list[float]] = {}
+    for began, _, ms in log:
+        minutes.setdefault(int((began - start) // 60), []).append(ms)
+    return [_dist(minutes[m]) for m in sorted(minutes)]
 
 
 def _preload_count(text: str) -> int | str:
@@ -488,7 +508,15 @@ def main() -> None:
     )  # fmt: skip
     print(f"load average (1, 5, 15 min) at the end: {' '.join(map(str, os.getloadavg()))}")
     for key, value in summary.items():
-        if key != "memory":
+        if key == "search_ms_by_query":
+            print(f"  {key}:")
+            for label, dist in value.items():
+                print(f"    {label or '(empty)'}: {dist}")
+        elif key == "search_ms_by_minute":
+            print(f"  {key}:")
+            for minute, dist in enumerate(value):
+                print(f"    minute {minute}: {dist}")
+        elif key != "memory":
             print(f"  {key}: {value}")
     if "memory" in summary:
         print("\n".join(describe(summary["memory"])))
