@@ -7,11 +7,8 @@ import contextlib
 import ctypes
 import os
 import signal
-import sys
 import threading
 import time
-import traceback
-from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1
 # glibc's mallopt parameter, and the size from which an allocation gets pages of its own
@@ -76,41 +73,3 @@ def give_back_free_memory() -> None:
     long-lived process freed in small pieces is otherwise kept, and the process only grows."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
-
-
-def in_forked_child(work: Callable[[], None]) -> bool:
-    """Run work in a forked child and wait for it; whether it succeeded (its traceback goes to
-    stderr). For a single-threaded process whose work leaves memory behind that the process
-    would keep: what the child allocates goes back to the system when it ends. The child shares
-    the parent's open files and must not use its database connections; it ends without
-    running the parent's clean-ups."""
-    return child_ended(start_forked_child(work), wait=True) is True
-
-
-def start_forked_child(work: Callable[[], None]) -> int:
-    """Start work in a forked child (see in_forked_child), dying with this process; its pid,
-    for child_ended."""
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child
-        code = 1
-        try:
-            die_with_parent(parent)
-            work()
-            code = 0
-        except BaseException:  # noqa: BLE001 - reported, and told to the parent by the exit code
-            traceback.print_exc()
-        finally:
-            with contextlib.suppress(Exception):
-                sys.stderr.flush()
-            os._exit(code)
-    return pid
-
-
-def child_ended(pid: int, wait: bool = False) -> bool | None:
-    """Whether a child started by start_forked_child succeeded, once it has ended (reaped);
-    None while it runs (wait=True: waits for it)."""
-    found, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
-    if found == 0:
-        return None
-    return os.waitstatus_to_exitcode(status) == 0

@@ -68,29 +68,6 @@ def _anon() -> int:
     return 0
 
 
-def test_work_in_a_forked_child_leaves_the_parent_as_it_was(tmp_path) -> None:  # noqa: ANN001
-    # what the child allocates and keeps (objects a merge leaves behind) is not the parent's;
-    # what it writes to files is; a failure is told by the answer
-    from archive.processes import in_forked_child
-
-    kept: list[bytes] = []
-    out = tmp_path / "written"
-
-    def work() -> None:
-        kept.extend(bytes(1000) + bytes([n % 256]) for n in range(50_000))  # ~50 MB of objects
-        out.write_text(str(len(kept)))
-
-    before = _anon()
-    assert in_forked_child(work)
-    assert out.read_text() == "50000"
-    assert kept == [] and _anon() - before < 10 << 20
-
-    def failing() -> None:
-        raise RuntimeError("a merge that fails")
-
-    assert not in_forked_child(failing)
-
-
 # Blocks under the mmap threshold freed between small ones that stay: their pages stay in the
 # heap until something gives them back (glibc's free only trims the heap's top).
 TRIMMED = textwrap.dedent(

@@ -219,3 +219,60 @@ def test_a_servers_merges_come_after_its_rounds_in_a_child_of_the_worker(
             assert saved == ids  # the merged segment's arrays saved, the retired ones removed
         assert archive.search(SearchQuery(text="storks")).total == 13
         assert archive.index_worker.pid == worker
+
+
+def _merge_process(worker: int, timeout: float) -> int | None:
+    """The pid of a merge process (worker.merge_main) the worker started, once one runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                command = (entry / "cmdline").read_bytes()
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == worker and b"merge_main" in command:
+                return int(entry.name)
+        time.sleep(0.05)
+    return None
+
+
+def test_an_idle_merge_is_written_beside_the_rounds_that_go_on_meanwhile(
+    settings: Settings,
+) -> None:
+    # More segments than an idle worker keeps, each too large for the rounds' tiered merges
+    # (index_batch_size 2): after IDLE_MERGE_SECONDS without writes the worker merges the
+    # smallest. Held stopped (SIGSTOP), that merge must not hold the rounds: an upload made
+    # meanwhile is searchable within its wait (made in the worker, as it was, the first idle
+    # merge over a 100k import held every round for 3 minutes)
+    from archive.core.indexing import IDLE_MAX_SEGMENTS
+
+    from .test_merging import rounds
+
+    settings = dataclasses.replace(settings, index_batch_size=2)
+    Archive(settings).close()
+    texts = [f"Entry {n} in the log of the lighthouse." for n in range(2 * IDLE_MAX_SEGMENTS + 4)]
+    rounds(settings, texts, per_round=2)
+    with parts(settings) as (_, _, index):
+        assert index.segment_sizes() == [2] * (IDLE_MAX_SEGMENTS + 2)
+    with Archive(settings, background=True) as archive:
+        assert archive.wait_searchable(30)
+        worker = archive.index_worker.pid
+        merge = _merge_process(worker, 30)
+        assert merge is not None, "no merge process beside the worker"
+        os.kill(merge, signal.SIGSTOP)
+        try:
+            archive.add(b"A late entry: the lamp was relit at dusk.", "late.txt")
+            assert archive.wait_searchable(15)  # a round committed while the merge is held
+            assert len(found(archive, "relit")) == 1
+        finally:
+            os.kill(merge, signal.SIGCONT)
+        deadline = time.monotonic() + 30
+        with parts(settings) as (_, _, index):
+            while index.segment_count() > IDLE_MAX_SEGMENTS and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert index.segment_count() <= IDLE_MAX_SEGMENTS, index.segment_sizes()
+        assert archive.search(SearchQuery(text="lighthouse", per_page=50)).total == len(texts)
+        assert archive.index_worker.pid == worker

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import threading
 import time
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,7 +33,6 @@ from archive.config import Settings
 from archive.errors import WorkerFailed
 from archive.processes import (
     die_with_parent,
-    in_forked_child,
     return_large_allocations,
 )
 
@@ -173,7 +171,6 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     from archive.core.indexing import IDLE_MAX_SEGMENTS, IDLE_MERGE_SECONDS, drain
     from archive.search import merging
     from archive.search.index import Index
-    from archive.search.merges import fewest_merges
     from archive.storage.catalog import Catalog
 
     def answer(message: dict[str, Any]) -> None:
@@ -195,7 +192,6 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     catalog = Catalog(settings.catalog_path)
     index = Index(settings)
     limit = settings.index_batch_size
-    idle = fewest_merges(IDLE_MAX_SEGMENTS)
     last_work = time.monotonic()
     saving = 0.0  # seconds spent saving the last round's facet arrays, after its answer
     swapping = 0.0  # and swapping in merges before this round
@@ -246,26 +242,29 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             if len(mergers) >= MERGES_AT_ONCE or index.fresh:
                 continue  # none while a rebuild refills the index
             busy = {key for _, keys in mergers.values() for key in keys}
-            if chosen := merging.choose(index, limit, busy):
-                # written by a process beside the next rounds, swapped in by the round after
-                # it ends: a merge of ~1,000 documents took 12-15 s at 100k under the load
-                # test, and the writes behind it waited past the 10 s a write waits for its
-                # round; what it allocates goes with that process
+            # written by a process beside the next rounds, swapped in by the round after it
+            # ends: a merge of ~1,000 documents took 12-15 s at 100k under the load test, and
+            # the writes behind it waited past the 10 s a write waits for its round; what it
+            # allocates goes with that process.
+            # An idle merge (the smallest segments, down to IDLE_MAX_SEGMENTS) only once the
+            # writes have paused: under a stream of uploads many rounds find nothing new, and
+            # merging then took 40% of the worker. It is written beside the rounds too: made
+            # in the worker (a forked child it waited for), the first idle merge of a server
+            # over a 100k import (16 segments, the 7 smallest 17,500 documents) held every
+            # round for 3 minutes, and each upload of those minutes was answered "not yet
+            # searchable" after its 10 s wait.
+            chosen = merging.choose(index, limit, busy)
+            if (
+                not chosen
+                and not done
+                and not mergers
+                and time.monotonic() - last_work > IDLE_MERGE_SECONDS
+            ):
+                chosen = merging.choose_idle(index, IDLE_MAX_SEGMENTS)
+            if chosen:
                 written += 1
                 target = merging.folder(index, str(written))
                 mergers[_start_merge(settings, chosen, target)] = (target, chosen)
-            # an idle merge only once the writes have paused: under a stream of uploads many
-            # rounds find nothing new (their writes came in the round before), and merging
-            # then took 40% of the worker and delayed the next round's uploads; in a child, as
-            # the merges are, so that this process does not keep what it allocates
-            elif (
-                not done
-                and not mergers
-                and time.monotonic() - last_work > IDLE_MERGE_SECONDS
-                and index.segment_count() > IDLE_MAX_SEGMENTS
-                and not in_forked_child(partial(index.write, [], merge=idle))
-            ):
-                log.warning("an idle merge of the index's segments failed")
     finally:
         index.close()
         catalog.close()

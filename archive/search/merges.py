@@ -106,9 +106,15 @@ def fewest_merges(keep: int) -> MergePolicy:
     does so that a long run of small rounds does not leave searches reading many segments."""
 
     def policy(writer: Any, segments: list[Any]) -> list[Any]:
-        if len(segments) <= keep:
-            return segments
-        ordered = sorted(segments, key=lambda s: s.doc_count_all())
-        return _merge(writer, segments, ordered[: len(segments) - keep + 1])
+        chosen = fewest_choice(keep, segments, lambda s: s.doc_count_all())
+        return _merge(writer, segments, chosen) if chosen else segments
 
     return policy
+
+
+def fewest_choice(keep: int, segments: list[Any], size: Callable[[Any], int] = int) -> list[Any]:
+    """The segments fewest_merges(keep) would merge now (none: []): the smallest, so that
+    `keep` are left."""
+    if len(segments) <= keep:
+        return []
+    return sorted(segments, key=size)[: len(segments) - keep + 1]

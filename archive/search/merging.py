@@ -31,7 +31,13 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from archive.search.index import Index
-from archive.search.merges import MergePolicy, no_merges, tiered_choice, tiered_merges
+from archive.search.merges import (
+    MergePolicy,
+    fewest_choice,
+    no_merges,
+    tiered_choice,
+    tiered_merges,
+)
 
 FOLDER = "merging"
 RESULT = "result.pickle"
@@ -73,6 +79,13 @@ def choose(index: Index, limit: int, busy: set[str] = frozenset()) -> list[str]:
     toc = index.whoosh_index._read_toc()  # noqa: SLF001 - the segments as they stand
     free = [s for s in toc.segments if s.segment_id() not in busy]
     return [s.segment_id() for s in tiered_choice(limit, free, lambda s: s.doc_count_all())]
+
+
+def choose_idle(index: Index, keep: int) -> list[str]:
+    """The ids of the segments fewest_merges(keep) would merge now (an idle worker's merge,
+    written beside the rounds like the others): [] when the index has `keep` or fewer."""
+    toc = index.whoosh_index._read_toc()  # noqa: SLF001 - the segments as they stand
+    return [s.segment_id() for s in fewest_choice(keep, toc.segments, lambda s: s.doc_count_all())]
 
 
 def write_merged(index: Index, chosen: list[str], target: Path, memory_mb: int) -> bool:
