@@ -11,7 +11,7 @@ import pytest
 from archive import Archive
 from archive.errors import BadRequest, NotFound
 from archive.ingest import copies as signatures
-from archive.models import Block, Overrides, SearchQuery
+from archive.models import Block, Hit, Overrides, SearchQuery
 from archive.search.engine import SearchEngine
 from tests.conftest import CRS_MD, CRS_PDF, demo_records, parts
 
@@ -232,19 +232,28 @@ def test_collapsed_pages_show_each_group_once_across_pages(archive):
             groups.append({first, again, third})
         else:
             alone.add(first)
-    seen: list[int] = []
+    seen: list[Hit] = []
     for number in range(1, 6):
         page = archive.search(SearchQuery(text="zanzibarian", per_page=4, page=number))
         assert page.total == 24  # documents, not groups
-        seen.extend(h.id for h in page.hits)
+        seen.extend(page.hits)
         for hit in page.hits:
             if hit.group_id is not None:
                 assert len(hit.copies) == 2
-    assert len(seen) == len(set(seen)) == 12
-    assert alone <= set(seen)
-    assert all(len(group & set(seen)) == 1 for group in groups)
+    ids = [h.id for h in seen]
+    assert len(ids) == len(set(ids)) == 12
+    assert alone <= set(ids)
+    assert all(len(group & set(ids)) == 1 for group in groups)
     every = archive.search(SearchQuery(text="zanzibarian", per_page=50, collapse=False))
     assert len(every.hits) == 24
+    # a folded page's hits from beyond its own engine page (SearchEngine.hits) read as the
+    # same hits do on a page of every document: score, snippets and their passages
+    shown = {h.id: h for h in every.hits}
+    for hit in seen:
+        assert (hit.score, hit.snippets, hit.passages, hit.title) == (
+            shown[hit.id].score, shown[hit.id].snippets, shown[hit.id].passages,
+            shown[hit.id].title,
+        )  # fmt: skip
 
 
 def test_oai_pmh_relates_copies_with_dc_relation(reprinted):

@@ -60,7 +60,7 @@ class Answers:
         self.limit = limit
         self._pages: dict[Hashable, Answer] = {}
         self._hits: dict[Hashable, tuple[tuple[int, ...], tuple[Hit, ...]]] = {}
-        self._rankings: dict[Hashable, tuple[list[int], int]] = {}
+        self._rankings: dict[Hashable, tuple[list[tuple[int, float]], int]] = {}
         # pages answered from memory (tests and benchmarks read it)
         self.remembered = 0
 
@@ -80,12 +80,12 @@ class Answers:
     def keep_hits(self, key: Hashable, prints: tuple[int, ...], hits: tuple[Hit, ...]) -> None:
         _bounded(self._hits, self.limit)[key] = (prints, hits)
 
-    def ranking(self, key: Hashable) -> tuple[list[int], int] | None:
+    def ranking(self, key: Hashable) -> tuple[list[tuple[int, float]], int] | None:
         found = self._rankings.get(key)
         return (list(found[0]), found[1]) if found is not None else None
 
-    def keep_ranking(self, key: Hashable, ids: list[int], total: int) -> None:
-        _bounded(self._rankings, self.limit)[key] = (list(ids), total)
+    def keep_ranking(self, key: Hashable, ranked: list[tuple[int, float]], total: int) -> None:
+        _bounded(self._rankings, self.limit)[key] = (list(ranked), total)
 
 
 def _bounded(kept: dict, limit: int) -> dict:

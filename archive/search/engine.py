@@ -197,6 +197,11 @@ class SearchEngine:
     def ranked_ids(self, sq: SearchQuery, limit: int) -> tuple[list[int], int]:
         """The ids of the first limit documents the search matches, in its order (its page and
         per_page ignored), and how many it matches."""
+        ranked, total = self.ranked(sq, limit)
+        return [doc_id for doc_id, _ in ranked], total
+
+    def ranked(self, sq: SearchQuery, limit: int) -> tuple[list[tuple[int, float]], int]:
+        """ranked_ids with each document's score, as a page of the search shows it."""
         node = parse(sq.text)
         key = (query_key(sq, with_page=False), limit)
         with self._lock:
@@ -208,9 +213,25 @@ class SearchEngine:
             ranked = self._rank(
                 generation, compiled.query, base, matched, replace(sq, page=1, per_page=limit)
             )
-            ids, total = [doc_id for doc_id, _ in ranked], int(np.count_nonzero(matched))
-            generation.answers.keep_ranking(key, ids, total)
-        return ids, total
+            total = int(np.count_nonzero(matched))
+            generation.answers.keep_ranking(key, ranked, total)
+        return ranked, total
+
+    def hits(self, sq: SearchQuery, ranked: Sequence[tuple[int, float]]) -> tuple[Hit, ...]:
+        """The hits of these ranked documents (from ranked()) as sq's page shows them: the
+        published ones, with the query's snippets. What folding copies needs of a page beyond
+        the one it folds, without that page's facets, timeline and other hits."""
+        node = parse(sq.text)
+        with self._lock:
+            generation = self._current()
+            marks = self._matches(generation, node, sq)[0].marks
+        docs = self.fetch([doc_id for doc_id, _ in ranked])
+        highlighter = Highlighter(node, marks)
+        return tuple(
+            _hit(docs[i], score, highlighter)
+            for i, score in ranked
+            if i in docs and docs[i].status == "published"
+        )
 
     def _matches(
         self, generation: Generation, node: Node | None, sq: SearchQuery
