@@ -4,6 +4,7 @@ written reads back the same (through a real SQLite table with the catalog's sche
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
 from archive.models import NewRow
 from archive.storage.catalog import Catalog
@@ -47,3 +48,15 @@ def test_a_row_reads_back_as_written(tmp_path):
         "2026-01-01T00:00:00+00:00",
     )
     assert doc.collections == ()
+
+
+def test_heads_are_documents_without_their_text(tmp_path):
+    # a hit's copies are listed from these: every field but the text, collections and OCR
+    catalog = Catalog(tmp_path / "c.sqlite3")
+    try:
+        [(doc_id, _)] = catalog.add_many([ROW])
+        full, head = catalog.get_many([doc_id])[doc_id], catalog.heads_of([doc_id, 999])
+        assert list(head) == [doc_id] and full.blocks
+        assert replace(full, blocks=(), collections=(), ocr=None) == head[doc_id]
+    finally:
+        catalog.close()

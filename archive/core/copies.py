@@ -111,7 +111,7 @@ def of(catalog: Catalog, doc_id: int, *, hidden: bool = False) -> tuple[Copy, ..
     if not group:
         return ()
     members = store.members_of(catalog, [group[doc_id]], hidden=hidden).get(group[doc_id], [])
-    docs = catalog.get_many([m for m in members if m != doc_id])
+    docs = catalog.heads_of([m for m in members if m != doc_id])
     return tuple(_copy(docs[m]) for m in members if m in docs)
 
 
@@ -125,7 +125,7 @@ def grouped(catalog: Catalog, page: Page, collapse: bool) -> Page:
         return page
     members = store.members_of(catalog, sorted(set(groups.values())))
     wanted = {m for ids in members.values() for m in ids[: COPIES_PER_HIT + 1]} | set(groups)
-    docs = catalog.get_many(sorted(wanted))
+    docs = catalog.heads_of(sorted(wanted))  # titles and metadata: not the copies' text
     hits: list[Hit] = []
     seen: set[int] = set()
     for hit in page.hits:

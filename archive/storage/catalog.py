@@ -24,6 +24,7 @@ from archive.models import Block, Document, Metadata, is_row_id
 from archive.storage.rows import (
     INSERT,
     SELECT,
+    SELECT_HEADS,
     NewRow,
     document_from_row,
     dumps,
@@ -240,8 +241,16 @@ class Catalog:
 
     def get_many(self, ids: Sequence[int]) -> dict[int, Document]:
         """The documents that exist among ids, by id, in one query (any number of ids)."""
+        return self._documents(SELECT, ids)
+
+    def heads_of(self, ids: Sequence[int]) -> dict[int, Document]:
+        """get_many without the documents' text, collections and OCR record (left empty):
+        for listings of titles and metadata."""
+        return self._documents(SELECT_HEADS, ids)
+
+    def _documents(self, select: str, ids: Sequence[int]) -> dict[int, Document]:
         ids_json = dumps([int(i) for i in ids if is_row_id(int(i))])
-        rows = self._read(f"{SELECT} WHERE id IN (SELECT value FROM json_each(?))", (ids_json,))
+        rows = self._read(f"{select} WHERE id IN (SELECT value FROM json_each(?))", (ids_json,))
         return {row[0]: document_from_row(row) for row in rows}
 
     def find_sha(self, sha: str) -> int | None:
