@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from archive import Archive
+from archive.core.finder import Finder
 from archive.errors import BadRequest, NotFound
 from archive.ingest import copies as signatures
 from archive.models import Block, Hit, Overrides, SearchQuery
@@ -217,13 +218,11 @@ def test_the_api_carries_groups_and_copies(reprinted):
     assert [c["id"] for c in with_q["copies"]] == [b]
 
 
-def test_collapsed_pages_show_each_group_once_across_pages(archive):
-    """Six texts, each in three copies, and six texts alone, all matching one word: pages of
-    four, collapsed, list twelve hits in all, every group once and every lone text."""
-    records = _long_records(12)
+def _groups_and_lone_texts(archive: Archive) -> tuple[list[set[int]], set[int]]:
+    """Six texts, each in three copies, and six texts alone, all matching "zanzibarian"."""
     groups: list[set[int]] = []
     alone: set[int] = set()
-    for n, record in enumerate(records):
+    for n, record in enumerate(_long_records(12)):
         text = original(record) + "\n\nzanzibarian"
         first = _add(archive, text, f"o{n}.md")
         if n < 6:
@@ -232,6 +231,42 @@ def test_collapsed_pages_show_each_group_once_across_pages(archive):
             groups.append({first, again, third})
         else:
             alone.add(first)
+    return groups, alone
+
+
+def test_a_folded_page_scores_once_and_makes_only_the_hits_it_shows(archive):
+    """Folding copies asks for the ranking and its look-ahead before the page is made: the
+    query is scored once, and only the documents the folded page shows are fetched and given
+    snippets (the page was made first and folded after: most of its hits were copies folded
+    away, others made in their place, and each look-ahead scored the query again)."""
+    groups, _ = _groups_and_lone_texts(archive)
+    with parts(archive.settings) as (_, catalog, index):
+        fetched: list[list[int]] = []
+
+        def fetch(ids: list[int]) -> dict:
+            fetched.append(list(ids))
+            return catalog.get_many(ids)
+
+        engine = SearchEngine(index, fetch)
+        evaluator = engine.generation().evaluator
+        for number in (1, 2):
+            fetched.clear()
+            before = evaluator.evaluations
+            page = Finder(engine, catalog).search(
+                SearchQuery(text="zanzibarian", per_page=4, page=number)
+            )
+            assert len(page.hits) == 4 and page.total == 24
+            assert fetched == [[h.id for h in page.hits]]
+            assert evaluator.evaluations - before == (1 if number == 1 else 0)
+            for group in groups:
+                assert len(group & {h.id for h in page.hits}) <= 1
+        engine.close()
+
+
+def test_collapsed_pages_show_each_group_once_across_pages(archive):
+    """Six texts, each in three copies, and six texts alone, all matching one word: pages of
+    four, collapsed, list twelve hits in all, every group once and every lone text."""
+    groups, alone = _groups_and_lone_texts(archive)
     seen: list[Hit] = []
     for number in range(1, 6):
         page = archive.search(SearchQuery(text="zanzibarian", per_page=4, page=number))
@@ -246,8 +281,8 @@ def test_collapsed_pages_show_each_group_once_across_pages(archive):
     assert all(len(group & set(ids)) == 1 for group in groups)
     every = archive.search(SearchQuery(text="zanzibarian", per_page=50, collapse=False))
     assert len(every.hits) == 24
-    # a folded page's hits from beyond its own engine page (SearchEngine.hits) read as the
-    # same hits do on a page of every document: score, snippets and their passages
+    # a folded page's hits (made for the documents it shows) read as the same hits do on a
+    # page of every document: score, snippets and their passages
     shown = {h.id: h for h in every.hits}
     for hit in seen:
         assert (hit.score, hit.snippets, hit.passages, hit.title) == (

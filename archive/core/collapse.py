@@ -2,26 +2,24 @@
 
 Exact across pages without a pass over every match in Python: the ranking's ids up to the end
 of the page plus a look-ahead (one page, doubled while folding leaves the page short, at most
-EXACT_RANKS; the engine orders only those, from its score arrays), their groups in one catalog
-query, and the hits of the folded page's documents that its engine page lacks. Only when the
-page has a grouped hit, or earlier pages may have folded some (page 2 on), is that done; a page
-beyond EXACT_RANKS folds only within itself. The total and the facet counts stay counts of
-documents.
+EXACT_RANKS; the engine orders only those, from the score arrays of the search it has just
+made), their groups in one catalog query, then the page with the hits of the folded ranking's
+documents alone (SearchEngine.search's `shown`). A page beyond EXACT_RANKS folds only within
+itself. The total and the facet counts stay counts of documents.
 
-The missing hits are made for those documents alone (SearchEngine.hits). They came from the one
-engine page covering the ranks the folded page needs: with every document one of five copies
-(the 100k benchmark set) that page ran to ~50 hits, each fetched and given snippets, and its
-facets and timeline were counted again; a search with copies cost 3.7x one without (compare.py's
-200 queries at 100k, p50 75.6 against 20.2 ms).
+The page used to be made first and folded after: with every document one of five copies (the
+100k benchmark set) most of its ten hits (each fetched and given snippets) were folded away and
+others made in their place, and each look-ahead scored the query again; a search with copies
+cost 2.4x one without (compare.py's 200 queries at 100k, p50 48.7 against 20.2 ms; 75.6 when
+the page covering the look-ahead was made whole).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from archive.core import copies
-from archive.models import FacetRequest, Hit, Page, SearchQuery
+from archive.models import FacetRequest, Page, SearchQuery
 from archive.storage import copies as store
 from archive.storage.catalog import Catalog
 
@@ -29,28 +27,24 @@ from archive.storage.catalog import Catalog
 # exact fold would cost a lookup of every id ranked above it)
 EXACT_RANKS = 2_000
 
-Search = Callable[[SearchQuery, FacetRequest | None], Page]
-Ranked = Callable[[SearchQuery, int], tuple[list[tuple[int, float]], int]]
-Hits = Callable[[SearchQuery, list[tuple[int, float]]], tuple[Hit, ...]]
+Shown = list[tuple[int, float]]
+Search = Callable[[SearchQuery, FacetRequest | None, Shown | None], Page]
+Ranked = Callable[[SearchQuery, int], tuple[Shown, int]]
 
 
 def search(
     catalog: Catalog,
     run: Search,
     ranked: Ranked,
-    hits_of: Hits,
     query: SearchQuery,
     expand: FacetRequest | None = None,
 ) -> Page:
-    page = run(query, expand)
-    if not query.collapse:
-        return copies.grouped(catalog, page, collapse=False)
+    """run(query, expand, shown): the page, its hits those of shown (None: its own ranking's);
+    ranked(query, limit): the first limit (catalog id, score) of the ranking, and the total."""
     n, p = query.per_page, query.page
     limit = (p + 1) * n  # the page and one page of look-ahead
-    if limit > EXACT_RANKS:
-        return copies.grouped(catalog, page, collapse=True)
-    if p == 1 and not store.groups_of(catalog, [h.id for h in page.hits]):
-        return page  # nothing to fold, nothing folded before: the common case costs one query
+    if not query.collapse or limit > EXACT_RANKS:
+        return copies.grouped(catalog, run(query, expand, None), collapse=query.collapse)
     while True:  # look ahead until the page is full, the ranking ends or the bound is met
         found, _ = ranked(query, limit)
         ids = [doc_id for doc_id, _ in found]
@@ -58,14 +52,9 @@ def search(
         if len(kept) >= p * n or len(ids) < limit or limit >= EXACT_RANKS:
             break
         limit = min(2 * limit, EXACT_RANKS)
-    wanted = kept[(p - 1) * n : p * n]
-    hits = {h.id: h for h in page.hits}
     scores = dict(found)
-    missing = [(doc_id, scores[doc_id]) for doc_id in wanted if doc_id not in hits]
-    if missing:
-        hits.update((h.id, h) for h in hits_of(query, missing))
-    page = replace(page, hits=tuple(hits[i] for i in wanted if i in hits))
-    return copies.grouped(catalog, page, collapse=False)
+    shown = [(doc_id, scores[doc_id]) for doc_id in kept[(p - 1) * n : p * n]]
+    return copies.grouped(catalog, run(query, expand, shown), collapse=False)
 
 
 def _folded(ids: list[int], groups: dict[int, int]) -> list[int]:

@@ -69,15 +69,19 @@ class Finder:
 
     def search(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
         """A page of results with copies folded (archive.core.collapse), all in this process:
-        folding asks for the ranking again, and the engine answers that from the search it
-        just made (SearchEngine keeps the last query's matches) instead of a search process
-        chosen anew running the whole query a second time (11% of a search process's time
-        under the 20k load test)."""
-        engine = self._engine
-        return collapse.search(self._catalog, self._page, engine.ranked, engine.hits, query, expand)
+        folding asks for the ranking first, and the engine makes the page from the search it
+        has just made (SearchEngine keeps the last query's matches and scores) instead of a
+        search process chosen anew running the whole query a second time (11% of a search
+        process's time under the 20k load test)."""
+        return collapse.search(self._catalog, self._page, self._engine.ranked, query, expand)
 
-    def _page(self, query: SearchQuery, expand: FacetRequest | None = None) -> Page:
-        page = self._engine.search(query)
+    def _page(
+        self,
+        query: SearchQuery,
+        expand: FacetRequest | None = None,
+        shown: list[tuple[int, float]] | None = None,
+    ) -> Page:
+        page = self._engine.search(query, shown)
         if expand is None:
             return page
         more = self.facet_values(query, expand.facet, expand.match, expand.page)

@@ -72,12 +72,15 @@ class Answers:
     def keep_page(self, key: Hashable, answer: Answer) -> None:
         _bounded(self._pages, self.limit)[key] = answer
 
-    def hits(self, key: Hashable, prints: tuple[int, ...]) -> tuple[Hit, ...] | None:
-        """The page's hits, if they were built from documents with these fingerprints."""
+    def hits(self, key: Hashable, prints: tuple[tuple[int, int], ...]) -> tuple[Hit, ...] | None:
+        """The page's hits, if they were built from these documents ((id, fingerprint) each,
+        in order: a page of folded copies shows other documents than its ranking's)."""
         found = self._hits.get(key)
         return found[1] if found is not None and found[0] == prints else None
 
-    def keep_hits(self, key: Hashable, prints: tuple[int, ...], hits: tuple[Hit, ...]) -> None:
+    def keep_hits(
+        self, key: Hashable, prints: tuple[tuple[int, int], ...], hits: tuple[Hit, ...]
+    ) -> None:
         _bounded(self._hits, self.limit)[key] = (prints, hits)
 
     def ranking(self, key: Hashable) -> tuple[list[tuple[int, float]], int] | None:

@@ -146,7 +146,10 @@ class SearchEngine:
             self._checked = now
         return generation
 
-    def search(self, sq: SearchQuery) -> Page:
+    def search(self, sq: SearchQuery, shown: Sequence[tuple[int, float]] | None = None) -> Page:
+        """sq's page; shown: the (catalog id, score) of the documents its hits show instead
+        of its own ranking's (folding copies chooses them from ranked(): only they are
+        fetched and given snippets)."""
         node = parse(sq.text)
         key = query_key(sq)
         with self._lock:
@@ -156,16 +159,15 @@ class SearchEngine:
             if answer is None:
                 answer = self._answer(generation, node, sq)
                 answers.keep_page(key, answer)
-        docs = self.fetch([doc_id for doc_id, _ in answer.ranked])
+        ranked = answer.ranked if shown is None else tuple(shown)
+        docs = self.fetch([doc_id for doc_id, _ in ranked])
         # only published documents, should the index lag behind a trash or an unpublish
-        shown = [
-            (docs[i], s) for i, s in answer.ranked if i in docs and docs[i].status == "published"
-        ]
-        prints = tuple(fingerprint(doc) for doc, _ in shown)
+        published = [(docs[i], s) for i, s in ranked if i in docs and docs[i].status == "published"]
+        prints = tuple((doc.id, fingerprint(doc)) for doc, _ in published)
         hits = answers.hits(key, prints)
         if hits is None:
             highlighter = Highlighter(node, answer.marks)
-            hits = tuple(_hit(doc, score, highlighter) for doc, score in shown)
+            hits = tuple(_hit(doc, score, highlighter) for doc, score in published)
             answers.keep_hits(key, prints, hits)
         return Page(
             sq, answer.total, hits, answer.facets, answer.suggestion, answer.timeline, answer.totals
@@ -216,22 +218,6 @@ class SearchEngine:
             total = int(np.count_nonzero(matched))
             generation.answers.keep_ranking(key, ranked, total)
         return ranked, total
-
-    def hits(self, sq: SearchQuery, ranked: Sequence[tuple[int, float]]) -> tuple[Hit, ...]:
-        """The hits of these ranked documents (from ranked()) as sq's page shows them: the
-        published ones, with the query's snippets. What folding copies needs of a page beyond
-        the one it folds, without that page's facets, timeline and other hits."""
-        node = parse(sq.text)
-        with self._lock:
-            generation = self._current()
-            marks = self._matches(generation, node, sq)[0].marks
-        docs = self.fetch([doc_id for doc_id, _ in ranked])
-        highlighter = Highlighter(node, marks)
-        return tuple(
-            _hit(docs[i], score, highlighter)
-            for i, score in ranked
-            if i in docs and docs[i].status == "published"
-        )
 
     def _matches(
         self, generation: Generation, node: Node | None, sq: SearchQuery
@@ -339,7 +325,7 @@ class SearchEngine:
         sort = sq.sort if sq.sort != "relevance" or query is not ALL else "newest"
         start, stop = (sq.page - 1) * sq.per_page, sq.page * sq.per_page
         if sort == "relevance":
-            page = generation.evaluator.ranked(query, matched, start, stop)
+            page = generation.evaluator.ranked(query, matched, start, stop, base.score)
         elif sort in DATE_SORTS:
             keys = generation.facets.dates
             field, descending = DATE_SORTS[sort]

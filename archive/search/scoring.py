@@ -171,6 +171,8 @@ class Evaluator:
         self._mode = EXACT
         self._candidates: np.ndarray | None = None
         self._walks: dict[tuple[int, bool], Scored] = {}
+        # whole-tree evaluations made (tests read it: a page's query is scored once)
+        self.evaluations = 0
 
     def evaluate(self, query: wq.Query, mode: str = EXACT) -> Scored:
         """The live documents the query matches and their scores.
@@ -179,6 +181,7 @@ class Evaluator:
         phrases that add no document (a variant "Donald Trump" beside the word "Trump") add to
         a score, so the matches are exact and the scores bounds (see ranked)."""
         self._mode = mode
+        self.evaluations += 1
         try:
             found = self._node(query)
         finally:
@@ -187,9 +190,16 @@ class Evaluator:
         return Scored(found.mask & self.live, np.where(self.live, found.score, 0.0))
 
     def ranked(
-        self, query: wq.Query, matched: np.ndarray, start: int, stop: int
+        self,
+        query: wq.Query,
+        matched: np.ndarray,
+        start: int,
+        stop: int,
+        lower: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
-        """Documents start..stop of `matched` by the query's exact scores, best first.
+        """Documents start..stop of `matched` by the query's exact scores, best first; lower:
+        the query's LOWER scores, when its matches were found with them (the exact scores of a
+        query without such phrases: not evaluated again, a third of a search's time).
 
         Walking a phrase costs its positions in every document holding its words: a variant
         spelling of a frequent name is most of such a query's time. The phrases that add no
@@ -198,8 +208,10 @@ class Evaluator:
         most (upper bounds: the sum of their words' scores) stays under it cannot reach the
         page, and the rest get their phrases walked and their exact scores."""
         if not _has_extra_phrases(query):
-            return top(self.evaluate(query).score, matched, start, stop, self.ids)
-        lower = self.evaluate(query, LOWER).score
+            exact = lower if lower is not None else self.evaluate(query).score
+            return top(exact, matched, start, stop, self.ids)
+        if lower is None:
+            lower = self.evaluate(query, LOWER).score
         ids = np.flatnonzero(matched)
         if len(ids) > stop:
             floor = -np.partition(-lower[ids], stop - 1)[stop - 1]
