@@ -36,7 +36,12 @@ class Settings:
     # A server's searches run in this many search processes beside it (archive.core.searchers),
     # each with its own reader of the index, so that searching uses every core; 0: in the server
     # process itself (ARCHIVE_SEARCH_PROCESSES). The CLI's commands always search in-process.
-    search_processes: int = 0
+    # One by default: at 100k under the load test (20 uploaders, 20 searchers) a server searching
+    # itself answered p50 1.9 s, 9.6 searches a second (its one core also took the uploads'
+    # catalogue work: copies, translations), one search process p50 340 ms, 40.6 a second, with
+    # 611 MB at the peak in all processes (docs/reliability.md, session 13). Each process holds
+    # its own caches of the index (~260 MB at 100k): two answer faster where memory allows.
+    search_processes: int = 1
     # Pages each generation of the index remembers having answered (archive.search.answers),
     # so that a search asked again before the next commit is not run again; 0: none
     # (ARCHIVE_SEARCH_ANSWERS; bench/compare.py's timed pass asks its warm-up's queries again).
