@@ -91,15 +91,16 @@ def main(ctx: click.Context, root: str | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, demo: bool) -> None:
     """Serve the archive over HTTP."""
+    settings = roots.announced(ctx) if demo else roots.existing(ctx)
+    return_large_allocations()  # a server searching in-process holds the same arrays
+    trim_heap_now_and_then()  # and its threads search
+    # a damaged or outdated index is rebuilt by the indexing worker while the server answers;
+    # opened before the web's imports, so that its search processes start meanwhile
+    archive = Archive(settings, background=True)
     import uvicorn
 
     from archive.web import create_app
 
-    settings = roots.announced(ctx) if demo else roots.existing(ctx)
-    return_large_allocations()  # a server searching in-process holds the same arrays
-    trim_heap_now_and_then()  # and its threads search
-    # a damaged or outdated index is rebuilt by the indexing worker while the server answers
-    archive = Archive(settings, background=True)
     if demo and archive.is_empty():
         from archive.cli.demo import demo_paths, demo_size
 

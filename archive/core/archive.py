@@ -95,13 +95,18 @@ class Archive:
         self._store = Store(settings.originals_dir)
         self._store.clean_partials()
         self._catalog = Catalog(settings.catalog_path)
+        self._index = Index(settings)
+        self._engine = SearchEngine(self._index, self._catalog.get_many)
+        # searches: here, or (a server with Settings.search_processes) in search processes,
+        # started first: a process opening a large index (~1 s at 100k) is what a server's
+        # first answer waits for, and the start-up sweep below (a listing of every original)
+        # and the server's own start go on meanwhile
+        self._finder: Finder | SearchPool = Finder(self._engine, self._catalog)
+        if background and settings.search_processes > 0:
+            self._finder = SearchPool(settings, settings.search_processes)
         self.swept = integrity.sweep_at_start(self._catalog, self._store, self._quarantine_dir)
         jobs.interrupt_orphans(self._catalog, settings.jobs_dir)
         self._accounts = Accounts(self._catalog, settings)
-        self._index = Index(settings)
-        self._engine = SearchEngine(self._index, self._catalog.get_many)
-        # searches: here, or (a server with Settings.search_processes) in search processes
-        self._finder: Finder | SearchPool = Finder(self._engine, self._catalog)
         self._write_lock = threading.Lock()
         self._indexer: BackgroundIndexer | None = None
         self._worker: IndexWorker | None = None
@@ -112,8 +117,6 @@ class Archive:
             self.rebuilding = self._index.fresh and self._catalog.count_unindexed() > 0
             if not self.rebuilding:
                 self._index.finish_fill()
-            if settings.search_processes > 0:
-                self._finder = SearchPool(settings, settings.search_processes)
             self.start_background_indexing()
         elif index_now:  # (index_now=False: the caller rebuilds the index next: `reindex`)
             if self._index.fresh:  # a missing or outdated index: rebuilt in large segments
