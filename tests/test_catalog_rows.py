@@ -4,9 +4,9 @@ written reads back the same (through a real SQLite table with the catalog's sche
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
 
-from archive.models import NewRow
+from archive.models import Copy, NewRow
+from archive.storage import copies
 from archive.storage.catalog import Catalog
 from archive.storage.rows import INSERT, SELECT, document_from_row, dumps, row_params
 
@@ -50,13 +50,16 @@ def test_a_row_reads_back_as_written(tmp_path):
     assert doc.collections == ()
 
 
-def test_heads_are_documents_without_their_text(tmp_path):
-    # a hit's copies are listed from these: every field but the text, collections and OCR
+def test_a_copys_listing_is_read_from_its_row(tmp_path):
+    # a hit's copies are listed from these few columns, not from the whole row
     catalog = Catalog(tmp_path / "c.sqlite3")
     try:
         [(doc_id, _)] = catalog.add_many([ROW])
-        full, head = catalog.get_many([doc_id])[doc_id], catalog.heads_of([doc_id, 999])
-        assert list(head) == [doc_id] and full.blocks
-        assert replace(full, blocks=(), collections=(), ocr=None) == head[doc_id]
+        full = catalog.get_many([doc_id])[doc_id]
+        m = full.metadata
+        assert copies.listed(catalog, [doc_id, 999]) == {
+            doc_id: Copy(doc_id, m.title, m.language, full.format, m.publication, m.date, "draft")
+        }
+        assert copies.listed(catalog, []) == {}
     finally:
         catalog.close()

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from archive.ingest import copies as signatures
-from archive.models import Block, Copy, Document, HarvestRecord, Hit, Page
+from archive.models import Block, Copy, HarvestRecord, Hit, Page
 from archive.storage import audit
 from archive.storage import copies as store
 from archive.storage.catalog import Catalog
@@ -100,19 +100,14 @@ def regroup_decided(catalog: Catalog) -> None:
 COPIES_PER_HIT = 20
 
 
-def _copy(doc: Document) -> Copy:
-    m = doc.metadata
-    return Copy(doc.id, m.title, m.language, doc.format, m.publication, m.date, doc.status)
-
-
 def of(catalog: Catalog, doc_id: int, *, hidden: bool = False) -> tuple[Copy, ...]:
     """The other members of doc_id's group; drafts and trashed ones only when hidden."""
     group = store.groups_of(catalog, [doc_id])
     if not group:
         return ()
     members = store.members_of(catalog, [group[doc_id]], hidden=hidden).get(group[doc_id], [])
-    docs = catalog.heads_of([m for m in members if m != doc_id])
-    return tuple(_copy(docs[m]) for m in members if m in docs)
+    found = store.listed(catalog, [m for m in members if m != doc_id])
+    return tuple(found[m] for m in members if m in found)
 
 
 def grouped(catalog: Catalog, page: Page, collapse: bool) -> Page:
@@ -125,7 +120,7 @@ def grouped(catalog: Catalog, page: Page, collapse: bool) -> Page:
         return page
     members = store.members_of(catalog, sorted(set(groups.values())))
     wanted = {m for ids in members.values() for m in ids[: COPIES_PER_HIT + 1]} | set(groups)
-    docs = catalog.heads_of(sorted(wanted))  # titles and metadata: not the copies' text
+    docs = store.listed(catalog, sorted(wanted))  # titles and metadata: not the copies' text
     hits: list[Hit] = []
     seen: set[int] = set()
     for hit in page.hits:
@@ -137,7 +132,7 @@ def grouped(catalog: Catalog, page: Page, collapse: bool) -> Page:
             continue
         seen.add(group_id)
         others = [m for m in members.get(group_id, []) if m != hit.id and m in docs]
-        found = tuple(_copy(docs[m]) for m in others[:COPIES_PER_HIT])
+        found = tuple(docs[m] for m in others[:COPIES_PER_HIT])
         own = docs[hit.id].format if hit.id in docs else ""
         hits.append(replace(hit, group_id=group_id, copies=found, format=own))
     return replace(page, hits=tuple(hits))

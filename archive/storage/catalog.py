@@ -24,7 +24,6 @@ from archive.models import Block, Document, Metadata, is_row_id
 from archive.storage.rows import (
     INSERT,
     SELECT,
-    SELECT_HEADS,
     NewRow,
     document_from_row,
     dumps,
@@ -242,11 +241,6 @@ class Catalog:
     def get_many(self, ids: Sequence[int]) -> dict[int, Document]:
         """The documents that exist among ids, by id, in one query (any number of ids)."""
         return self._documents(SELECT, ids)
-
-    def heads_of(self, ids: Sequence[int]) -> dict[int, Document]:
-        """get_many without the documents' text, collections and OCR record (left empty):
-        for listings of titles and metadata."""
-        return self._documents(SELECT_HEADS, ids)
 
     def _documents(self, select: str, ids: Sequence[int]) -> dict[int, Document]:
         ids_json = dumps([int(i) for i in ids if is_row_id(int(i))])

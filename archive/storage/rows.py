@@ -18,19 +18,6 @@ COLUMNS = (
 )
 COLUMN_COUNT = 21
 SELECT = f"SELECT {COLUMNS} FROM documents"
-# The same columns without the text, the collections and the OCR record (empty): for listings
-# that show a document's title and metadata only (a hit's copies), where decoding each
-# article's blocks was most of the work.
-HEADS = (
-    COLUMNS.replace(" blocks,", " '[]',")
-    .replace(" ocr", " NULL")
-    .replace(
-        " (SELECT json_group_array(c.name) FROM collection_documents cd"
-        "  JOIN collections c ON c.id = cd.collection_id WHERE cd.doc_id = documents.id),",
-        " NULL,",
-    )
-)
-SELECT_HEADS = f"SELECT {HEADS} FROM documents"
 # changed_at is set here, not by a trigger's second write of the whole row (storage/schema.py)
 INSERT = (
     "INSERT INTO documents (sha256, filename, format, size, title, authors, publication, date,"
