@@ -40,7 +40,9 @@ class Settings:
     # itself answered p50 1.9 s, 9.6 searches a second (its one core also took the uploads'
     # catalogue work: copies, translations), one search process p50 340 ms, 40.6 a second, with
     # 611 MB at the peak in all processes (docs/reliability.md, session 13). Each process holds
-    # its own caches of the index (~260 MB at 100k): two answer faster where memory allows.
+    # its own caches of the index (~260 MB at 100k); two gave little more on this 2-core machine
+    # (p50 259 ms, 50.6 searches a second, peak 846 MB), where the server and the worker need
+    # the cores too.
     search_processes: int = 1
     # Pages each generation of the index remembers having answered (archive.search.answers),
     # so that a search asked again before the next commit is not run again; 0: none
