@@ -24,6 +24,7 @@ import pytest
 
 from archive import Archive
 from archive.config import Settings
+from archive.models import SearchQuery
 from archive.web import create_app
 from tests.live_server import serving
 
@@ -252,3 +253,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_server_searches_in_one_process_of_its_own_by_default(tmp_path: Path) -> None:
+    """Settings' default (issue 12): the server keeps the requests and the uploads' work, one
+    search process the searches; its answer is the one the server would give itself."""
+    settings = Settings(root=tmp_path / "archive", rate_limits="off")
+    with Archive(settings, background=True) as archive:
+        wait_for(lambda: len(archive.search_processes) == 1)
+        [pid] = archive.search_processes
+        assert pid != os.getpid()
+        doc = archive.add(b"A note on the zanzibarian archive.", "note.txt")
+        assert archive.wait_searchable(30)
+        assert [h.id for h in archive.search(SearchQuery(text="zanzibarian")).hits] == [doc.id]
+        assert archive.search_processes == [pid]  # the same process answered

@@ -79,7 +79,7 @@ class Finder:
         self,
         query: SearchQuery,
         expand: FacetRequest | None = None,
-        shown: list[tuple[int, float]] | None = None,
+        shown: collapse.Shown | None = None,
     ) -> Page:
         page = self._engine.search(query, shown)
         if expand is None:

@@ -243,9 +243,13 @@ class Catalog:
         return self._documents(SELECT, ids)
 
     def _documents(self, select: str, ids: Sequence[int]) -> dict[int, Document]:
+        return {row[0]: document_from_row(row) for row in self.rows_of(select, ids)}
+
+    def rows_of(self, select: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+        """The rows `select` (a SELECT ... FROM documents) reads of these documents, in one
+        query (any number of ids; what is not a row id is left out)."""
         ids_json = dumps([int(i) for i in ids if is_row_id(int(i))])
-        rows = self._read(f"{select} WHERE id IN (SELECT value FROM json_each(?))", (ids_json,))
-        return {row[0]: document_from_row(row) for row in rows}
+        return self._read(f"{select} WHERE id IN (SELECT value FROM json_each(?))", (ids_json,))
 
     def find_sha(self, sha: str) -> int | None:
         rows = self._read("SELECT id FROM documents WHERE sha256 = ?", (sha,))
